@@ -1,0 +1,3 @@
+"""ccai-reconciler: GitOps for CCAI Platform tenants."""
+
+__version__ = "0.1.0"
