@@ -2,20 +2,52 @@
 
 Each command lives in its own module under ``reconciler.commands`` and exposes a click command
 named ``command``; add the module name to ``COMMANDS`` to register it.
+
+The group is the error boundary: a :class:`~reconciler.errors.ReconcilerError` raised anywhere
+is printed as ``error: ...`` on stderr with exit code 1, never as a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import click
 
 from reconciler import __version__
+from reconciler.errors import ConfigError, ReconcilerError
 
 COMMANDS: tuple[str, ...] = ()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def report_error(err: ReconcilerError) -> None:
+    """Print an error for people: every config diagnostic on its own line."""
+    if isinstance(err, ConfigError):
+        for diag in err.diagnostics:
+            click.echo(str(diag), err=True)
+        n = sum(1 for d in err.diagnostics if d.severity == "error")
+        click.echo(f"{n} error{'s' if n != 1 else ''} in the configuration.", err=True)
+    else:
+        click.echo(f"error: {err}", err=True)
+
+
+class ReconcilerGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReconcilerError as err:
+            report_error(err)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(
+    cls=ReconcilerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="ccai-reconciler")
 def cli() -> None:
     """GitOps for CCAI Platform tenants: users, role and team memberships and the company
@@ -35,4 +67,8 @@ for _name in COMMANDS:
 
 
 def main() -> None:
-    cli(prog_name="ccai-reconciler")
+    try:
+        cli(prog_name="ccai-reconciler")
+    except BrokenPipeError:  # e.g. `ccai-reconciler plan | head`
+        sys.stderr.close()
+        sys.exit(1)

@@ -19,3 +19,19 @@ def test_python_m_entry_point() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "ccai-reconciler" in proc.stdout
+
+
+def test_reconciler_error_is_a_message_not_a_traceback() -> None:
+    from reconciler.errors import PlanError
+
+    @cli.command("boom-for-test")
+    def boom() -> None:
+        raise PlanError("role 'Wizard' does not exist in the tenant")
+
+    try:
+        result = CliRunner().invoke(cli, ["boom-for-test"])
+    finally:
+        cli.commands.pop("boom-for-test")
+    assert result.exit_code == 1
+    assert "error: role 'Wizard' does not exist in the tenant" in result.output
+    assert "Traceback" not in result.output
