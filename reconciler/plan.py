@@ -1,0 +1,334 @@
+"""The Plan: what ``apply`` would change, as a plain, serialisable, versioned value.
+
+A Plan is computed by :func:`reconciler.diff.diff` and only read afterwards: renderers print it,
+``--out`` saves it, ``apply PLAN.json`` loads it and turns it into one bulk-user job plus DNC
+batches without re-deriving anything.
+
+Stability rules (``format_version`` 1):
+
+- fields are only ever added, never renamed or retyped, within one ``format_version``;
+- every list is in a deterministic order (users by action then e-mail, DNC by action then
+  number), so re-planning the same situation yields the same JSON apart from ``created_at``;
+- :attr:`Plan.hash` covers the live fingerprint and the changes (without YAML locations and
+  reasons), never timestamps: the same situation gives the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import PlanError
+from reconciler.state import Location
+
+FORMAT_VERSION = 1
+
+UserAction = Literal["create", "update", "rename", "deactivate"]
+DncAction = Literal["add", "update", "remove"]
+FieldValue = bool | int | str | None
+
+# Order of actions in lists and in output.
+USER_ACTION_ORDER: dict[str, int] = {"create": 0, "rename": 1, "update": 2, "deactivate": 3}
+DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "update": 1, "remove": 2}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class SourceLoc(_Model):
+    """A YAML location (file as the user gave it, 1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    @classmethod
+    def of(cls, loc: Location | None) -> SourceLoc | None:
+        return None if loc is None else cls(file=loc.file, line=loc.line, col=loc.col)
+
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.col)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class FieldChange(_Model):
+    """One scalar field of a user row, in bulk-template terms.
+
+    ``field`` is one of ``first_name, last_name, agent_number, status, location,
+    max_chat_limit, max_chat_limit_enabled``. ``before`` is ``None`` for a create;
+    for ``location`` an ``after`` of ``None`` means *clear the location*.
+    """
+
+    field: str
+    before: FieldValue = None
+    after: FieldValue = None
+    loc: SourceLoc | None = None
+
+
+class MembershipChange(_Model):
+    """Assign (``assign: true``) or unassign one role or team."""
+
+    name: str
+    assign: bool
+    loc: SourceLoc | None = None
+
+
+class UserChange(_Model):
+    """One row of the bulk-user job.
+
+    ``email`` is the row's key as the tenant knows it (for a rename: the old e-mail; for a
+    create: the new user's e-mail). ``first_name``/``last_name`` are always filled (the bulk
+    row's required columns): the desired value when managed, else the live one.
+    """
+
+    action: UserAction
+    email: str
+    new_email: str | None = None
+    first_name: str
+    last_name: str
+    fields: list[FieldChange] = Field(default_factory=list)
+    roles: list[MembershipChange] = Field(default_factory=list)
+    teams: list[MembershipChange] = Field(default_factory=list)
+    loc: SourceLoc | None = None
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The e-mail the user has after the change (lower-cased)."""
+        return (self.new_email or self.email).lower()
+
+    def field(self, name: str) -> FieldChange | None:
+        for f in self.fields:
+            if f.field == name:
+                return f
+        return None
+
+
+class DncChange(_Model):
+    """One DNC number to add (upsert), update (expiry differs) or remove."""
+
+    action: DncAction
+    number: str  # E.164
+    raw: str  # as written in YAML (or the number itself when not from YAML)
+    expires_before: datetime | None = None
+    expires_after: datetime | None = None
+    comment: str | None = None
+    loc: SourceLoc | None = None
+    reason: str | None = None
+
+
+class PlanWarning(_Model):
+    message: str
+    loc: SourceLoc | None = None
+
+    def __str__(self) -> str:
+        return f"{self.loc}: warning: {self.message}" if self.loc else f"warning: {self.message}"
+
+
+class SafetyViolation(_Model):
+    """A change apply refuses without an explicit override.
+
+    ``kind``: ``deactivations`` / ``dnc_removals`` (over the policy threshold) or ``admin`` (the
+    plan would leave no active user holding the Admin role).
+    """
+
+    kind: Literal["deactivations", "dnc_removals", "admin"]
+    message: str
+    count: int = 0
+    total: int = 0
+    limit: int = 0
+
+
+class DncEntry(_Model):
+    """A DNC declaration as the config had it when the plan was made."""
+
+    number: str
+    raw: str
+    state: Literal["present", "absent"] = "present"
+    expires_at: datetime | None = None
+    comment: str | None = None
+    loc: SourceLoc | None = None
+
+
+class PlanDesired(_Model):
+    """The part of the desired state ``apply PLAN.json`` needs (kept small on purpose).
+
+    ``config_paths``: the ``-c`` paths as given; ``files``: the YAML files read; ``dnc``: every
+    DNC declaration (so apply can re-assert declared numbers without re-reading YAML). Users are
+    not repeated here: each user change already carries everything its bulk row needs.
+    """
+
+    config_paths: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+    dnc: list[DncEntry] = Field(default_factory=list)
+
+
+class PlanStats(_Model):
+    """Counts for people (not part of the hash)."""
+
+    live_users: int = 0
+    live_active_users: int = 0
+    desired_users: int = 0
+    dnc_declared: int = 0
+    dnc_checked: int = 0
+    dnc_in_sync: int = 0  # checked numbers already in the desired state
+
+
+class Plan(_Model):
+    format_version: Literal[1] = FORMAT_VERSION
+    tenant: str | None = None
+    created_at: datetime | None = None
+    base_ref: str | None = None
+    config_commit: str | None = None
+    fingerprint: str = ""
+    user_changes: list[UserChange] = Field(default_factory=list)
+    dnc_changes: list[DncChange] = Field(default_factory=list)
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    safety: list[SafetyViolation] = Field(default_factory=list)
+    stats: PlanStats = Field(default_factory=PlanStats)
+    desired: PlanDesired = Field(default_factory=PlanDesired)
+
+    # ---- identity ---------------------------------------------------------------------------
+
+    @property
+    def hash(self) -> str:
+        """sha256 (hex) over the fingerprint and the changes, without locations, reasons and
+        timestamps: re-planning the same situation yields the same hash."""
+        body = {
+            "format_version": self.format_version,
+            "fingerprint": self.fingerprint,
+            "users": [
+                _strip(u.model_dump(mode="json", exclude={"loc", "reason"}))
+                for u in self.user_changes
+            ],
+            "dnc": [
+                _strip(d.model_dump(mode="json", exclude={"loc", "reason", "raw", "comment"}))
+                for d in self.dnc_changes
+            ],
+        }
+        data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(data.encode()).hexdigest()
+
+    # ---- queries ----------------------------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.user_changes and not self.dnc_changes
+
+    def counts(self) -> dict[str, int]:
+        c: Counter[str] = Counter()
+        for u in self.user_changes:
+            c[f"user_{u.action}"] += 1
+        for d in self.dnc_changes:
+            c[f"dnc_{d.action}"] += 1
+        keys = ("user_create", "user_update", "user_rename", "user_deactivate")
+        keys += ("dnc_add", "dnc_update", "dnc_remove")
+        return {k: c[k] for k in keys}
+
+    def summary(self) -> str:
+        """One line: ``Plan: 3 users to create, 5 to update, 1 to deactivate; 4 DNC numbers to
+        add, 1 to remove.`` or the no-changes sentence."""
+        if self.is_empty:
+            return "No changes. The tenant matches the configuration."
+        c = self.counts()
+        users = [f"{c['user_create']} user{'s' if c['user_create'] != 1 else ''} to create"]
+        users.append(f"{c['user_update']} to update")
+        if c["user_rename"]:
+            users.append(f"{c['user_rename']} to rename")
+        users.append(f"{c['user_deactivate']} to deactivate")
+        dnc = [f"{c['dnc_add']} DNC number{'s' if c['dnc_add'] != 1 else ''} to add"]
+        if c["dnc_update"]:
+            dnc.append(f"{c['dnc_update']} to update")
+        dnc.append(f"{c['dnc_remove']} to remove")
+        return f"Plan: {', '.join(users)}; {', '.join(dnc)}."
+
+    # ---- persistence ------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        data["hash"] = self.hash
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        try:
+            tmp.write_text(self.to_json(), encoding="utf-8")
+            tmp.replace(p)
+        except OSError as err:
+            raise PlanError(f"cannot write plan file {p}: {err.strerror or err}") from None
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "plan") -> Plan:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise PlanError(
+                f"{source}: not a plan file (invalid JSON at line {err.lineno}, "
+                f"column {err.colno}: {err.msg})"
+            ) from None
+        if not isinstance(data, dict) or "format_version" not in data:
+            raise PlanError(f"{source}: not a plan file (no format_version)")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise PlanError(
+                f"{source}: plan format_version {data.get('format_version')!r} is not supported "
+                f"(this version reads {FORMAT_VERSION}); run plan again with this version"
+            )
+        stored_hash = data.pop("hash", None)
+        try:
+            plan = cls.model_validate(data)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise PlanError(
+                f"{source}: corrupt plan file: {where}: {first['msg']} "
+                f"({err.error_count()} problem{'s' if err.error_count() != 1 else ''})"
+            ) from None
+        if stored_hash is not None and stored_hash != plan.hash:
+            raise PlanError(f"{source}: corrupt plan file: its hash does not match its content")
+        return plan
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise PlanError(f"cannot read plan file {p}: {msg}") from None
+        return cls.from_json(text, source=str(p))
+
+
+def _strip(value: Any) -> Any:
+    """Drop nested ``loc`` keys (locations do not change what a plan does)."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k != "loc"}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``--format json`` / ``--out`` (checked in as
+    ``schemas/plan.schema.json``)."""
+    schema = Plan.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://ccai-reconciler.dev/schemas/plan.schema.json"
+    schema.setdefault("properties", {})["hash"] = {
+        "type": "string",
+        "description": "sha256 over fingerprint and changes (see Plan.hash)",
+        "pattern": "^[0-9a-f]{64}$",
+    }
+    schema.setdefault("required", [])
+    if "hash" not in schema["required"]:
+        schema["required"].append("hash")
+    return schema

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import PlanError
+from reconciler.plan import (
+    DncChange,
+    FieldChange,
+    MembershipChange,
+    Plan,
+    SourceLoc,
+    UserChange,
+)
+
+
+def sample_plan(**kw: object) -> Plan:
+    kw.setdefault("fingerprint", "f" * 64)
+    loc = SourceLoc(file="users/a.yaml", line=3, col=1)
+    return Plan(
+        tenant="demo",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        user_changes=[
+            UserChange(
+                action="create",
+                email="new@x.com",
+                first_name="N",
+                last_name="U",
+                fields=[FieldChange(field="location", before=None, after="Mexico", loc=loc)],
+                roles=[MembershipChange(name="Agent", assign=True, loc=loc)],
+                loc=loc,
+            ),
+            UserChange(
+                action="update",
+                email="old@x.com",
+                first_name="O",
+                last_name="U",
+                fields=[FieldChange(field="max_chat_limit_enabled", before=False, after=True)],
+            ),
+        ],
+        dnc_changes=[DncChange(action="add", number="+14155550100", raw="415 555 0100")],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_summary_and_counts() -> None:
+    p = sample_plan()
+    assert p.summary() == (
+        "Plan: 1 user to create, 1 to update, 0 to deactivate; 1 DNC number to add, 0 to remove."
+    )
+    assert not p.is_empty
+    assert Plan().is_empty
+    assert Plan().summary() == "No changes. The tenant matches the configuration."
+
+
+def test_hash_ignores_timestamps_locations_and_reasons() -> None:
+    a = sample_plan()
+    b = sample_plan(created_at=datetime(2027, 5, 5, tzinfo=UTC), base_ref="main")
+    assert a.hash == b.hash
+    b.user_changes[0].loc = SourceLoc(file="other.yaml", line=9, col=9)
+    b.user_changes[0].reason = "whatever"
+    assert a.hash == b.hash
+    b.user_changes[0].fields[0].after = "Paris"
+    assert a.hash != b.hash
+    c = sample_plan(fingerprint="0" * 64)
+    assert c.hash != a.hash
+
+
+def test_save_load_roundtrip(tmp_path: Path) -> None:
+    p = sample_plan()
+    path = tmp_path / "PLAN.json"
+    p.save(path)
+    q = Plan.load(path)
+    assert q == p
+    assert q.hash == p.hash
+    data = json.loads(path.read_text())
+    assert data["format_version"] == 1
+    assert data["hash"] == p.hash
+    # bool/int/str values keep their types through JSON
+    assert q.user_changes[1].fields[0].after is True
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("{not json", "invalid JSON"),
+        ("[]", "no format_version"),
+        ('{"format_version": 7}', "format_version 7 is not supported"),
+        ('{"format_version": 1, "user_changes": [{"action": "explode"}]}', "corrupt plan"),
+    ],
+)
+def test_load_rejects_bad_files(tmp_path: Path, content: str, needle: str) -> None:
+    path = tmp_path / "PLAN.json"
+    path.write_text(content)
+    with pytest.raises(PlanError, match=needle):
+        Plan.load(path)
+
+
+def test_load_detects_tampering(tmp_path: Path) -> None:
+    path = tmp_path / "PLAN.json"
+    sample_plan().save(path)
+    data = json.loads(path.read_text())
+    data["user_changes"][0]["email"] = "evil@x.com"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="hash does not match"):
+        Plan.load(path)
+
+
+def test_load_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="cannot read plan file"):
+        Plan.load(tmp_path / "nope.json")
