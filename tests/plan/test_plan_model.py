@@ -19,10 +19,10 @@ from reconciler.plan import (
 
 def sample_plan(**kw: object) -> Plan:
     kw.setdefault("fingerprint", "f" * 64)
+    kw.setdefault("created_at", datetime(2026, 1, 1, tzinfo=UTC))
     loc = SourceLoc(file="users/a.yaml", line=3, col=1)
     return Plan(
         tenant="demo",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
         user_changes=[
             UserChange(
                 action="create",
