@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make demo`: validate → plan → apply (with progress) → plan ("No changes") against the bundled
+# simulator, seeded from examples/tenant.json with a fresh state every run.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PY="${PY:-.venv/bin/python}"
+CLI=("$PY" -m reconciler)
+DEMO=.demo
+RATE=5 # requests per second, for a quick demo; the real platform allows 1 request/second
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+
+SIM_PID=""
+cleanup() {
+    if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
+        kill "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "Starting the simulator (rate limit ${RATE}/s; the real platform allows 1 request/second)"
+mkfifo "$DEMO/sim.out"
+"${CLI[@]}" simulator --seed examples/tenant.json --state "$DEMO/tenant-state.json" \
+    --port 0 --rate-limit "$RATE" >"$DEMO/sim.out" 2>"$DEMO/sim.err" &
+SIM_PID=$!
+
+# Wait for the ready line (it carries the URL), not for a fixed time: `read` blocks until the
+# simulator prints it, and returns early if the simulator dies (end of file).
+URL=""
+exec 3<"$DEMO/sim.out"
+while IFS= read -r line <&3; do
+    printf '%s\n' "$line" >>"$DEMO/sim.log"
+    if [[ "$line" =~ (https?://[^[:space:]]+) ]]; then
+        URL="${BASH_REMATCH[1]}"
+        break
+    fi
+done
+if [[ -z "$URL" ]]; then
+    echo "the simulator did not start:" >&2
+    cat "$DEMO/sim.err" >&2
+    exit 1
+fi
+# Keep draining the simulator's output so it never blocks on a full pipe.
+cat <&3 >>"$DEMO/sim.log" &
+exec 3<&-
+echo "simulator ready at $URL"
+
+export CCAI_BASE_URL="$URL"
+export CCAI_API_TOKEN="${CCAI_DEMO_TOKEN:-demo-token}"
+
+step "validate examples/config (offline)"
+"${CLI[@]}" validate examples/config
+
+step "plan: what would change"
+"${CLI[@]}" plan -c examples/config --rate "$RATE"
+
+step "apply --auto-approve (progress on stderr)"
+"${CLI[@]}" apply -c examples/config --auto-approve --rate "$RATE" --report "$DEMO/apply-report.json"
+
+step "plan again: the tenant now matches the config"
+"${CLI[@]}" plan -c examples/config --rate "$RATE"
+
+step "Done. The audit report is in $DEMO/apply-report.json"

@@ -1,0 +1,178 @@
+"""Pure functions of apply: the job rows, DNC operations, error locations, the summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from reconciler.apply import (
+    ApplyOptions,
+    DncOp,
+    UserRow,
+    check_safety,
+    dnc_ops,
+    job_filename,
+    user_row,
+)
+from reconciler.errors import ApplyError
+from reconciler.plan import (
+    DncChange,
+    DncEntry,
+    FieldChange,
+    MembershipChange,
+    Plan,
+    PlanDesired,
+    SafetyViolation,
+    SourceLoc,
+    UserChange,
+)
+from reconciler.report import ApplyReport, DncResult, UserResult
+from reconciler.state import Location
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def sl(line: int, col: int = 5) -> SourceLoc:
+    return SourceLoc(file="config/users/support.yaml", line=line, col=col)
+
+
+def test_update_row_only_changed_fields_and_memberships() -> None:
+    change = UserChange(
+        action="update",
+        email="ana@example.com",
+        first_name="Ana",
+        last_name="Lopez",
+        fields=[
+            FieldChange(field="location", before="Mexico", after=None, loc=sl(14)),
+            FieldChange(field="max_chat_limit", before=2, after=4, loc=sl(15)),
+            FieldChange(field="max_chat_limit_enabled", before=False, after=True, loc=sl(16)),
+            FieldChange(field="status", before="Inactive", after="Active", loc=sl(17)),
+        ],
+        roles=[MembershipChange(name="Agent", assign=True, loc=sl(18))],
+        teams=[MembershipChange(name="Tier 1", assign=False, loc=sl(19))],
+        loc=sl(12, 3),
+    )
+    spec = user_row(change)
+    assert spec.row == {
+        "email": "ana@example.com",
+        "new_email": "",
+        "agent_number": "",
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "status": "Active",
+        "location": "null",
+        "max_chat_limit": "4",
+        "max_chat_limit_enabled": "1",
+        "roles": [{"name": "Agent", "value": 1}],
+        "teams": [{"name": "Tier 1", "value": 0}],
+    }
+    assert spec.action == "update"
+    assert spec.location_of("location") == Location("config/users/support.yaml", 14, 5)
+    assert spec.location_of(7) == Location("config/users/support.yaml", 14, 5)  # by index
+    assert spec.location_of("agent_number") == Location("config/users/support.yaml", 12, 3)
+    assert spec.location_of(None) == Location("config/users/support.yaml", 12, 3)
+    assert spec.location_of("roles", "role 'Agent' ...") == Location(
+        "config/users/support.yaml", 18, 5
+    )
+    assert spec.location_of("teams", "no such team") == Location("config/users/support.yaml", 12, 3)
+
+
+def test_rename_row_uses_old_email_and_new_email() -> None:
+    change = UserChange(
+        action="rename",
+        email="old@example.com",
+        new_email="new@example.com",
+        first_name="A",
+        last_name="B",
+        loc=sl(3),
+    )
+    spec = user_row(change)
+    assert spec.row["email"] == "old@example.com"
+    assert spec.row["new_email"] == "new@example.com"
+    assert spec.email == "new@example.com"
+    assert spec.row["roles"] == [] and spec.row["teams"] == []
+
+
+def test_dnc_ops_and_reassert_skip_expired_absent_and_changed() -> None:
+    plan = Plan(
+        dnc_changes=[
+            DncChange(action="add", number="+14155550001", raw="415 555 0001", loc=sl(2)),
+            DncChange(action="remove", number="+14155550002", raw="+14155550002"),
+        ],
+        desired=PlanDesired(
+            dnc=[
+                DncEntry(number="+14155550001", raw="x"),
+                DncEntry(number="+14155550003", raw="x", loc=sl(9)),
+                DncEntry(
+                    number="+14155550004", raw="x", expires_at=datetime(2026, 1, 1, tzinfo=UTC)
+                ),
+                DncEntry(number="+14155550005", raw="x", state="absent"),
+                DncEntry(
+                    number="+14155550006", raw="x", expires_at=datetime(2027, 1, 1, tzinfo=UTC)
+                ),
+            ]
+        ),
+    )
+    plain = dnc_ops(plan, reassert=False, now=NOW)
+    assert [(o.number, o.action) for o in plain] == [
+        ("+14155550001", "add"),
+        ("+14155550002", "remove"),
+    ]
+    again = dnc_ops(plan, reassert=True, now=NOW)
+    assert [(o.number, o.action) for o in again][2:] == [
+        ("+14155550003", "reassert"),
+        ("+14155550006", "reassert"),
+    ]
+    assert again[2].loc == Location("config/users/support.yaml", 9, 5)
+
+
+def test_safety_refusals_name_the_override() -> None:
+    plan = Plan(
+        safety=[
+            SafetyViolation(
+                kind="deactivations",
+                message="would deactivate 40 of 120 users (33%), limit 10%",
+                count=40,
+                total=120,
+                limit=12,
+            ),
+            SafetyViolation(kind="admin", message="no active user would hold the Admin role"),
+        ]
+    )
+    with pytest.raises(ApplyError) as err:
+        check_safety(plan, ApplyOptions())
+    assert "would deactivate 40 of 120 users (33%), limit 10%" in str(err.value)
+    assert "--allow-mass-changes" in str(err.value) and "--allow-no-admin" in str(err.value)
+    with pytest.raises(ApplyError) as err:
+        check_safety(plan, ApplyOptions(allow_mass_changes=True))
+    assert "--allow-mass-changes" not in str(err.value)
+    check_safety(plan, ApplyOptions(allow_mass_changes=True, allow_no_admin=True))
+
+
+def test_job_filename_is_deterministic() -> None:
+    assert job_filename("abcdef0123456789" * 4) == "ccai-reconciler-abcdef012345.json"
+
+
+def test_summary_line() -> None:
+    report = ApplyReport(plan_hash="h", job_id=1, outcome="applied_with_errors")
+    report.users = [
+        UserResult(row=i, email=f"u{i}@x", action="create", outcome="applied") for i in range(3)
+    ]
+    report.users += [UserResult(row=9, email="r@x", action="rename", outcome="applied")]
+    report.users += [UserResult(row=10, email="u@x", action="update", outcome="warning")]
+    report.dnc = [DncResult(number=f"+1{i}", action="add", outcome="created") for i in range(4)]
+    report.dnc += [DncResult(number="+19", action="remove", outcome="removed")]
+    report.dnc += [DncResult(number="+18", action="add", outcome="failed", error="bad")] * 2
+    assert report.summary() == (
+        "Applied: 3 users created, 1 updated, 1 renamed; 4 DNC numbers added, 1 removed; "
+        "2 DNC numbers failed (see above)"
+    )
+    assert report.exit_code == 1
+    assert ApplyReport(plan_hash="h").summary() == "Applied: no changes."
+
+
+def test_userrow_without_locations_falls_back_to_none() -> None:
+    spec = UserRow(row={}, email="a@x", action="deactivate")
+    assert spec.location_of("status") is None
+    assert DncOp(number="+1", action="add").loc is None
