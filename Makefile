@@ -29,7 +29,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 demo: $(STAMP)
-	$(BIN)/python -m reconciler validate examples/config
+	PY=$(BIN)/python bash scripts/demo.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
