@@ -1,0 +1,577 @@
+"""DesiredState × LiveState → Plan. Pure: no I/O, no clock (``now`` is passed in).
+
+Linear in the number of users: records are compared by dict lookup on the lower-cased e-mail,
+memberships by set difference. See docs/plan.md for the rules in prose.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from reconciler.errors import PlanError
+from reconciler.plan import (
+    DNC_ACTION_ORDER,
+    USER_ACTION_ORDER,
+    DncChange,
+    DncEntry,
+    FieldChange,
+    MembershipChange,
+    Plan,
+    PlanDesired,
+    PlanStats,
+    PlanWarning,
+    SafetyViolation,
+    SourceLoc,
+    UserChange,
+)
+from reconciler.state import (
+    USER_FIELDS,
+    DesiredDnc,
+    DesiredState,
+    DesiredUser,
+    LiveDnc,
+    LiveState,
+    LiveUser,
+    Location,
+    UserStatus,
+)
+
+ADMIN_ROLE = "Admin"
+Refresh = Literal["changed", "all"]
+
+
+# ---- DNC: which numbers to check -------------------------------------------------------------
+
+
+def dnc_expired(entry: DesiredDnc, now: datetime) -> bool:
+    """A declaration whose ``expires_at`` has passed is not wanted: no add, no remove, no check."""
+    return entry.expires_at is not None and entry.expires_at <= now
+
+
+def _decl(entry: DesiredDnc | None) -> tuple[str, datetime | None] | None:
+    return None if entry is None else (entry.state, _sec(entry.expires_at))
+
+
+def numbers_to_check(
+    desired: DesiredState, base: DesiredState | None, *, refresh: Refresh, now: datetime
+) -> list[str]:
+    """The DNC numbers a plan must check (one API call each), sorted.
+
+    - ``refresh="all"`` or no base: every declared number that has not expired.
+    - with a base: only numbers whose declaration (state, expiry) differs from the base, plus
+      numbers declared present at the base and gone from the config now. An entry unchanged
+      since the base was handled by an earlier apply and is not checked again.
+    """
+    live_decls = {n: d for n, d in desired.dnc.items() if not dnc_expired(d, now)}
+    if refresh == "all" or base is None:
+        return sorted(live_decls)
+    out = {n for n, d in live_decls.items() if _decl(base.dnc.get(n)) != _decl(d)}
+    for n, b in base.dnc.items():
+        if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
+            out.add(n)
+    return sorted(out)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _sec(dt: datetime | None) -> datetime | None:
+    return None if dt is None else dt.replace(microsecond=0)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _loc(loc: Location | None) -> SourceLoc | None:
+    return SourceLoc.of(loc)
+
+
+def _field_equal(name: str, want: Any, have: Any) -> bool:
+    if name == "location":
+        w = want.casefold() if isinstance(want, str) else None
+        h = have.casefold() if isinstance(have, str) else None
+        return w == h
+    if name == "status":
+        return str(_plain(want)) == str(_plain(have))
+    if name == "max_chat_limit_enabled":
+        return bool(want) == bool(have)
+    if name == "max_chat_limit":
+        return want == have
+    return ("" if want is None else str(want)) == ("" if have is None else str(have))
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    known = list(known)
+    for k in known:
+        if k.casefold() == name.casefold():
+            return f" (did you mean {k!r}?)"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{round(100 * n / total)}%" if total else "100%"
+
+
+# ---- the diff --------------------------------------------------------------------------------
+
+
+class _Differ:
+    def __init__(
+        self,
+        desired: DesiredState,
+        live: LiveState,
+        base: DesiredState | None,
+        now: datetime,
+        base_ref: str | None,
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.base = base
+        self.now = now
+        self.base_ref = base_ref
+        self.policy = desired.policy
+        self.errors: list[str] = []
+        self.warnings: list[PlanWarning] = []
+        self.user_changes: list[UserChange] = []
+        self.dnc_changes: list[DncChange] = []
+        self.safety: list[SafetyViolation] = []
+        self.live_roles = set(live.roles)
+        self.live_teams = set(live.teams)
+        self.managed_roles = {r for r in live.roles if self.policy.manages_role(r)}
+        self.managed_teams = {t for t in live.teams if self.policy.manages_team(t)}
+        self.dnc_in_sync = 0
+
+    def warn(self, message: str, loc: Location | None = None) -> None:
+        self.warnings.append(PlanWarning(message=message, loc=_loc(loc)))
+
+    # -- names the tenant must have --
+
+    def check_names(self) -> None:
+        d = self.desired
+        for kind, refs, known, member_attr in (
+            ("role", d.role_refs, self.live.roles, "roles"),
+            ("team", d.team_refs, self.live.teams, "teams"),
+        ):
+            known_set = set(known)
+            missing: dict[str, Location | None] = {
+                n: loc for n, loc in refs.items() if n not in known_set
+            }
+            for du in d.users.values():  # names on users the loader did not list in refs
+                for n in getattr(du, member_attr):
+                    if n not in known_set and n not in missing:
+                        missing[n] = du.membership_locs.get((kind, n), du.loc)
+            for n, loc in sorted(
+                missing.items(), key=lambda kv: (kv[1] is None, kv[1] or Location("", 0, 0), kv[0])
+            ):
+                where = f"{loc}: " if loc else ""
+                self.errors.append(
+                    f"{where}{kind} {n!r} does not exist in the tenant{_suggest(n, known)}"
+                )
+            manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
+            if manage != "all":
+                for n in sorted(set(manage) - known_set):
+                    self.warn(
+                        f"policy.manage_{kind}s names {kind} {n!r}, which the tenant does not "
+                        f"have{_suggest(n, known)}"
+                    )
+        if self.errors:
+            self.errors.append(
+                "Roles and teams must be created in the platform's settings first (the API "
+                "cannot create them), or fix the names in the config."
+            )
+        # Locations are validated by the server; warn on names no live user has.
+        known_locs = {u.location.casefold() for u in self.live.users.values() if u.location}
+        seen: set[str] = set()
+        for du in d.users.values():
+            loc_name = du.fields.get("location")
+            if isinstance(loc_name, str) and loc_name.casefold() not in known_locs:
+                if loc_name.casefold() in seen:
+                    continue
+                seen.add(loc_name.casefold())
+                self.warn(
+                    f"location {loc_name!r} is not used by any user in the tenant; the platform "
+                    "rejects it unless the location exists",
+                    du.field_locs.get("location", du.loc),
+                )
+
+    # -- which live record each desired user maps to --
+
+    def resolve_sources(self) -> dict[str, str | None]:
+        """desired e-mail → live key it is compared with (None: create)."""
+        users = self.desired.users
+        live = self.live.users
+        renamed_away = {
+            du.renamed_from: du.email
+            for du in users.values()
+            if du.renamed_from and du.renamed_from != du.email
+        }
+        sources: dict[str, str | None] = {}
+        for du in users.values():
+            rf = du.renamed_from if du.renamed_from != du.email else None
+            rf_loc = du.field_locs.get("renamed_from", du.loc)
+            where = f"{rf_loc}: " if rf_loc else ""
+            if not rf:
+                sources[du.email] = du.email if du.email in live else None
+                continue
+            old_live, new_live = rf in live, du.email in live
+            freed = du.email in renamed_away  # the new address is itself renamed away (swap)
+            if old_live and (not new_live or freed):
+                sources[du.email] = rf
+            elif old_live and new_live:
+                self.errors.append(
+                    f"{where}cannot rename {rf} to {du.email}: both exist in the tenant "
+                    f"(remove renamed_from if the rename is done, or deactivate one of them)"
+                )
+            elif new_live and not freed:
+                sources[du.email] = du.email  # already renamed: compare normally
+            else:
+                self.errors.append(
+                    f"{where}cannot rename {rf} to {du.email}: neither exists in the tenant "
+                    f"(remove renamed_from to create {du.email})"
+                )
+        claimed: dict[str, str] = {}
+        for email, src in sources.items():
+            if src is None:
+                continue
+            if src in claimed:
+                a, b = sorted((claimed[src], email))
+                du = users[b]
+                loc = du.field_locs.get("renamed_from", du.loc) or users[a].loc
+                where = f"{loc}: " if loc else ""
+                self.errors.append(
+                    f"{where}tenant user {src} would become both {a} and {b} (a user cannot be "
+                    "kept and renamed, or renamed twice)"
+                )
+            else:
+                claimed[src] = email
+        return sources
+
+    # -- users --
+
+    def field_changes(self, du: DesiredUser, lu: LiveUser | None) -> list[FieldChange]:
+        out: list[FieldChange] = []
+        for name in USER_FIELDS:
+            if name not in du.fields:
+                continue
+            want = _plain(du.fields[name])
+            have = None if lu is None else _plain(lu.field(name))
+            if lu is not None and _field_equal(name, want, have):
+                continue
+            if lu is None and want is None:
+                continue  # nothing to set on a new user
+            out.append(
+                FieldChange(
+                    field=name, before=have, after=want, loc=_loc(du.field_locs.get(name, du.loc))
+                )
+            )
+        return out
+
+    def membership_changes(
+        self, du: DesiredUser, lu: LiveUser | None, kind: Literal["role", "team"]
+    ) -> list[MembershipChange]:
+        want: frozenset[str] = du.roles if kind == "role" else du.teams
+        have: frozenset[str] = (
+            frozenset() if lu is None else (lu.roles if kind == "role" else lu.teams)
+        )
+        managed = self.managed_roles if kind == "role" else self.managed_teams
+        out = [
+            MembershipChange(
+                name=n,
+                assign=n in want,
+                loc=_loc(du.membership_locs.get((kind, n), du.loc)) if n in want else _loc(du.loc),
+            )
+            for n in (want ^ have) & managed
+        ]
+        out.sort(key=lambda m: m.name)
+        return out
+
+    def users(self) -> None:
+        policy = self.policy
+        live = self.live.users
+        sources = self.resolve_sources()
+        if self.errors:
+            return
+        protected = policy.protected_users
+        for du in self.desired.users.values():
+            src = sources.get(du.email)
+            lu = live.get(src) if src else None
+            fields = self.field_changes(du, lu)
+            roles = self.membership_changes(du, lu, "role")
+            teams = self.membership_changes(du, lu, "team")
+            rename = lu is not None and src != du.email
+            if not (fields or roles or teams or rename):
+                continue
+            if du.email in protected or (src is not None and src in protected):
+                self.warn(
+                    f"{du.email} is a protected user (policy.protected_users): the config would "
+                    "change it; left unchanged",
+                    du.loc,
+                )
+                continue
+            first = du.fields.get("first_name", lu.first_name if lu else "")
+            last = du.fields.get("last_name", lu.last_name if lu else "")
+            if lu is None:
+                action, email, new_email, reason = "create", du.email, None, "not in the tenant"
+            elif rename:
+                action, email, new_email = "rename", lu.email_raw, du.email
+                reason = f"renamed_from {lu.email}"
+            else:
+                status = next((f for f in fields if f.field == "status"), None)
+                deact = status is not None and status.after == UserStatus.INACTIVE.value
+                action = "deactivate" if deact else "update"
+                email, new_email = lu.email_raw, None
+                reason = "status: Inactive declared" if deact else None
+            self.user_changes.append(
+                UserChange(
+                    action=action,  # type: ignore[arg-type]
+                    email=email,
+                    new_email=new_email,
+                    first_name=str(first),
+                    last_name=str(last),
+                    fields=fields,
+                    roles=roles,
+                    teams=teams,
+                    loc=_loc(du.loc),
+                    reason=reason,
+                )
+            )
+        claimed = {s for s in sources.values() if s}
+        base_users = self.base.users if self.base is not None else {}
+        unclaimed_active = 0
+        for key, lu in live.items():
+            if key in claimed or lu.status != UserStatus.ACTIVE:
+                continue
+            if key in base_users:
+                bl = base_users[key].loc
+                ref = f" {self.base_ref}" if self.base_ref else ""
+                reason = f"deleted from config since base ref{ref}" + (
+                    f" (was at {bl})" if bl else ""
+                )
+            elif policy.unmanaged_users == "deactivate":
+                reason = "unmanaged user (policy.unmanaged_users: deactivate)"
+            else:
+                unclaimed_active += 1
+                continue
+            if key in protected:
+                self.warn(f"{lu.email_raw} is a protected user: would be {reason}; left unchanged")
+                continue
+            self.user_changes.append(
+                UserChange(
+                    action="deactivate",
+                    email=lu.email_raw,
+                    first_name=lu.first_name,
+                    last_name=lu.last_name,
+                    fields=[
+                        FieldChange(
+                            field="status",
+                            before=UserStatus.ACTIVE.value,
+                            after=UserStatus.INACTIVE.value,
+                        )
+                    ],
+                    reason=reason,
+                )
+            )
+        if self.base is None and unclaimed_active:
+            n = unclaimed_active
+            self.warn(
+                f"no --base-ref: users deleted from the config cannot be told apart from users "
+                f"never in it; {n} active tenant user{'s' if n != 1 else ''} not in the config "
+                f"{'are' if n != 1 else 'is'} left unchanged (pass --base-ref to offboard users "
+                "whose YAML was deleted)"
+            )
+        self.user_changes.sort(key=lambda u: (USER_ACTION_ORDER[u.action], u.key))
+
+    # -- DNC --
+
+    def dnc(self) -> None:
+        desired, base, live = self.desired.dnc, (self.base.dnc if self.base else {}), self.live.dnc
+        for number in sorted(set(desired) | set(base)):
+            lv: LiveDnc | None = live.get(number)
+            if lv is None:
+                continue  # not checked: nothing known, nothing planned
+            d = desired.get(number)
+            listed = lv.do_not_call
+            if d is not None and dnc_expired(d, self.now):
+                continue
+            if d is not None and d.state == "present":
+                if listed and _sec(lv.expires_at) == _sec(d.expires_at):
+                    self.dnc_in_sync += 1
+                    continue
+                self.dnc_changes.append(
+                    DncChange(
+                        action="update" if listed else "add",
+                        number=number,
+                        raw=d.raw,
+                        expires_before=lv.expires_at if listed else None,
+                        expires_after=d.expires_at,
+                        comment=d.comment,
+                        loc=_loc(d.loc),
+                        reason="expiry differs" if listed else "not on the DNC list",
+                    )
+                )
+                continue
+            if not listed:
+                self.dnc_in_sync += 1
+                continue
+            if d is not None:  # state: absent
+                src, loc, reason = d, d.loc, "state: absent"
+            else:
+                src = base[number]
+                ref = f" {self.base_ref}" if self.base_ref else ""
+                was = f" (was at {src.loc})" if src.loc else ""
+                loc, reason = None, f"deleted from config since base ref{ref}{was}"
+            self.dnc_changes.append(
+                DncChange(
+                    action="remove",
+                    number=number,
+                    raw=src.raw,
+                    expires_before=lv.expires_at,
+                    comment=src.comment,
+                    loc=_loc(loc),
+                    reason=reason,
+                )
+            )
+        self.dnc_changes.sort(key=lambda c: (DNC_ACTION_ORDER[c.action], c.number))
+
+    # -- safety --
+
+    def check_safety(self) -> None:
+        policy = self.policy
+        live_active = sum(1 for u in self.live.users.values() if u.status == UserStatus.ACTIVE)
+        n = sum(1 for u in self.user_changes if u.action == "deactivate")
+        if n and not policy.max_deactivations.allows(n, live_active):
+            limit = policy.max_deactivations.limit(live_active)
+            self.safety.append(
+                SafetyViolation(
+                    kind="deactivations",
+                    message=(
+                        f"would deactivate {n} of {live_active} active users "
+                        f"({_pct(n, live_active)}), limit {policy.max_deactivations.describe()} "
+                        f"(= {limit}, policy.max_deactivations)"
+                    ),
+                    count=n,
+                    total=live_active,
+                    limit=limit,
+                )
+            )
+        removed = {c.number for c in self.dnc_changes if c.action == "remove"}
+        if removed:
+            total = len(set(self.desired.dnc) | removed)
+            k = len(removed)
+            if not policy.max_dnc_removals.allows(k, total):
+                limit = policy.max_dnc_removals.limit(total)
+                self.safety.append(
+                    SafetyViolation(
+                        kind="dnc_removals",
+                        message=(
+                            f"would remove {k} of {total} DNC numbers ({_pct(k, total)}), "
+                            f"limit {policy.max_dnc_removals.describe()} "
+                            f"(= {limit}, policy.max_dnc_removals)"
+                        ),
+                        count=k,
+                        total=total,
+                        limit=limit,
+                    )
+                )
+        self.check_admin()
+
+    def check_admin(self) -> None:
+        admin = next((r for r in self.live.roles if r == ADMIN_ROLE), None)
+        if admin is None:
+            return
+        changes = {u.email.lower(): u for u in self.user_changes if u.action != "create"}
+        before = after = 0
+        for key, lu in self.live.users.items():
+            active = lu.status == UserStatus.ACTIVE
+            holds = admin in lu.roles
+            before += active and holds
+            ch = changes.get(key)
+            if ch is not None:
+                st = ch.field("status")
+                if st is not None:
+                    active = st.after != UserStatus.INACTIVE.value
+                for m in ch.roles:
+                    if m.name == admin:
+                        holds = m.assign
+            after += active and holds
+        for ch in self.user_changes:
+            if ch.action == "create":
+                st = ch.field("status")
+                active = st is None or st.after != UserStatus.INACTIVE.value
+                after += active and any(m.name == admin and m.assign for m in ch.roles)
+        if after:
+            return
+        if before:
+            self.safety.append(
+                SafetyViolation(
+                    kind="admin",
+                    message=(
+                        f"no active user would hold the {admin} role after this plan "
+                        f"({before} do now)"
+                    ),
+                    count=before,
+                    total=before,
+                    limit=0,
+                )
+            )
+        else:
+            self.warn(f"no active user holds the {admin} role, and this plan does not add one")
+
+
+def diff(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    base: DesiredState | None = None,
+    now: datetime,
+    base_ref: str | None = None,
+) -> Plan:
+    """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
+    and impossible renames (all of them, with YAML locations)."""
+    d = _Differ(desired, live, base, now, base_ref)
+    d.check_names()
+    if d.errors:
+        raise PlanError("\n".join(d.errors))
+    d.users()
+    if d.errors:
+        raise PlanError("\n".join(d.errors))
+    d.dnc()
+    d.check_safety()
+    active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
+    return Plan(
+        tenant=desired.tenant.subdomain,
+        base_ref=base_ref,
+        fingerprint=live.fingerprint,
+        user_changes=d.user_changes,
+        dnc_changes=d.dnc_changes,
+        warnings=d.warnings,
+        safety=d.safety,
+        stats=PlanStats(
+            live_users=len(live.users),
+            live_active_users=active,
+            desired_users=len(desired.users),
+            dnc_declared=len(desired.dnc),
+            dnc_checked=len(live.dnc),
+            dnc_in_sync=d.dnc_in_sync,
+        ),
+        desired=PlanDesired(
+            files=list(desired.files),
+            dnc=[
+                DncEntry(
+                    number=e.number,
+                    raw=e.raw,
+                    state=e.state,
+                    expires_at=e.expires_at,
+                    comment=e.comment,
+                    loc=_loc(e.loc),
+                )
+                for e in sorted(desired.dnc.values(), key=lambda e: e.number)
+            ],
+        ),
+    )

@@ -1,0 +1,370 @@
+"""Unit tests of the pure diff: one per kind of change, policy and edge case."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from reconciler.diff import diff, numbers_to_check
+from reconciler.errors import PlanError
+from reconciler.state import LiveDnc, Policy, Threshold
+
+from .helpers import NOW, desired, dnc, duser, live, row
+
+
+def test_matching_user_is_not_in_plan() -> None:
+    d = desired(duser("a@x.com", roles=("Agent",), teams=("Tier 1",), location="Mexico"))
+    lv = live(row("a@x.com", roles=("Agent",), teams=("Tier 1",), location="Mexico"))
+    p = diff(d, lv, now=NOW)
+    assert p.is_empty
+    assert p.fingerprint == lv.fingerprint
+
+
+def test_case_insensitive_email_and_location() -> None:
+    d = desired(duser("Alice@X.com", location="mexico"))
+    lv = live(row("alice@x.COM", location="Mexico"))
+    assert diff(d, lv, now=NOW).is_empty
+
+
+def test_create_has_declared_fields_and_assignments() -> None:
+    d = desired(duser("new@x.com", roles=("Agent",), teams=("Tier 2",), max_chat_limit=3))
+    p = diff(d, live(row("admin@x.com", roles=("Admin",))), now=NOW)
+    [u] = p.user_changes
+    assert u.action == "create" and u.email == "new@x.com"
+    assert {f.field: f.after for f in u.fields} == {
+        "first_name": "F",
+        "last_name": "L",
+        "max_chat_limit": 3,
+    }
+    assert all(f.before is None for f in u.fields)
+    assert [(m.name, m.assign) for m in u.roles] == [("Agent", True)]
+    assert [(m.name, m.assign) for m in u.teams] == [("Tier 2", True)]
+    assert str(u.roles[0].loc) == "users.yaml:31:3"
+
+
+def test_update_only_managed_fields() -> None:
+    # agent_number and location are not declared: not managed, so not compared
+    d = desired(duser("a@x.com", first_name="Ann", max_chat_limit_enabled=True))
+    lv = live(row("a@x.com", first_name="Anne", agent_number="A-9", location="Paris"))
+    [u] = diff(d, lv, now=NOW).user_changes
+    assert u.action == "update"
+    assert [(f.field, f.before, f.after) for f in u.fields] == [
+        ("first_name", "Anne", "Ann"),
+        ("max_chat_limit_enabled", False, True),
+    ]
+    assert str(u.fields[0].loc) == "users.yaml:2:3"
+    assert u.first_name == "Ann" and u.last_name == "L"
+
+
+def test_location_null_clears() -> None:
+    d = desired(duser("a@x.com", location=None))
+    [u] = diff(d, live(row("a@x.com", location="Mexico")), now=NOW).user_changes
+    assert [(f.field, f.before, f.after) for f in u.fields] == [("location", "Mexico", None)]
+
+
+def test_membership_assign_and_unassign_only_managed() -> None:
+    pol = Policy(manage_roles=frozenset({"Agent", "Manager"}), manage_teams="all")
+    d = desired(duser("a@x.com", roles=("Agent",), teams=()), policy=pol)
+    lv = live(row("a@x.com", roles=("Manager", "Admin"), teams=("Tier 1",)))
+    [u] = diff(d, lv, now=NOW).user_changes
+    # Admin is not managed: kept although the config does not list it
+    assert [(m.name, m.assign) for m in u.roles] == [("Agent", True), ("Manager", False)]
+    assert [(m.name, m.assign) for m in u.teams] == [("Tier 1", False)]
+    assert u.fields == []
+
+
+def test_unknown_role_and_team_is_plan_error_with_locations() -> None:
+    d = desired(duser("a@x.com", line=5, roles=("agent", "Ghost"), teams=("Tier 3",)))
+    with pytest.raises(PlanError) as ei:
+        diff(d, live(row("a@x.com")), now=NOW)
+    msg = str(ei.value)
+    expected = "users.yaml:35:3: role 'agent' does not exist in the tenant (did you mean 'Agent'?)"
+    assert expected in msg
+    assert "role 'Ghost'" in msg and "team 'Tier 3'" in msg
+    assert "must be created in the platform's settings first" in msg
+
+
+def test_unknown_location_warns() -> None:
+    d = desired(duser("a@x.com", location="Atlantis"))
+    p = diff(d, live(row("a@x.com", location="Mexico")), now=NOW)
+    assert any("Atlantis" in w.message for w in p.warnings)
+
+
+def test_rename_compares_against_old_record() -> None:
+    d = desired(duser("new@x.com", renamed_from="Old@x.com", last_name="Smith"))
+    lv = live(row("OLD@x.com", last_name="Jones"), row("admin@x.com", roles=("Admin",)))
+    [u] = diff(d, lv, now=NOW).user_changes
+    assert u.action == "rename"
+    assert u.email == "OLD@x.com" and u.new_email == "new@x.com"
+    assert [(f.field, f.before, f.after) for f in u.fields] == [("last_name", "Jones", "Smith")]
+
+
+def test_rename_already_done_compares_normally() -> None:
+    d = desired(duser("new@x.com", renamed_from="old@x.com"))
+    assert diff(d, live(row("new@x.com")), now=NOW).is_empty
+
+
+def test_rename_both_exist_is_error() -> None:
+    d = desired(duser("new@x.com", renamed_from="old@x.com"))
+    with pytest.raises(PlanError, match="both exist"):
+        diff(d, live(row("new@x.com"), row("old@x.com")), now=NOW)
+
+
+def test_rename_neither_exists_is_error() -> None:
+    d = desired(duser("new@x.com", renamed_from="old@x.com"))
+    with pytest.raises(PlanError, match=r"users.yaml:21:3: cannot rename .* neither exists"):
+        diff(d, live(row("other@x.com")), now=NOW)
+
+
+def test_rename_swap() -> None:
+    d = desired(
+        duser("a@x.com", renamed_from="b@x.com", first_name="Bea"),
+        duser("b@x.com", renamed_from="a@x.com", first_name="Al"),
+    )
+    lv = live(row("a@x.com", first_name="Al"), row("b@x.com", first_name="Bea"))
+    p = diff(d, lv, now=NOW)
+    assert sorted((u.action, u.email, u.new_email, len(u.fields)) for u in p.user_changes) == [
+        ("rename", "a@x.com", "b@x.com", 0),
+        ("rename", "b@x.com", "a@x.com", 0),
+    ]
+
+
+def test_rename_source_also_kept_is_error() -> None:
+    d = desired(duser("old@x.com"), duser("new@x.com", renamed_from="old@x.com"))
+    with pytest.raises(PlanError, match="would become both"):
+        diff(d, live(row("old@x.com")), now=NOW)
+
+
+def test_rename_to_same_email_in_other_case_is_noop() -> None:
+    d = desired(duser("a@x.com", renamed_from="A@X.com"))
+    assert diff(d, live(row("A@x.com")), now=NOW).is_empty
+
+
+def test_declared_inactive_is_deactivation() -> None:
+    d = desired(duser("a@x.com", status="Inactive"), duser("b@x.com", status="Inactive"))
+    lv = live(row("a@x.com"), row("b@x.com", status="Inactive"))
+    [u] = diff(d, lv, now=NOW).user_changes
+    assert u.action == "deactivate" and u.email == "a@x.com"
+    assert u.reason == "status: Inactive declared"
+
+
+def test_empty_status_in_template_means_active() -> None:
+    d = desired(duser("a@x.com", status="Active"))
+    assert diff(d, live(row("a@x.com", status="")), now=NOW).is_empty
+
+
+def test_unmanaged_users_ignored_by_default_with_warning_without_base() -> None:
+    d = desired(duser("a@x.com"))
+    p = diff(d, live(row("a@x.com"), row("stranger@x.com")), now=NOW)
+    assert p.is_empty
+    assert any("--base-ref" in w.message for w in p.warnings)
+
+
+def test_unmanaged_users_deactivate_policy() -> None:
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=10))
+    d = desired(duser("a@x.com"), policy=pol)
+    lv = live(row("a@x.com"), row("s@x.com"), row("gone@x.com", status="Inactive"))
+    [u] = diff(d, lv, now=NOW).user_changes
+    assert (u.action, u.email) == ("deactivate", "s@x.com")
+    assert u.reason == "unmanaged user (policy.unmanaged_users: deactivate)"
+    assert [(f.field, f.after) for f in u.fields] == [("status", "Inactive")]
+
+
+def test_deleted_since_base_is_deactivated() -> None:
+    pol = Policy(max_deactivations=Threshold(count=10))
+    base = desired(duser("a@x.com"), duser("leaver@x.com", line=9), policy=pol)
+    d = desired(duser("a@x.com"), policy=pol)
+    lv = live(row("a@x.com"), row("Leaver@x.com"), row("stranger@x.com"))
+    p = diff(d, lv, base=base, now=NOW, base_ref="origin/main")
+    [u] = p.user_changes
+    assert (u.action, u.email) == ("deactivate", "Leaver@x.com")
+    assert u.reason == "deleted from config since base ref origin/main (was at users.yaml:9:3)"
+    assert not any("--base-ref" in w.message for w in p.warnings)
+
+
+def test_renamed_user_is_not_deleted_since_base() -> None:
+    base = desired(duser("old@x.com"))
+    d = desired(duser("new@x.com", renamed_from="old@x.com"))
+    [u] = diff(d, live(row("old@x.com")), base=base, now=NOW).user_changes
+    assert u.action == "rename"
+
+
+def test_protected_users_never_changed() -> None:
+    pol = Policy(
+        unmanaged_users="deactivate",
+        protected_users=frozenset({"root@x.com", "boss@x.com"}),
+        max_deactivations=Threshold(count=10),
+    )
+    d = desired(duser("boss@x.com", first_name="Changed"), policy=pol)
+    lv = live(row("boss@x.com"), row("Root@x.com", roles=("Admin",)))
+    p = diff(d, lv, now=NOW)
+    assert p.is_empty
+    msgs = " | ".join(w.message for w in p.warnings)
+    assert "boss@x.com is a protected user" in msgs and "Root@x.com is a protected user" in msgs
+
+
+def test_deactivation_threshold_violation() -> None:
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(percent=10, floor=1))
+    d = desired(*(duser(f"u{i}@x.com", roles=("Admin",)) for i in range(8)), policy=pol)
+    rows = [row(f"u{i}@x.com", roles=("Admin",)) for i in range(8)]
+    rows += [row(f"x{i}@x.com") for i in range(4)]
+    p = diff(d, live(*rows), now=NOW)
+    assert sum(u.action == "deactivate" for u in p.user_changes) == 4
+    [v] = p.safety
+    assert v.kind == "deactivations" and (v.count, v.total, v.limit) == (4, 12, 1)
+    assert v.message.startswith("would deactivate 4 of 12 active users (33%), limit 10%")
+
+
+def test_within_threshold_no_violation() -> None:
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=4))
+    d = desired(duser("a@x.com", roles=("Admin",)), policy=pol)
+    rows = [row("a@x.com", roles=("Admin",))] + [row(f"x{i}@x.com") for i in range(4)]
+    assert diff(d, live(*rows), now=NOW).safety == []
+
+
+def test_no_admin_left_is_safety_violation() -> None:
+    d = desired(duser("a@x.com", roles=("Agent",)))
+    p = diff(d, live(row("a@x.com", roles=("Admin",))), now=NOW)
+    assert [v.kind for v in p.safety] == ["admin"]
+
+
+def test_no_admin_before_or_after_is_warning_only() -> None:
+    d = desired(duser("a@x.com", roles=("Agent",)))
+    p = diff(d, live(row("a@x.com", roles=("Agent",))), now=NOW)
+    assert p.safety == []
+    assert any("Admin role" in w.message for w in p.warnings)
+
+
+def test_new_admin_satisfies_admin_check() -> None:
+    d = desired(duser("a@x.com", roles=("Agent",)), duser("n@x.com", roles=("Admin",)))
+    p = diff(d, live(row("a@x.com", roles=("Admin",))), now=NOW)
+    assert p.safety == []
+
+
+# ---- DNC ---------------------------------------------------------------------------------
+
+
+def check(n: str, listed: bool, exp_hours: float | None = None) -> LiveDnc:
+    exp = None if exp_hours is None else NOW + timedelta(hours=exp_hours, microseconds=123)
+    return LiveDnc(number=n, do_not_call=listed, expires_at=exp)
+
+
+A, B, C, D, E = (f"+1415555010{i}" for i in range(5))
+
+
+def test_dnc_decision_table() -> None:
+    later = NOW + timedelta(hours=5)
+    d = desired(
+        duser("a@x.com", roles=("Admin",)),
+        dnc=(
+            dnc(A),  # listed, permanent: in sync
+            dnc(B),  # not listed: add
+            dnc(C, expires_at=later),  # listed with other expiry: update
+            dnc(D, state="absent"),  # listed: remove
+            dnc(E, state="absent"),  # not listed: nothing
+        ),
+    )
+    lv = live(
+        row("a@x.com", roles=("Admin",)),
+        dnc=(check(A, True), check(B, False), check(C, True, 1), check(D, True), check(E, False)),
+    )
+    p = diff(d, lv, now=NOW)
+    got = [(c.action, c.number, c.expires_before, c.expires_after) for c in p.dnc_changes]
+    assert got == [
+        ("add", B, None, None),
+        ("update", C, lv.dnc[C].expires_at, later),
+        ("remove", D, None, None),
+    ]
+    assert p.stats.dnc_in_sync == 2
+    assert str(p.dnc_changes[0].loc) == "dnc.yaml:1:5"
+
+
+def test_dnc_expiry_equal_to_the_second() -> None:
+    exp = NOW + timedelta(hours=1)
+    d = desired(duser("a@x.com", roles=("Admin",)), dnc=(dnc(A, expires_at=exp),))
+    lv = live(row("a@x.com", roles=("Admin",)), dnc=(check(A, True, 1),))  # +123 µs
+    assert diff(d, lv, now=NOW).is_empty
+
+
+def test_dnc_expired_entries_are_not_wanted() -> None:
+    past = NOW - timedelta(days=1)
+    d = desired(
+        dnc=(dnc(A, expires_at=past), dnc(B, state="absent", expires_at=past)),
+    )
+    lv = live(dnc=(check(A, False), check(B, True)))
+    assert diff(d, lv, now=NOW).dnc_changes == []
+    assert numbers_to_check(d, None, refresh="all", now=NOW) == []
+
+
+def test_dnc_gone_since_base_is_removed() -> None:
+    base = desired(dnc=(dnc(A, line=4), dnc(B)))
+    d = desired(dnc=(dnc(B),))
+    lv = live(dnc=(check(A, True),))
+    p = diff(d, lv, base=base, now=NOW, base_ref="main")
+    [c] = p.dnc_changes
+    assert (c.action, c.number, c.loc) == ("remove", A, None)
+    assert c.reason == "deleted from config since base ref main (was at dnc.yaml:4:5)"
+
+
+def test_dnc_unchecked_numbers_plan_nothing() -> None:
+    d = desired(dnc=(dnc(A), dnc(B, state="absent")))
+    assert diff(d, live(), now=NOW).dnc_changes == []
+
+
+def test_dnc_removal_threshold() -> None:
+    pol = Policy(max_dnc_removals=Threshold(count=1))
+    d = desired(dnc=(dnc(A, state="absent"), dnc(B, state="absent"), dnc(C)), policy=pol)
+    lv = live(dnc=(check(A, True), check(B, True), check(C, True)))
+    p = diff(d, lv, now=NOW)
+    [v] = p.safety
+    assert v.kind == "dnc_removals" and (v.count, v.total, v.limit) == (2, 3, 1)
+    assert v.message.startswith("would remove 2 of 3 DNC numbers (67%), limit 1")
+
+
+def test_numbers_to_check_with_base_only_changed() -> None:
+    later = NOW + timedelta(days=3)
+    base = desired(
+        dnc=(dnc(A), dnc(B), dnc(C, state="absent"), dnc(D), dnc(E, expires_at=NOW - timedelta(1)))
+    )
+    d = desired(
+        dnc=(
+            dnc(A),  # unchanged
+            dnc(B, expires_at=later),  # expiry changed
+            dnc(C, state="absent"),  # unchanged absent: not re-checked
+            dnc("+14155550199"),  # new
+        )
+    )  # D gone (check), E gone but had expired (no check)
+    assert numbers_to_check(d, base, refresh="changed", now=NOW) == sorted([B, D, "+14155550199"])
+    assert numbers_to_check(d, base, refresh="all", now=NOW) == sorted([A, B, C, "+14155550199"])
+    assert numbers_to_check(d, None, refresh="changed", now=NOW) == sorted(
+        [A, B, C, "+14155550199"]
+    )
+
+
+def test_plan_is_deterministic() -> None:
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=100))
+    users = [duser(f"u{i}@x.com", roles=("Agent",), first_name=f"N{i}") for i in range(30)]
+    d1 = desired(*users, policy=pol)
+    d2 = desired(*reversed(users), policy=pol)
+    rows = [row(f"u{i}@x.com", roles=("Admin",)) for i in range(0, 40, 2)]
+    p1 = diff(d1, live(*rows), now=NOW)
+    p2 = diff(d2, live(*reversed(rows)), now=NOW)
+    assert p1.model_dump() == p2.model_dump()
+    assert p1.hash == p2.hash
+
+
+@pytest.mark.slow
+def test_diff_is_fast_on_50k_users() -> None:
+    n = 50_000
+    users = [duser(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
+    d = desired(*users)
+    rows = [row(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
+    rows[0]["roles"][0]["value"] = 1  # one Admin
+    lv = live(*rows)
+    t = time.perf_counter()
+    p = diff(d, lv, now=NOW)
+    elapsed = time.perf_counter() - t
+    assert len(p.user_changes) == 1  # u0 loses the unmanaged-by-config Admin role
+    assert elapsed < 5.0, elapsed  # ~0.5 s on the 2-core machines
