@@ -1,0 +1,50 @@
+"""``ccai-reconciler validate``: check the config offline."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.config import load_config
+from reconciler.errors import ConfigError, Diagnostic
+
+
+def _emit(diag: Diagnostic, fmt: str) -> None:
+    click.echo(diag.github() if fmt == "github" else str(diag), err=fmt != "github")
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:col: error: message; github: GitHub Actions annotations.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the config is valid.")
+def command(paths: tuple[str, ...], fmt: str, quiet: bool) -> None:
+    """Check the config in PATHS (files or directories; default .) without any API call.
+
+    Prints every problem as path:line:col: error: message and exits 1 when there is any
+    error; warnings (e.g. expired DNC entries) are printed and exit 0.
+    """
+    try:
+        result = load_config(list(paths) or ["."])
+    except ConfigError as err:
+        for diag in err.diagnostics:
+            _emit(diag, fmt)
+        n = sum(1 for d in err.diagnostics if d.severity == "error")
+        if fmt != "github":
+            click.echo(f"{n} error{'s' if n != 1 else ''} in the configuration.", err=True)
+        raise click.exceptions.Exit(1) from None
+    for diag in result.warnings:
+        _emit(diag, fmt)
+    if not quiet and fmt != "github":
+        state = result.state
+        click.echo(
+            f"Configuration is valid: {len(state.files)} file{'s' if len(state.files) != 1 else ''}"
+            f", {len(state.users)} users, {len(state.role_refs)} roles, "
+            f"{len(state.team_refs)} teams, {len(state.dnc)} DNC entries"
+            + (f", {len(result.warnings)} warnings." if result.warnings else ".")
+        )

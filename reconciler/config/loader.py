@@ -1,0 +1,736 @@
+"""Load a config (files or directories of YAML) into a :class:`~reconciler.state.DesiredState`.
+
+Every problem found is collected (never only the first) and raised together as one
+:class:`~reconciler.errors.ConfigError`; warnings (expired DNC entries) come back in
+:class:`LoadResult`. The loader is linear in the size of the config: duplicates are found with
+dict lookups, and each item is validated on its own so one bad user never hides another.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.config import models as m
+from reconciler.config import yamlio
+from reconciler.errors import ConfigError, Diagnostic
+from reconciler.phone import is_supported_region, normalize_phone
+from reconciler.state import (
+    DEFAULT_MAX_DEACTIVATIONS,
+    DEFAULT_MAX_DNC_REMOVALS,
+    USER_FIELDS,
+    DesiredDnc,
+    DesiredState,
+    DesiredUser,
+    Location,
+    Policy,
+    Tenant,
+    Threshold,
+    UserStatus,
+)
+
+YAML_SUFFIXES = (".yaml", ".yml")
+#: Did-you-mean suggestions computed at most this many times per load (each is a scan).
+MAX_SUGGESTIONS = 200
+
+
+@dataclass(slots=True)
+class LoadResult:
+    state: DesiredState
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def load_config(paths: Sequence[str | Path], *, now: datetime | None = None) -> LoadResult:
+    """Read config files or directories (recursively ``*.yaml``/``*.yml``), merged."""
+    diags: list[Diagnostic] = []
+    sources: list[tuple[str, bytes]] = []
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not paths:
+        paths = ["."]
+    seen: set[str] = set()
+    for given in paths:
+        for name, path in _expand(str(given), diags):
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            try:
+                size = os.path.getsize(path)
+                if size > yamlio.MAX_FILE_BYTES:
+                    diags.append(
+                        Diagnostic(
+                            f"file is {size / 1048576:.1f} MiB, over the limit of "
+                            f"{yamlio.MAX_FILE_BYTES // 1048576} MiB per config file; "
+                            "split it into several files",
+                            Location(name, 1, 1),
+                        )
+                    )
+                    continue
+                with open(path, "rb") as fh:
+                    sources.append((name, fh.read()))
+            except OSError as err:
+                diags.append(Diagnostic(f"cannot read file: {err.strerror}", Location(name, 1, 1)))
+    return _Loader(now).run(sources, diags)
+
+
+def load_config_sources(
+    sources: Sequence[tuple[str, bytes]], *, now: datetime | None = None
+) -> LoadResult:
+    """The same as :func:`load_config` from in-memory files ``(display name, content)``."""
+    return _Loader(now).run(list(sources), [])
+
+
+def _expand(given: str, diags: list[Diagnostic]) -> list[tuple[str, str]]:
+    """(display name, path) of the YAML files under ``given``, sorted."""
+    if not os.path.exists(given):
+        diags.append(Diagnostic(f"{given}: no such file or directory"))
+        return []
+    if os.path.isfile(given):
+        return [(given, given)]
+    found: list[tuple[str, str]] = []
+    for root, dirs, files in os.walk(given):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for fname in sorted(files):
+            if fname.startswith(".") or not fname.lower().endswith(YAML_SUFFIXES):
+                continue
+            path = os.path.join(root, fname)
+            found.append((os.path.normpath(path), path))
+    if not found:
+        diags.append(
+            Diagnostic(f"{given}: no config found (no *.yaml or *.yml files in this directory)")
+        )
+    return found
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _field_path(path: Sequence[str | int]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def parse_datetime(text: str) -> datetime:
+    """The API's format ("2022-10-29 00:00:00 UTC") or ISO 8601; naive means UTC."""
+    s = text.strip()
+    for suffix in (" UTC", " utc", "UTC", " Z", " +0000", " +00:00"):
+        if s.endswith(suffix):
+            s = s[: -len(suffix)].strip() + "+00:00"
+            break
+    try:
+        value = datetime.fromisoformat(s)
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not a date and time; write '2027-01-31 00:00:00 UTC' or ISO 8601 "
+            "('2027-01-31T00:00:00Z')"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class _Item:
+    """One section value found in one file."""
+
+    file: str
+    key: Node
+    value: Node
+    data: Any
+
+
+class _Loader:
+    def __init__(self, now: datetime | None) -> None:
+        self.now = now or datetime.now(UTC)
+        if self.now.tzinfo is None:
+            self.now = self.now.replace(tzinfo=UTC)
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.sections: dict[str, list[_Item]] = {name: [] for name in m.SECTIONS}
+        self.state = DesiredState()
+        self._suggestions = 0
+
+    # -- diagnostics -------------------------------------------------------------------------
+
+    def err(self, message: str, loc: Location | None) -> None:
+        self.errors.append(Diagnostic(message, loc))
+
+    def suggest(self, word: str, choices: Iterable[str]) -> str:
+        if self._suggestions >= MAX_SUGGESTIONS:
+            return ""
+        self._suggestions += 1
+        return _suggest(word, choices)
+
+    def validate(
+        self,
+        model: type[BaseModel],
+        data: Any,
+        file: str,
+        node: Node,
+        context: str,
+        *,
+        allowed_hint: str = "",
+    ) -> BaseModel | None:
+        """``model`` validated from ``data``; errors reported against the YAML nodes."""
+        if not isinstance(data, dict):
+            what = "a list" if isinstance(data, list) else f"{_kind(data)}"
+            self.err(
+                f"{context} must be a mapping of fields, not {what}", yamlio.loc_of(file, node)
+            )
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                self._report(e, model, file, node, context, allowed_hint)
+            return None
+
+    def _report(
+        self,
+        e: Any,
+        model: type[BaseModel],
+        file: str,
+        node: Node,
+        context: str,
+        allowed_hint: str,
+    ) -> None:
+        path = tuple(e["loc"])
+        target, key_node = yamlio.walk(node, path)
+        name = _field_path(path)
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            allowed = list(model.model_fields)
+            key = str(path[-1])
+            hint = self.suggest(key, allowed) or allowed_hint
+            loc = yamlio.loc_of(file, key_node if key_node is not None else target)
+            self.err(f"{context}: unknown field '{key}'{hint}", loc)
+            return
+        if kind == "missing":
+            self.err(f"{context}: missing required field '{name}'", yamlio.loc_of(file, target))
+            return
+        msg = str(e["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        elif msg.startswith("Input should be "):
+            msg = "should be " + msg[len("Input should be ") :]
+        got = e.get("input")
+        if kind != "value_error" and not isinstance(got, dict | list):
+            msg += f" (got {_show(got)})"
+        self.err(f"{context}: {name} {msg}", yamlio.loc_of(file, target))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def run(self, sources: list[tuple[str, bytes]], diags: list[Diagnostic]) -> LoadResult:
+        self.errors.extend(diags)
+        if not sources and not diags:
+            self.err("no config files given", None)
+        for name, data in sources:
+            self.state.files.append(name)
+            self._read(name, data)
+        self._build()
+        if self.errors:
+            raise ConfigError(self.errors + self.warnings)
+        return LoadResult(self.state, self.warnings)
+
+    def _read(self, file: str, data: bytes) -> None:
+        text, problem = yamlio.decode(file, data)
+        if problem is not None or text is None:
+            self.errors.append(cast(Diagnostic, problem))
+            return
+        root, problem = yamlio.compose(file, text)
+        if problem is not None:
+            self.errors.append(problem)
+            return
+        if root is None:
+            return  # an empty file (or only comments) declares nothing
+        conv = yamlio.Converter(file, self.errors)
+        if not isinstance(root, MappingNode):
+            self.err(
+                "a config file must be a mapping of sections "
+                f"({', '.join(m.SECTIONS)}), not {_node_kind(root)}",
+                yamlio.loc_of(file, root),
+            )
+            return
+        data_map = conv.convert(root)
+        if not isinstance(data_map, dict):
+            return
+        index = yamlio.mapping_index(root)
+        for key, value in data_map.items():
+            knode, vnode = index[key]
+            if key not in self.sections:
+                hint = self.suggest(key, m.SECTIONS) or f" (sections are: {', '.join(m.SECTIONS)})"
+                self.err(f"unknown section '{key}'{hint}", yamlio.loc_of(file, knode))
+                continue
+            self.sections[key].append(_Item(file, knode, vnode, value))
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _single(self, name: str) -> _Item | None:
+        items = self.sections[name]
+        for extra in items[1:]:
+            first = items[0]
+            self.err(
+                f"section '{name}' is declared twice (first at "
+                f"{yamlio.loc_of(first.file, first.key)})",
+                yamlio.loc_of(extra.file, extra.key),
+            )
+        return items[0] if items else None
+
+    def _build(self) -> None:
+        for item in self.sections["version"]:
+            if item.data != 1 or isinstance(item.data, bool):
+                self.err(
+                    f"version must be 1 (got {_show(item.data)})",
+                    yamlio.loc_of(item.file, item.value),
+                )
+        self._tenant()
+        self._policy()
+        defaults = self._defaults()
+        users = self._users(defaults)
+        self._groups("roles", "role", users)
+        self._groups("teams", "team", users)
+        self._dnc()
+
+    def _tenant(self) -> None:
+        item = self._single("tenant")
+        if item is None or item.data is None:
+            return
+        model = self.validate(m.TenantModel, item.data, item.file, item.value, "tenant")
+        if isinstance(model, m.TenantModel):
+            self.state.tenant = Tenant(
+                subdomain=model.subdomain,
+                domain=model.domain.lower() if model.domain else None,
+                loc=yamlio.loc_of(item.file, item.key),
+            )
+
+    def _policy(self) -> None:
+        item = self._single("policy")
+        if item is None or item.data is None:
+            return
+        model = self.validate(m.PolicyModel, item.data, item.file, item.value, "policy")
+        if not isinstance(model, m.PolicyModel):
+            return
+        file, node = item.file, item.value
+
+        def at(key: str) -> Location:
+            _, vnode = yamlio.child(node, key)
+            return yamlio.loc_of(file, vnode if vnode is not None else node)
+
+        def threshold(key: str, default: Threshold) -> Threshold:
+            value = getattr(model, key)
+            if value is None:
+                return default
+            try:
+                return Threshold.parse(value, floor=default.floor)
+            except ValueError as err:
+                self.err(f"policy: {key} {err}", at(key))
+                return default
+
+        def managed(key: str, kind: str, refs: dict[str, Location]) -> Any:
+            value = getattr(model, key)
+            if value == "all":
+                return "all"
+            if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+                _, lnode = yamlio.child(node, key)
+                for i, name in enumerate(value):
+                    _, vnode = yamlio.child(lnode, i) if lnode is not None else (None, None)
+                    refs.setdefault(name.strip(), yamlio.loc_of(file, vnode or node))
+                return frozenset(v.strip() for v in value)
+            self.err(
+                f"policy: {key} must be 'all' or a list of {kind} names (got {_show(value)})",
+                at(key),
+            )
+            return "all"
+
+        region = model.default_region.strip().upper()
+        if not is_supported_region(region):
+            self.err(
+                f"policy: default_region '{model.default_region}' is not a region code "
+                "such as 'US' or 'GB'",
+                at("default_region"),
+            )
+            region = "US"
+        protected: set[str] = set()
+        _, pnode = yamlio.child(node, "protected_users")
+        for i, raw in enumerate(model.protected_users):
+            _, vnode = yamlio.child(pnode, i) if pnode is not None else (None, None)
+            email = self.email(raw, item.file, vnode or node, "policy: protected_users")
+            if email:
+                protected.add(email)
+        policy = Policy(
+            unmanaged_users=model.unmanaged_users,
+            manage_roles=managed("manage_roles", "role", self.state.role_refs),
+            manage_teams=managed("manage_teams", "team", self.state.team_refs),
+            default_region=region,
+            max_deactivations=threshold("max_deactivations", DEFAULT_MAX_DEACTIVATIONS),
+            max_dnc_removals=threshold("max_dnc_removals", DEFAULT_MAX_DNC_REMOVALS),
+            protected_users=frozenset(protected),
+        )
+        self.state.policy = policy
+
+    def email(self, raw: str, file: str, node: Node, context: str) -> str | None:
+        """``raw`` lower-cased if it is a valid address, else ``None`` (error reported)."""
+        text = raw.strip()
+        try:
+            validate_email(text, check_deliverability=False)
+        except EmailNotValidError as err:
+            self.err(
+                f"{context}: '{text}' is not a valid email address: {err}",
+                yamlio.loc_of(file, node),
+            )
+            return None
+        return text.lower()
+
+    def _defaults(self) -> tuple[dict[str, Any], dict[str, Location], Any]:
+        """(field -> value, field -> location, the item) of the defaults section."""
+        item = self._single("defaults")
+        if item is None or item.data is None:
+            return {}, {}, None
+        hint = f" (defaults may set: {', '.join(m.DEFAULT_FIELDS)})"
+        model = self.validate(
+            m.DefaultsModel, item.data, item.file, item.value, "defaults", allowed_hint=hint
+        )
+        if not isinstance(model, m.DefaultsModel):
+            return {}, {}, None
+        values: dict[str, Any] = {}
+        locs: dict[str, Location] = {}
+        index = yamlio.mapping_index(item.value)
+        for key in model.model_fields_set:
+            values[key] = getattr(model, key)
+            locs[key] = yamlio.loc_of(item.file, index[key][0])
+        return values, locs, item
+
+    def _users(self, defaults: tuple[dict[str, Any], dict[str, Location], Any]) -> set[str]:
+        """Build the users; returns every email declared (valid or not) for member checks."""
+        dvalues, dlocs, ditem = defaults
+        declared: set[str] = set()
+        first_seen: dict[str, Location] = {}
+        renames: dict[str, tuple[str, Location]] = {}
+        users = self.state.users
+        role_refs, team_refs = self.state.role_refs, self.state.team_refs
+        for item in self.sections["users"]:
+            if item.data is None:
+                continue
+            if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+                self.err(
+                    f"users must be a list of users (- email: ...), not {_kind(item.data)}",
+                    yamlio.loc_of(item.file, item.value),
+                )
+                continue
+            file = item.file
+            for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+                raw_email = data.get("email") if isinstance(data, dict) else None
+                context = (
+                    f"user '{raw_email.strip()}'"
+                    if isinstance(raw_email, str) and raw_email.strip()
+                    else f"users[{i}]"
+                )
+                if isinstance(raw_email, str):
+                    declared.add(raw_email.strip().lower())
+                model = self.validate(m.UserModel, data, file, node, context)
+                if not isinstance(model, m.UserModel):
+                    continue
+                index = yamlio.mapping_index(node)
+                email_key, email_node = index["email"]
+                email = self.email(model.email, file, email_node, context)
+                if email is None:
+                    continue
+                loc = yamlio.loc_of(file, email_key)
+                if email in first_seen:
+                    self.err(
+                        f"user '{email}' is declared twice (first at {first_seen[email]})", loc
+                    )
+                    continue
+                first_seen[email] = loc
+                fields: dict[str, Any] = {}
+                field_locs: dict[str, Location] = {}
+                fields_set = model.model_fields_set
+                for name in USER_FIELDS:
+                    if name in fields_set:
+                        fields[name] = getattr(model, name)
+                        field_locs[name] = yamlio.loc_of(file, index[name][0])
+                    elif name in dvalues:
+                        fields[name] = dvalues[name]
+                        field_locs[name] = dlocs[name]
+                if "status" in fields:
+                    fields["status"] = UserStatus(fields["status"])
+                user = DesiredUser(email=email, fields=fields, loc=loc, field_locs=field_locs)
+                for kind, refs in (("role", role_refs), ("team", team_refs)):
+                    key = kind + "s"
+                    names: list[str] | None = getattr(model, key)
+                    if key in fields_set and names is not None:
+                        _, lnode = index[key]
+                        locs = [yamlio.loc_of(file, n) for n in lnode.value]
+                    elif key in dvalues:
+                        names = dvalues[key]
+                        _, lnode = yamlio.mapping_index(ditem.value)[key]
+                        locs = [yamlio.loc_of(ditem.file, n) for n in lnode.value]
+                    else:
+                        continue
+                    for name, nloc in zip(names or [], locs, strict=True):
+                        user.membership_locs.setdefault((kind, name), nloc)
+                        refs.setdefault(name, nloc)
+                    setattr(user, key, frozenset(names or []))
+                if model.renamed_from is not None:
+                    rkey, rnode = index["renamed_from"]
+                    old = self.email(model.renamed_from, file, rnode, context + ": renamed_from")
+                    if old is not None:
+                        rloc = yamlio.loc_of(file, rkey)
+                        if old == email:
+                            self.err(f"{context}: renamed_from is the user's own email", rloc)
+                        elif old in renames:
+                            other, oloc = renames[old]
+                            self.err(
+                                f"{context}: '{old}' is also renamed to '{other}' at {oloc}", rloc
+                            )
+                        else:
+                            renames[old] = (email, rloc)
+                            user.renamed_from = old
+                            user.field_locs["renamed_from"] = rloc
+                users[email] = user
+        for old, (new, rloc) in renames.items():
+            if old in users:
+                self.err(
+                    f"user '{new}': renamed_from '{old}', but '{old}' is also declared as a "
+                    f"user at {users[old].loc}",
+                    rloc,
+                )
+        return declared
+
+    def _groups(self, section: str, kind: str, declared: set[str]) -> None:
+        """The ``roles:`` / ``teams:`` sections: NAME: {members: [...]} or NAME: [...]."""
+        refs = self.state.role_refs if kind == "role" else self.state.team_refs
+        first_seen: dict[str, Location] = {}
+        users = self.state.users
+        attr = section
+        for item in self.sections[section]:
+            if item.data is None:
+                continue
+            if not isinstance(item.data, dict) or not isinstance(item.value, MappingNode):
+                self.err(
+                    f"{section} must be a mapping of {kind} names to members "
+                    f"(NAME: {{members: [emails]}}), not {_kind(item.data)}",
+                    yamlio.loc_of(item.file, item.value),
+                )
+                continue
+            file = item.file
+            index = yamlio.mapping_index(item.value)
+            for name, data in item.data.items():
+                knode, vnode = index[name]
+                loc = yamlio.loc_of(file, knode)
+                context = f"{kind} '{name}'"
+                if not name.strip():
+                    self.err(f"{section}: a {kind} name must not be empty", loc)
+                    continue
+                name = name.strip()
+                if name in first_seen:
+                    self.err(
+                        f"{kind} '{name}' is declared twice (first at {first_seen[name]})", loc
+                    )
+                    continue
+                first_seen[name] = loc
+                refs.setdefault(name, loc)
+                members, lnode = self._members(data, file, knode, vnode, context)
+                seen_members: dict[str, Location] = {}
+                for raw, mnode in zip(members, lnode, strict=True):
+                    mloc = yamlio.loc_of(file, mnode)
+                    if not isinstance(raw, str) or not raw.strip():
+                        self.err(
+                            f"{context}: a member must be an email address (got {_show(raw)})",
+                            mloc,
+                        )
+                        continue
+                    email = self.email(raw, file, mnode, f"{context}: member")
+                    if email is None:
+                        continue
+                    if email in seen_members:
+                        self.err(
+                            f"{context}: member '{email}' is listed twice "
+                            f"(first at {seen_members[email]})",
+                            mloc,
+                        )
+                        continue
+                    seen_members[email] = mloc
+                    user = users.get(email)
+                    if user is None:
+                        if email not in declared:
+                            hint = self.suggest(email, declared)
+                            self.err(
+                                f"{context}: member '{email}' is not a user declared in the "
+                                f"config{hint}",
+                                mloc,
+                            )
+                        continue
+                    setattr(user, attr, getattr(user, attr) | {name})
+                    user.membership_locs.setdefault((kind, name), mloc)
+
+    def _members(
+        self, data: Any, file: str, knode: Node, vnode: Node, context: str
+    ) -> tuple[list[Any], list[Node]]:
+        """The member values and their nodes of a role/team declaration (both forms)."""
+        if data is None:
+            return [], []
+        if isinstance(data, list) and isinstance(vnode, SequenceNode):
+            return data, list(vnode.value)
+        if not isinstance(data, dict):
+            self.err(
+                f"{context} must be a list of member emails or {{members: [emails]}} "
+                f"(got {_kind(data)})",
+                yamlio.loc_of(file, vnode),
+            )
+            return [], []
+        index = yamlio.mapping_index(vnode)
+        for key in data:
+            if key != "members":
+                self.err(
+                    f"{context}: unknown field '{key}' (a {context.split()[0]} has only 'members')",
+                    yamlio.loc_of(file, index[key][0]),
+                )
+        if "members" not in data:
+            self.err(f"{context}: missing required field 'members'", yamlio.loc_of(file, vnode))
+            return [], []
+        members = data["members"]
+        mnode = index["members"][1]
+        if members is None:
+            return [], []
+        if not isinstance(members, list) or not isinstance(mnode, SequenceNode):
+            self.err(
+                f"{context}: members must be a list of emails (got {_kind(members)})",
+                yamlio.loc_of(file, mnode),
+            )
+            return [], []
+        return members, list(mnode.value)
+
+    def _dnc(self) -> None:
+        region = self.state.policy.default_region
+        first_seen: dict[str, Location] = {}
+        dnc = self.state.dnc
+        for item in self.sections["dnc"]:
+            if item.data is None:
+                continue
+            if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+                self.err(
+                    "dnc must be a list of phone numbers or {phone_number, expires_at, "
+                    f"comment, state}} entries, not {_kind(item.data)}",
+                    yamlio.loc_of(item.file, item.value),
+                )
+                continue
+            file = item.file
+            for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+                context = f"dnc[{i}]"
+                if isinstance(data, dict):
+                    pnode = yamlio.mapping_index(node).get("phone_number", (None, None))[1]
+                    if isinstance(pnode, ScalarNode) and isinstance(data.get("phone_number"), int):
+                        data = {**data, "phone_number": pnode.value}  # keep '+' and zeros
+                    model = self.validate(m.DncModel, data, file, node, context)
+                    if not isinstance(model, m.DncModel):
+                        continue
+                    entry = model
+                    num_node = pnode or node
+                elif isinstance(data, str) or (
+                    isinstance(data, int | float)
+                    and not isinstance(data, bool)
+                    and isinstance(node, ScalarNode)
+                ):
+                    entry = m.DncModel(
+                        phone_number=node.value if isinstance(node, ScalarNode) else data
+                    )
+                    num_node = node
+                else:
+                    self.err(
+                        f"{context}: a DNC entry is a phone number or a mapping with "
+                        f"phone_number (got {_kind(data)})",
+                        yamlio.loc_of(file, node),
+                    )
+                    continue
+                raw = entry.phone_number.strip()
+                context = f"dnc entry '{raw}'"
+                loc = yamlio.loc_of(file, num_node)
+                try:
+                    number = normalize_phone(raw, region)
+                except ValueError as err:
+                    self.err(f"{context}: {err}", loc)
+                    continue
+                expires: datetime | None = None
+                if entry.expires_at is not None:
+                    _, enode = yamlio.mapping_index(node)["expires_at"]
+                    try:
+                        expires = parse_datetime(entry.expires_at)
+                    except ValueError as err:
+                        self.err(f"{context}: expires_at {err}", yamlio.loc_of(file, enode))
+                        continue
+                if number in first_seen:
+                    self.err(
+                        f"{context}: {number} is listed twice (first at {first_seen[number]})",
+                        loc,
+                    )
+                    continue
+                first_seen[number] = loc
+                if expires is not None and expires <= self.now and entry.state == "present":
+                    self.warnings.append(
+                        Diagnostic(
+                            f"DNC entry {number} expired on "
+                            f"{expires.strftime('%Y-%m-%d %H:%M:%S UTC')}; remove it",
+                            loc,
+                            "warning",
+                        )
+                    )
+                dnc[number] = DesiredDnc(
+                    number=number,
+                    raw=raw,
+                    state=entry.state,
+                    expires_at=expires,
+                    comment=entry.comment,
+                    loc=loc,
+                )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _node_kind(node: Node) -> str:
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, ScalarNode):
+        return "a single value"
+    return "a mapping"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return repr(text)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list):
+        return _kind(value)
+    return repr(value)

@@ -1,0 +1,219 @@
+"""Pydantic models of the YAML shape: they validate each item and generate the JSON Schema.
+
+Every section is optional (a split config has files with a single section, and editors check
+each file on its own). Unknown keys are errors (``additionalProperties: false``). The loader
+validates item by item (one user, one DNC entry, ...) so one bad item never hides the others;
+:class:`ConfigFile` exists for the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
+
+from reconciler.state import USER_FIELDS
+
+
+def _text(value: Any) -> Any:
+    """Numbers written unquoted (``agent_number: 1001``) are taken as their text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+    return value
+
+
+def _not_null(what: str) -> Any:
+    def check(value: Any) -> Any:
+        if value is None:
+            raise ValueError(
+                f"cannot be null: the API cannot clear {what}; omit it to leave it as it is"
+            )
+        return value
+
+    return check
+
+
+def _list_not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("cannot be null: write [] for none, or omit it to leave it unmanaged")
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_not_blank), Field(strict=True)]
+Email = Annotated[
+    str, BeforeValidator(_not_blank), Field(strict=True, examples=["ann@example.com"])
+]
+NameList = Annotated[list[Name], BeforeValidator(_list_not_null)]
+Status = Annotated[Literal["Active", "Inactive"], BeforeValidator(_not_null("the status"))]
+Location = Annotated[
+    str | None,
+    BeforeValidator(_not_blank),
+    Field(description="A location name of the tenant; null clears the user's location."),
+]
+ChatLimit = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_not_null("max_chat_limit"))]
+ChatLimitEnabled = Annotated[StrictBool, BeforeValidator(_not_null("max_chat_limit_enabled"))]
+AgentNumber = Annotated[
+    str, BeforeValidator(_text), BeforeValidator(_not_null("agent_number")), Field(strict=True)
+]
+Threshold = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
+            ],
+            "description": "A count, or a percentage of the existing items such as '30%'.",
+        }
+    ),
+]
+Managed = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "all"},
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+            ],
+            "description": "'all', or the names whose memberships the config manages.",
+        }
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TenantModel(_Strict):
+    """Which tenant this config describes (environment variables take precedence)."""
+
+    subdomain: (
+        Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
+        | None
+    ) = None
+    domain: (
+        Annotated[
+            str,
+            Field(
+                strict=True,
+                max_length=253,
+                pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class PolicyModel(_Strict):
+    """How far the reconciler may go."""
+
+    unmanaged_users: Literal["ignore", "deactivate"] = "ignore"
+    manage_roles: Managed = "all"
+    manage_teams: Managed = "all"
+    default_region: Annotated[str, Field(strict=True, examples=["US", "GB"])] = "US"
+    max_deactivations: Threshold = None
+    max_dnc_removals: Threshold = None
+    protected_users: Annotated[list[Email], BeforeValidator(_list_not_null)] = []
+
+
+class DefaultsModel(_Strict):
+    """User fields applied to every user that does not set them."""
+
+    status: Status = None
+    location: Location = None
+    max_chat_limit: ChatLimit = None
+    max_chat_limit_enabled: ChatLimitEnabled = None
+    roles: NameList = None
+    teams: NameList = None
+
+
+#: Fields ``defaults:`` may set (the others are per user).
+DEFAULT_FIELDS: tuple[str, ...] = tuple(DefaultsModel.model_fields)
+
+
+class UserModel(_Strict):
+    """One user, keyed by email. Omitted fields are not managed."""
+
+    email: Email
+    first_name: Name
+    last_name: Name
+    agent_number: AgentNumber = None
+    status: Status = None
+    location: Location = None
+    max_chat_limit: ChatLimit = None
+    max_chat_limit_enabled: ChatLimitEnabled = None
+    roles: NameList = None
+    teams: NameList = None
+    renamed_from: Email | None = None
+
+
+#: Every key a user block may have.
+USER_KEYS: tuple[str, ...] = tuple(UserModel.model_fields)
+assert set(USER_FIELDS) <= set(USER_KEYS)
+
+
+class GroupModel(_Strict):
+    """A role or team with its members (emails of users declared in the config)."""
+
+    members: Annotated[list[Email], BeforeValidator(_list_not_null)]
+
+
+Phone = Annotated[
+    str,
+    BeforeValidator(_text),
+    Field(strict=True, description="A phone number; E.164 ('+14155550100') is clearest."),
+]
+
+
+class DncModel(_Strict):
+    """One entry of the company Do-Not-Call list."""
+
+    phone_number: Phone
+    expires_at: (
+        Annotated[
+            str,
+            Field(
+                strict=True,
+                description="'2027-01-31 00:00:00 UTC' or ISO 8601; without a zone it is UTC.",
+            ),
+        ]
+        | None
+    ) = None
+    comment: Annotated[str, Field(strict=True)] | None = None
+    state: Literal["present", "absent"] = "present"
+
+
+class ConfigFile(_Strict):
+    """One file of a ccai-reconciler config (a config is one file or a directory of them)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="ccai-reconciler config",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    version: Literal[1] | None = None
+    tenant: TenantModel | None = None
+    policy: PolicyModel | None = None
+    defaults: DefaultsModel | None = None
+    users: list[UserModel] | None = None
+    roles: dict[str, GroupModel | list[Email]] | None = None
+    teams: dict[str, GroupModel | list[Email]] | None = None
+    dnc: list[Phone | DncModel] | None = None
+
+
+SECTIONS: tuple[str, ...] = tuple(ConfigFile.model_fields)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one config file."""
+    return ConfigFile.model_json_schema()

@@ -1,0 +1,233 @@
+"""Reading YAML safely, keeping the source position of every value.
+
+The C parser of ruamel.yaml composes each file into a node tree (every node keeps its
+``start_mark``); :func:`to_python` turns the tree into plain Python values while checking the
+hazards a config must not contain: custom tags, aliases (and with them alias-expansion bombs),
+merge keys, duplicate keys, non-scalar keys and absurd nesting. Nothing here raises: every
+problem becomes a :class:`~reconciler.errors.Diagnostic`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+
+from reconciler.errors import Diagnostic
+from reconciler.state import Location
+
+#: Largest config file read, in bytes (a 50,000-user config is about 14 MB in total).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Deepest nesting of mappings/lists accepted (a config needs 5).
+MAX_DEPTH = 64
+
+_T = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (
+    _T + "str",
+    _T + "int",
+    _T + "float",
+    _T + "bool",
+    _T + "null",
+    _T + "timestamp",
+)
+MAP, SEQ, MERGE = _T + "map", _T + "seq", _T + "merge"
+_SCALAR_TAGS = {STR, INT, FLOAT, BOOL, NULL, TIMESTAMP}
+
+
+def loc_of(file: str, node: Node) -> Location:
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _loc_at_offset(file: str, text: str, offset: int) -> Location:
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Location(file, line, col)
+
+
+def decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 text of ``data`` (a leading BOM dropped), or a diagnostic at the first bad byte."""
+    if len(data) > MAX_FILE_BYTES:
+        return None, Diagnostic(
+            f"file is {len(data) / 1048576:.1f} MiB, over the limit of "
+            f"{MAX_FILE_BYTES // 1048576} MiB per config file; split it into several files",
+            Location(file, 1, 1),
+        )
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        good = data[: err.start].decode("utf-8")
+        loc = _loc_at_offset(file, good, len(good))
+        return None, Diagnostic(
+            f"file is not UTF-8 text (byte 0x{data[err.start]:02x} cannot be decoded); "
+            "save it as UTF-8",
+            loc,
+        )
+
+
+def compose(file: str, text: str) -> tuple[Node | None, Diagnostic | None]:
+    """The node tree of one YAML document (``None`` for an empty file)."""
+    yaml = YAML(typ="safe", pure=False)
+    try:
+        return yaml.compose(text), None
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "invalid YAML"
+        if "expected a single document" in str(err.context or ""):
+            problem = "a config file must contain a single YAML document (found '---')"
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        context = f" ({err.context})" if err.context and err.problem else ""
+        return None, Diagnostic(f"YAML syntax error: {problem}{context}", loc)
+    except ReaderError as err:
+        loc = _loc_at_offset(file, text, int(getattr(err, "position", 0) or 0))
+        return None, Diagnostic(f"YAML syntax error: {err.reason}", loc)
+    except YAMLError as err:
+        return None, Diagnostic(f"YAML syntax error: {err}", Location(file, 1, 1))
+    except RecursionError:
+        return None, Diagnostic("YAML nesting is too deep", Location(file, 1, 1))
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if tag in (STR, TIMESTAMP):
+        return value  # timestamps stay text: the loader parses the formats it accepts
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return value.lower() == "true"
+    if tag == INT:
+        text = value.replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        try:
+            if digits[:2] in ("0x", "0X"):
+                return sign * int(digits[2:], 16)
+            if digits[:2] in ("0o", "0O"):
+                return sign * int(digits[2:], 8)
+            return sign * int(digits, 10)
+        except ValueError:
+            return value
+    if tag == FLOAT:
+        low = value.lower().replace("_", "")
+        if low.lstrip("+-") in (".inf",):
+            return -math.inf if low.startswith("-") else math.inf
+        if low == ".nan":
+            return math.nan
+        try:
+            return float(low)
+        except ValueError:
+            return value
+    return value
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
+
+
+class Converter:
+    """Turns one file's node tree into Python values, recording every hazard found."""
+
+    def __init__(self, file: str, diags: list[Diagnostic]) -> None:
+        self.file = file
+        self.diags = diags
+        self._seen: set[int] = set()
+
+    def error(self, message: str, node: Node) -> None:
+        self.diags.append(Diagnostic(message, loc_of(self.file, node)))
+
+    def key_text(self, node: Node) -> str | None:
+        """A mapping key as text (scalar keys only: ``123:`` is the key "123")."""
+        if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
+            return node.value
+        return None
+
+    def convert(self, node: Node, depth: int = 0) -> Any:
+        if id(node) in self._seen:
+            self.error(
+                "YAML aliases (*name) are not supported: write the value out "
+                "(use the defaults: section for settings shared by many users)",
+                node,
+            )
+            return None
+        self._seen.add(id(node))
+        if depth > MAX_DEPTH:
+            self.error(f"YAML nesting is deeper than {MAX_DEPTH} levels", node)
+            return None
+        tag = node.tag
+        if isinstance(node, ScalarNode):
+            if tag not in _SCALAR_TAGS:
+                self.error(
+                    f"unsupported YAML tag '{_tag_name(tag)}': only plain YAML values "
+                    "(strings, numbers, booleans, null, lists, mappings) are allowed",
+                    node,
+                )
+                return None
+            return _scalar(node)
+        if isinstance(node, SequenceNode):
+            if tag != SEQ:
+                self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a list", node)
+                return None
+            return [self.convert(item, depth + 1) for item in node.value]
+        if isinstance(node, MappingNode):
+            if tag != MAP:
+                self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a mapping", node)
+                return None
+            out: dict[str, Any] = {}
+            first: dict[str, Node] = {}
+            for knode, vnode in node.value:
+                if knode.tag == MERGE:
+                    self.error("YAML merge keys (<<) are not supported", knode)
+                    continue
+                key = self.key_text(knode)
+                if key is None:
+                    self.error("mapping keys must be plain strings", knode)
+                    continue
+                if key in first:
+                    self.error(
+                        f"duplicate key '{key}' (first defined at {loc_of(self.file, first[key])})",
+                        knode,
+                    )
+                    continue
+                first[key] = knode
+                out[key] = self.convert(vnode, depth + 1)
+            return out
+        self.error("unsupported YAML node", node)  # pragma: no cover - no other node kinds
+        return None
+
+
+def mapping_index(node: Node) -> dict[str, tuple[Node, Node]]:
+    """Key text -> (key node, value node) of a mapping node (first occurrence wins)."""
+    out: dict[str, tuple[Node, Node]] = {}
+    if isinstance(node, MappingNode):
+        for knode, vnode in node.value:
+            if isinstance(knode, ScalarNode):
+                out.setdefault(knode.value, (knode, vnode))
+    return out
+
+
+def child(node: Node, key: str | int) -> tuple[Node | None, Node | None]:
+    """(key node, value node) of ``node[key]`` for a mapping or list node."""
+    if isinstance(node, MappingNode) and isinstance(key, str):
+        return mapping_index(node).get(key, (None, None))
+    if isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return None, node.value[key]
+    return None, None
+
+
+def walk(node: Node, path: tuple[str | int, ...]) -> tuple[Node, Node | None]:
+    """The deepest node along ``path`` and the key node of the last step found (if any)."""
+    key_node: Node | None = None
+    for step in path:
+        knode, vnode = child(node, step)
+        if vnode is None:
+            break
+        node, key_node = vnode, knode
+    return node, key_node
