@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from reconciler.errors import ApplyError
+from reconciler.errors import ApplyError, ReconcilerError
 from reconciler.plan import Plan, UserChange
 from reconciler.report import ApplyReport, DncResult, UserResult
 from reconciler.state import Location
@@ -692,6 +692,9 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
         if journal is not None:
             journal.set(completed=True, finished_at=now_utc().isoformat())
         return report
+    except ReconcilerError as err:
+        err.report = report  # type: ignore[attr-defined]  # so --report still gets written
+        raise
     finally:
         report.api_calls = _calls(client)
         report.finished_at = now_utc()

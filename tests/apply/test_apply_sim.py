@@ -1,0 +1,151 @@
+"""apply_plan against the simulator over real HTTP: lifecycle, errors mapped to YAML, DNC."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from reconciler.apply import ApplyOptions, Progress, apply_plan, job_filename
+
+from .helpers import calls_to, client_for, jobs_named, make_plan, write_config
+
+
+def fast(**kw: object) -> ApplyOptions:
+    kw.setdefault("poll_initial", 0.01)
+    kw.setdefault("poll_max", 0.05)
+    return ApplyOptions(**kw)  # type: ignore[arg-type]
+
+
+def test_apply_converges_and_replan_is_empty(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    out = io.StringIO()
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+        assert [u.action for u in plan.user_changes] == ["create", "rename", "update"]
+        report = apply_plan(plan, client, options=fast(progress=Progress(out, tty=False)))
+        assert report.exit_code == 0, report.diagnostics
+        assert report.outcome == "applied"
+        assert report.job_filename == job_filename(plan.hash)
+        assert report.job is not None and report.job["status"] == "finished"
+        assert [u.outcome for u in report.users] == ["applied"] * 3
+        assert {(d.number, d.outcome) for d in report.dnc} == {
+            ("+14155550101", "created"),
+            ("+14155550102", "created"),
+            ("+14155550103", "created"),
+            ("+14155550100", "removed"),
+        }
+        again = make_plan(cfg, client)
+        assert again.is_empty, again.summary()
+    assert jobs_named(sim, report.job_filename) == [report.job_id]
+    # The job file: only changing users, only changing fields, memberships as deltas.
+    with sim.tenant.lock:
+        rows = sim.tenant.jobs[report.job_id].rows
+    ana = next(r for r in rows if r["email"] == "ana@acme-corp.com")
+    assert ana["location"] == "Austin" and ana["status"] == "" and ana["agent_number"] == ""
+    assert sorted((m["name"], m["value"]) for m in ana["roles"]) == [("Manager", 1)]
+    assert sorted((m["name"], m["value"]) for m in ana["teams"]) == [("Tier 1", 0), ("Tier 2", 1)]
+    bob = next(r for r in rows if r["email"] == "old.bob@acme-corp.com")
+    assert bob["new_email"] == "bob@acme-corp.com"
+    assert all(r["email"] != "outsider@acme-corp.com" for r in rows)
+    # One add call and one remove call for four numbers.
+    assert len(calls_to(sim, "/outbound_dialer/dnc")) == 1
+    assert len(calls_to(sim, "/outbound_dialer/dnc/remove")) == 1
+    assert report.api_calls["upload"] == 1 and report.api_calls["proceed"] == 1
+    # Non-TTY progress: one line per state change.
+    lines = out.getvalue().splitlines()
+    assert any("finished" in line for line in lines), lines
+    assert "s3cret" not in report.to_json()
+    json.loads(report.to_json())
+
+
+def test_invalid_scheme_maps_to_yaml_and_applies_nothing(simulator, tmp_path: Path) -> None:
+    # The config names a location the tenant lacks; plan does not know locations, the job's
+    # scheme check rejects it.
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        """\
+        users:
+          - email: ana@acme-corp.com
+            first_name: Ana
+            last_name: Lopez
+            location: Mexcio
+            roles: [Agent]
+            teams: [Tier 1]
+        dnc:
+          - "+1 415 555 0101"
+        """,
+    )
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+        report = apply_plan(plan, client, options=fast())
+    assert report.outcome == "invalid_scheme"
+    assert report.exit_code == 1
+    [diag] = report.errors
+    assert diag.location == f"{cfg / 'users.yaml'}:5:5"
+    assert "Mexcio" in diag.message
+    assert report.users[0].outcome == "not_applied"
+    assert report.dnc == []
+    assert calls_to(sim, "/outbound_dialer/dnc") == []  # DNC skipped too
+    assert calls_to(sim, "/bulk/users/proceed") == []
+    assert sim.tenant.user_by_email("ana@acme-corp.com").location is None
+    assert "Nothing applied" in report.summary()
+
+
+def other_job(sim, client, rows: list[dict], filename: str = "someone-else.json") -> None:
+    """Someone else changes the tenant through a bulk job (after our plan was made)."""
+    job = client.upload(rows, filename)
+    sim.tenant.wait_job(job.id, "valid_scheme")
+    client.proceed(job.id)
+    sim.tenant.wait_job(job.id, "finished")
+
+
+def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path) -> None:
+    # Between plan and apply someone creates bob@ (so our rename onto it fails) and sets Ana's
+    # agent number (so our row changes nothing: a warning).
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        """\
+        users:
+          - email: ana@acme-corp.com
+            first_name: Ana
+            last_name: Lopez
+            agent_number: A-7
+            roles: [Agent]
+            teams: [Tier 1]
+          - email: bob@acme-corp.com
+            renamed_from: old.bob@acme-corp.com
+            first_name: Bob
+            last_name: Stone
+            roles: [Agent]
+        """,
+    )
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+        other_job(
+            sim,
+            client,
+            [
+                {"email": "bob@acme-corp.com", "first_name": "Other", "last_name": "Bob"},
+                {
+                    "email": "ana@acme-corp.com",
+                    "first_name": "Ana",
+                    "last_name": "Lopez",
+                    "agent_number": "A-7",
+                },
+            ],
+        )
+        report = apply_plan(plan, client, options=fast())
+    assert report.outcome == "applied_with_errors"
+    assert report.exit_code == 1
+    [err] = report.errors
+    assert err.location == f"{cfg / 'users.yaml'}:8:5"
+    assert "already used" in err.message and "bob@acme-corp.com" in err.message
+    [warn] = report.warnings
+    assert warn.location == f"{cfg / 'users.yaml'}:2:5"
+    outcomes = {u.email: u.outcome for u in report.users}
+    assert outcomes == {"ana@acme-corp.com": "warning", "bob@acme-corp.com": "failed"}
+    assert "1 user failed" in report.summary()
