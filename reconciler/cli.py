@@ -18,7 +18,7 @@ import click
 from reconciler import __version__
 from reconciler.errors import ConfigError, ReconcilerError
 
-COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator")
+COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply")
 
 
 def report_error(err: ReconcilerError) -> None:
