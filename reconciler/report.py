@@ -147,8 +147,8 @@ class ApplyReport(BaseModel):
         items = [f"{counts[a]} {labels[a]}" for a in labels if counts.get(a)]
         if not items:
             return ""
-        total = sum(counts.values())
-        items[0] = items[0].replace(" ", f" user{'s' if total != 1 else ''} ", 1)
+        first = next(counts[a] for a in labels if counts.get(a))
+        items[0] = items[0].replace(" ", f" user{'s' if first != 1 else ''} ", 1)
         return ", ".join(items)
 
     def _count_dnc(self) -> str:
@@ -165,8 +165,8 @@ class ApplyReport(BaseModel):
         items = [f"{counts[a]} {labels[a]}" for a in labels if counts.get(a)]
         if not items:
             return ""
-        total = sum(counts.values())
-        items[0] = items[0].replace(" ", f" DNC number{'s' if total != 1 else ''} ", 1)
+        first = next(counts[a] for a in labels if counts.get(a))
+        items[0] = items[0].replace(" ", f" DNC number{'s' if first != 1 else ''} ", 1)
         return ", ".join(items)
 
     def _count_failures(self) -> str:

@@ -1,0 +1,212 @@
+"""``ccai-reconciler apply``: converge the tenant to the config (or to a saved plan).
+
+Thin on purpose: parse options, make or load the plan, render it, check safety, confirm, call
+:func:`reconciler.apply.apply_plan`, print the report, exit code. See docs/apply.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.apply import (
+    DEFAULT_DNC_BATCH_SIZE,
+    DEFAULT_TIMEOUT,
+    ApplyOptions,
+    Journal,
+    Progress,
+    StalePlanError,
+    apply_plan,
+    check_safety,
+)
+from reconciler.commands._options import connection_options, open_client
+from reconciler.errors import ApplyError, ReconcilerError
+from reconciler.plan import Plan
+from reconciler.report import ApplyReport
+
+
+def _render(plan: Plan) -> None:
+    """Show the plan on stdout (the plan command's text renderer when available)."""
+    try:
+        from reconciler.render import render_text  # type: ignore[attr-defined]
+    except ImportError:
+        render_text = None
+    if render_text is not None:
+        render_text(plan, sys.stdout)
+    else:
+        for w in plan.warnings:
+            click.echo(str(w), err=True)
+        click.echo(plan.summary())
+    for v in plan.safety:
+        click.echo(f"unsafe: {v.message}", err=True)
+
+
+def _print_report(report: ApplyReport) -> None:
+    for diag in report.diagnostics:
+        click.echo(str(diag), err=True)
+    if report.job_id is not None:
+        click.echo(f"job {report.job_id} ({report.job_filename})")
+    click.echo(report.summary())
+
+
+def _write_report(report: ApplyReport | None, path: Path | None) -> None:
+    if report is None or path is None:
+        return
+    try:
+        path.write_text(report.to_json(), encoding="utf-8")
+    except OSError as err:
+        raise ApplyError(f"cannot write the report {path}: {err.strerror or err}") from None
+
+
+def _plan_from_config(config: tuple[str, ...], client: Any) -> Plan:
+    from reconciler.planning import compute_plan
+
+    plan, loaded = compute_plan(list(config), client)
+    for warning in loaded.warnings:
+        click.echo(str(warning), err=True)
+    return plan
+
+
+@click.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Config file or directory (repeatable; default: config). Not with PLAN_FILE.",
+)
+@connection_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
+@click.option(
+    "--allow-mass-changes",
+    is_flag=True,
+    help="Apply even if deactivations / DNC removals exceed the policy thresholds.",
+)
+@click.option(
+    "--allow-no-admin", is_flag=True, help="Apply even if no active user keeps the Admin role."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the bulk-user job; a later apply resumes it.",
+)
+@click.option(
+    "--dnc-batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_DNC_BATCH_SIZE,
+    show_default=True,
+    help="DNC numbers per add/remove call.",
+)
+@click.option(
+    "--reassert-dnc",
+    is_flag=True,
+    help="Re-send every declared present, unexpired DNC number (idempotent upsert).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON audit report to this file.",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    hidden=True,
+    help="First job poll delay in seconds (doubles up to 10 s); for tests and demos.",
+)
+def command(
+    plan_file: Path | None,
+    config: tuple[str, ...],
+    auto_approve: bool,
+    allow_mass_changes: bool,
+    allow_no_admin: bool,
+    timeout: float,
+    dnc_batch_size: int,
+    reassert_dnc: bool,
+    report_path: Path | None,
+    poll_interval: float,
+    **conn: Any,
+) -> None:
+    """Change the tenant to match the config, or apply a saved PLAN_FILE (from plan --out).
+
+    With a config, the plan is shown and confirmed on a terminal; without a terminal, pass
+    --auto-approve. A saved plan applies without asking, once, and only if the tenant has not
+    changed since it was made.
+    """
+    if plan_file is not None and config:
+        raise click.UsageError("give either PLAN_FILE or -c CONFIG, not both")
+    options = ApplyOptions(
+        timeout=timeout,
+        dnc_batch_size=dnc_batch_size,
+        reassert_dnc=reassert_dnc,
+        allow_mass_changes=allow_mass_changes,
+        allow_no_admin=allow_no_admin,
+        progress=Progress(),
+        poll_initial=poll_interval,
+        poll_max=max(10.0, poll_interval),
+    )
+    report: ApplyReport | None = None
+    try:
+        if plan_file is not None:
+            report = _apply_saved(plan_file, options, conn)
+        else:
+            report = _apply_config(config or ("config",), options, auto_approve, conn)
+    except ReconcilerError as err:
+        _write_report(getattr(err, "report", None), report_path)
+        raise
+    _write_report(report, report_path)
+    if report is not None and not (report.outcome == "no_changes" and report.job_id is None):
+        _print_report(report)
+    sys.exit(report.exit_code if report is not None else 0)
+
+
+def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -> ApplyReport:
+    plan = Plan.load(plan_file)
+    _render(plan)
+    check_safety(plan, options)
+    options.saved_plan = True
+    options.journal = Journal.for_plan(plan_file, plan.hash)
+    if plan.is_empty and not options.reassert_dnc:
+        return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
+    with open_client(None, **conn) as client:
+        return apply_plan(plan, client, options=options)
+
+
+def _apply_config(
+    config: tuple[str, ...], options: ApplyOptions, auto_approve: bool, conn: dict[str, Any]
+) -> ApplyReport | None:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not auto_approve and not interactive:
+        raise ApplyError(
+            "refusing to apply without a terminal to confirm on: pass --auto-approve "
+            "(or review with `plan --out PLAN.json` and run `apply PLAN.json`)"
+        )
+    from reconciler.config import load_config
+
+    loaded = load_config(list(config))
+    with open_client(loaded.state.tenant, **conn) as client:
+        for attempt in range(2):
+            plan = _plan_from_config(config, client)
+            _render(plan)
+            if plan.is_empty and not options.reassert_dnc:
+                return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
+            check_safety(plan, options)
+            if not auto_approve and attempt == 0:
+                click.confirm("Apply these changes to the tenant?", abort=True, err=True)
+            try:
+                return apply_plan(plan, client, options=options)
+            except StalePlanError as err:
+                if attempt:
+                    raise
+                if options.progress is not None:
+                    options.progress.message(f"{err}: planning again")
+    return None

@@ -1,0 +1,165 @@
+"""The apply command against the simulator (in-process CLI; stdin is not a terminal)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+from reconciler.simulator import SimulatorHandle
+
+from .helpers import CONFIG, client_for, jobs_named, make_plan, write_config
+
+
+def run(sim: SimulatorHandle, *args: str, env: dict[str, str] | None = None) -> Result:
+    e = {
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": "1000",
+    }
+    e.update(env or {})
+    return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.01", *args], env=e)
+
+
+def api_requests(sim: SimulatorHandle) -> list[dict[str, Any]]:
+    return sim.requests
+
+
+def test_no_tty_refuses_without_auto_approve_and_calls_nothing(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    result = run(sim, "-c", str(cfg))
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.output
+    assert "Traceback" not in result.output
+    assert api_requests(sim) == []
+
+
+def test_auto_approve_applies_and_writes_report(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    report_file = tmp_path / "report.json"
+    result = run(sim, "-c", str(cfg), "--auto-approve", "--report", str(report_file))
+    assert result.exit_code == 0, result.output
+    assert "Applied: 1 user created, 1 updated, 1 renamed" in result.output
+    assert "3 DNC numbers added, 1 removed" in result.output
+    text = report_file.read_text()
+    assert sim.token not in text and sim.token not in result.output
+    report = json.loads(text)
+    assert report["outcome"] == "applied"
+    assert report["job"]["status"] == "finished"
+    assert report["api_calls"]["upload"] == 1
+    assert report["started_at"] and report["finished_at"]
+    again = run(sim, "-c", str(cfg), "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+    assert len([r for r in sim.requests if r["path"].endswith("/bulk/users/upload")]) == 1
+
+
+def test_saved_plan_applies_once(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        make_plan(cfg, client).save(plan_file)
+    first = run(sim, str(plan_file))
+    assert first.exit_code == 0, first.output
+    journal = json.loads((tmp_path / "plan.json.applied").read_text())
+    assert journal["completed"] is True
+    second = run(sim, str(plan_file))
+    assert second.exit_code == 1
+    assert "already applied" in second.output
+    # Without the journal, the finished job with the plan's name refuses it too.
+    (tmp_path / "plan.json.applied").unlink()
+    third = run(sim, str(plan_file))
+    assert third.exit_code == 1
+    assert "already applied" in third.output
+    with sim.tenant.lock:
+        assert len(sim.tenant.jobs) == 1
+
+
+def test_saved_dnc_only_plan_applies_once(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path, 'dnc:\n  - "+1 415 555 0101"\n')
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+    assert not plan.user_changes and plan.dnc_changes
+    plan.save(plan_file)
+    assert run(sim, str(plan_file)).exit_code == 0
+    adds = [r for r in sim.requests if r["path"].endswith("/outbound_dialer/dnc")]
+    second = run(sim, str(plan_file))
+    assert second.exit_code == 1 and "already applied" in second.output
+    assert [r for r in sim.requests if r["path"].endswith("/outbound_dialer/dnc")] == adds
+
+
+def test_stale_saved_plan_is_refused(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        make_plan(cfg, client).save(plan_file)
+        # Someone changes a user after the plan was made.
+        job = client.upload(
+            [{"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Changed"}],
+            "someone-else.json",
+        )
+        sim.tenant.wait_job(job.id, "valid_scheme")
+        client.proceed(job.id)
+        sim.tenant.wait_job(job.id, "finished")
+    before = len(sim.requests)
+    result = run(sim, str(plan_file))
+    assert result.exit_code == 1
+    assert "the tenant changed since this plan was made; run plan again" in result.output
+    after = sim.requests[before:]
+    assert [r["path"].rsplit("/", 2)[-2:] for r in after] == [
+        ["users", "jobs"],
+        ["users", "template"],
+    ]
+
+
+def test_thresholds_refuse_after_showing_the_plan(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        CONFIG.replace(
+            "users:\n",
+            "policy:\n  unmanaged_users: deactivate\n  max_deactivations: 0\n"
+            "  max_dnc_removals: 0\nusers:\n",
+            1,
+        ),
+    )
+    result = run(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 1
+    assert "would deactivate 1 of" in result.output
+    assert "--allow-mass-changes" in result.output
+    assert "Plan:" in result.output  # shown first
+    assert not [r for r in sim.requests if r["method"] == "POST"]
+    ok = run(sim, "-c", str(cfg), "--auto-approve", "--allow-mass-changes")
+    assert ok.exit_code == 0, ok.output
+    assert "1 deactivated" in ok.output
+
+
+def test_no_admin_refused(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path, CONFIG.replace("    roles: [Admin]\n", "    roles: []\n", 1))
+    result = run(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 1
+    assert "--allow-no-admin" in result.output
+    assert not [r for r in sim.requests if r["method"] == "POST"]
+    ok = run(sim, "-c", str(cfg), "--auto-approve", "--allow-no-admin")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_bad_plan_file_is_a_message(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    bad = tmp_path / "plan.json"
+    bad.write_text("{not json")
+    result = run(sim, str(bad))
+    assert result.exit_code == 1
+    assert "not a plan file" in result.output and "Traceback" not in result.output
+    assert jobs_named(sim, "x") == []
