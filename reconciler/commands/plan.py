@@ -1,0 +1,162 @@
+"""``ccai-reconciler plan``: show what apply would change. Thin: options → compute_plan →
+render → exit code. See docs/plan.md."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.commands._options import connection_options, open_client
+from reconciler.config import load_config
+from reconciler.errors import PlanError
+from reconciler.planning import compute_plan
+from reconciler.render import markdown_parts, render_json, render_markdown, render_text
+from reconciler.render.progress import ProgressLine
+
+#: Show progress for the DNC checks from this many numbers on (or always with --refresh all).
+PROGRESS_FROM = 30
+
+
+def use_color(stream: Any) -> bool:
+    return bool(stream.isatty()) and "NO_COLOR" not in os.environ
+
+
+def dnc_progress(refresh: str) -> Any:
+    line = ProgressLine(sys.stderr, "Checking DNC numbers")
+    announced = False
+
+    def progress(done: int, total: int) -> None:
+        nonlocal announced
+        if refresh != "all" and total < PROGRESS_FROM:
+            return
+        if not announced:
+            announced = True
+            mins = total / 60
+            click.echo(
+                f"Checking {total} DNC numbers, one API call each "
+                f"(about {mins:.0f} min at 1 request/second).",
+                err=True,
+            )
+        line(done, total)
+
+    return progress
+
+
+def write_parts(plan: Any, out_dir: Path) -> list[Path]:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for old in out_dir.glob("plan-*.md"):
+            old.unlink()
+        paths = []
+        for i, part in enumerate(markdown_parts(plan), 1):
+            p = out_dir / f"plan-{i}.md"
+            p.write_text(part, encoding="utf-8")
+            paths.append(p)
+    except OSError as err:
+        raise PlanError(f"cannot write to {out_dir}: {err.strerror or err}") from None
+    return paths
+
+
+@click.command("plan")
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Config file or directory (repeatable; default: .).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for terminals, markdown for pull requests, json for programs.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Save the plan as JSON for `apply PLAN.json`.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the Markdown plan as plan-1.md, plan-2.md, ... (each fits one GitHub "
+    "comment).",
+)
+@click.option(
+    "--base-ref",
+    envvar="CCAI_BASE_REF",
+    default=None,
+    metavar="REF",
+    help="Git ref of the config last applied (e.g. origin/main; env CCAI_BASE_REF): offboards "
+    "users deleted since, and checks only the DNC numbers changed since.",
+)
+@click.option(
+    "--refresh",
+    type=click.Choice(["changed", "all"]),
+    default="changed",
+    show_default=True,
+    help="all: check every declared DNC number (drift detection; one call per number).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@connection_options
+def command(
+    config: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    out_dir: Path | None,
+    base_ref: str | None,
+    refresh: str,
+    detailed_exitcode: bool,
+    **conn: Any,
+) -> None:
+    """Show what apply would change in the tenant.
+
+    Loads and validates the config (any error: exit 1, nothing fetched), fetches the users
+    once, checks only the DNC numbers it needs, and prints the changes with the YAML file:line
+    each comes from.
+    """
+    now = datetime.now(UTC)
+    paths = list(config) or ["."]
+    loaded = load_config(paths, now=now)
+    for diag in loaded.warnings:
+        click.echo(str(diag), err=True)
+    with open_client(loaded.state.tenant, **conn) as client:
+        plan, _ = compute_plan(
+            paths,
+            client,
+            base_ref=base_ref or None,
+            refresh=refresh,  # type: ignore[arg-type]
+            now=now,
+            progress=dnc_progress(refresh),
+            loaded=loaded,
+        )
+    if out is not None:
+        plan.save(out)
+    if out_dir is not None:
+        parts = write_parts(plan, out_dir)
+        click.echo(f"Wrote {len(parts)} Markdown part(s) to {out_dir}.", err=True)
+    if fmt == "json":
+        render_json(plan, sys.stdout)
+    elif fmt == "markdown":
+        render_markdown(plan, sys.stdout)
+    else:
+        render_text(plan, sys.stdout, color=use_color(sys.stdout))
+    if out is not None:
+        click.echo(f"Saved the plan to {out} (hash {plan.hash[:12]}).", err=True)
+    if detailed_exitcode and not plan.is_empty:
+        sys.exit(2)

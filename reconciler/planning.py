@@ -1,0 +1,69 @@
+"""Orchestration shared by ``plan`` and ``apply``: load the config, load the base config from
+git, fetch the live state (template + only the DNC checks needed), diff.
+
+Config errors (and a bad ``--base-ref``) raise before any API call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from reconciler import gitref
+from reconciler.config import LoadResult, load_config, load_config_sources
+from reconciler.diff import diff, numbers_to_check
+from reconciler.errors import ConfigError, PlanError
+from reconciler.live import fetch_live
+from reconciler.plan import Plan
+from reconciler.state import DesiredState
+
+Refresh = Literal["changed", "all"]
+
+
+def load_base(config_paths: Sequence[str], base_ref: str, *, now: datetime) -> DesiredState:
+    """The config as it was at ``base_ref`` (empty if it did not exist there)."""
+    sources = gitref.read_config_at(base_ref, list(config_paths))
+    if not sources:
+        return DesiredState()
+    try:
+        return load_config_sources(sources, now=now).state
+    except ConfigError as err:
+        raise PlanError(
+            f"the config at --base-ref {base_ref} is invalid, so it cannot serve as the base:\n"
+            f"{err}\n(use another base ref, e.g. the last commit that was applied)"
+        ) from None
+
+
+def compute_plan(
+    config_paths: Sequence[str | Path],
+    client: Any,
+    *,
+    base_ref: str | None = None,
+    refresh: Refresh = "changed",
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    loaded: LoadResult | None = None,
+) -> tuple[Plan, LoadResult]:
+    """Load, fetch, diff. Returns the plan and the load result (for its warnings).
+
+    ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
+
+    API calls: one template GET, plus one DNC check per number that
+    :func:`reconciler.diff.numbers_to_check` selects.
+    """
+    now = now or datetime.now(UTC)
+    paths = [str(p) for p in config_paths] or ["."]
+    if loaded is None:
+        loaded = load_config(paths, now=now)
+    base = load_base(paths, base_ref, now=now) if base_ref else None
+    commit = gitref.head_commit(paths)
+    numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
+    live = fetch_live(client, numbers, progress=progress)
+    plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
+    plan.created_at = now
+    plan.config_commit = commit
+    plan.tenant = getattr(client, "subdomain", None) or plan.tenant
+    plan.desired.config_paths = paths
+    return plan, loaded

@@ -1,0 +1,154 @@
+"""Terraform-like text: ``+`` create/add, ``~`` update/rename, ``-`` deactivate/remove.
+
+Colour only when asked (the command passes ``color=stream.isatty()``). Every change names the
+YAML ``file:line`` it comes from. Reads only the Plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TextIO
+
+import click
+
+from reconciler.plan import DncChange, FieldChange, MembershipChange, Plan, SourceLoc, UserChange
+
+COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
+USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
+DNC_MARK = {"add": "+", "update": "~", "remove": "-"}
+LOC_COLUMN = 64
+
+
+def fmt_value(value: object, *, field: str | None = None) -> str:
+    if value is None:
+        return "(none)" if field == "location" else "(empty)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def fmt_time(dt: datetime | None) -> str:
+    if dt is None:
+        return "never"
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def fmt_loc(loc: SourceLoc | None) -> str:
+    return f"{loc.file}:{loc.line}" if loc else ""
+
+
+def _field_line(f: FieldChange, create: bool) -> str:
+    if create:
+        return f"{f.field} = {fmt_value(f.after, field=f.field)}"
+    before = fmt_value(f.before, field=f.field)
+    return f"{f.field}: {before} -> {fmt_value(f.after, field=f.field)}"
+
+
+def _member_line(kind: str, m: MembershipChange) -> tuple[str, str]:
+    return ("+" if m.assign else "-"), f"{kind} {m.name}"
+
+
+def user_title(u: UserChange) -> str:
+    if u.action == "rename":
+        return f"{u.email} -> {u.new_email} (rename)"
+    if u.action == "deactivate":
+        return f"{u.email} (deactivate)"
+    if u.action == "create":
+        return f"{u.email} (create)"
+    return u.email
+
+
+def user_lines(u: UserChange) -> Iterator[tuple[int, str, str, str]]:
+    """(indent, mark, text, location) rows for one user change."""
+    yield 0, USER_MARK[u.action], user_title(u), fmt_loc(u.loc)
+    if u.reason and u.action == "deactivate":
+        yield 2, " ", f"# {u.reason}", ""
+    for f in u.fields:
+        if u.action == "deactivate" and f.field == "status" and not f.loc:
+            continue
+        mark = "+" if u.action == "create" else "~"
+        loc = fmt_loc(f.loc) if f.loc != u.loc else ""
+        yield 2, mark, _field_line(f, u.action == "create"), loc
+    for kind, items in (("role", u.roles), ("team", u.teams)):
+        for m in items:
+            mark, text = _member_line(kind, m)
+            yield 2, mark, text, fmt_loc(m.loc) if m.loc != u.loc else ""
+
+
+def dnc_line(c: DncChange) -> tuple[str, str, str]:
+    number = c.number if c.raw in (c.number, "") else f"{c.number} ({c.raw})"
+    if c.action == "add":
+        text = f"{number} expires {fmt_time(c.expires_after)}"
+    elif c.action == "update":
+        text = f"{number} expires {fmt_time(c.expires_before)} -> {fmt_time(c.expires_after)}"
+    else:
+        text = f"{number}  # {c.reason}" if c.reason else number
+    return DNC_MARK[c.action], text, fmt_loc(c.loc)
+
+
+def header(plan: Plan) -> str:
+    bits = []
+    if plan.tenant:
+        bits.append(f"tenant {plan.tenant}")
+    if plan.base_ref:
+        bits.append(f"base ref {plan.base_ref}")
+    if plan.config_commit:
+        bits.append(f"config {plan.config_commit[:12]}")
+    if plan.fingerprint:
+        bits.append(f"live {plan.fingerprint[:12]}")
+    s = plan.stats
+    bits.append(f"{s.live_users} users in tenant, {s.desired_users} in config")
+    bits.append(f"{s.dnc_checked} DNC number{'s' if s.dnc_checked != 1 else ''} checked")
+    return "Plan for " + ", ".join(bits)
+
+
+class _Writer:
+    def __init__(self, stream: TextIO, color: bool) -> None:
+        self.stream = stream
+        self.color = color
+
+    def row(self, indent: int, mark: str, text: str, loc: str = "") -> None:
+        plain = f"{' ' * (2 + indent)}{mark} {text}"
+        gap = " " * (LOC_COLUMN - len(plain)) if len(plain) < LOC_COLUMN else "  "
+        shown = plain
+        if self.color and mark in COLORS:
+            shown = plain.replace(f"{mark} {text}", click.style(f"{mark} {text}", fg=COLORS[mark]))
+        self.stream.write((f"{shown}{gap}{loc}" if loc else shown).rstrip() + "\n")
+
+    def line(self, text: str = "", *, bold: bool = False, fg: str | None = None) -> None:
+        if self.color and (bold or fg):
+            text = click.style(text, bold=bold, fg=fg)
+        self.stream.write(text + "\n")
+
+
+def render_text(plan: Plan, stream: TextIO, *, color: bool = False) -> None:
+    w = _Writer(stream, color)
+    w.line(header(plan))
+    if plan.user_changes:
+        w.line()
+        w.line("Users:", bold=True)
+        for u in plan.user_changes:
+            for indent, mark, text, loc in user_lines(u):
+                w.row(indent, mark, text, loc)
+    if plan.dnc_changes:
+        w.line()
+        w.line("DNC:", bold=True)
+        for c in plan.dnc_changes:
+            mark, text, loc = dnc_line(c)
+            w.row(0, mark, text, loc)
+    if plan.warnings:
+        w.line()
+        w.line("Warnings:", bold=True)
+        for wn in plan.warnings:
+            w.line(f"  {wn}", fg="yellow")
+    if plan.safety:
+        w.line()
+        w.line("Unsafe (apply will refuse without an explicit override):", bold=True, fg="red")
+        for v in plan.safety:
+            w.row(0, "!", v.message)
+    w.line()
+    w.line(plan.summary(), bold=True)
