@@ -97,6 +97,7 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
                 errors.append(_err(f"unknown field: {key}", n))
         email = row.get("email")
         existing = None
+        email_ok = False
         if is_empty(email) or not isinstance(email, str):
             errors.append(_err("email is required", n, "email"))
         elif not valid_email(email):
@@ -110,6 +111,7 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
         else:
             seen_email[email.lower()] = n
             existing = tenant.user_by_email(email)
+            email_ok = True
         new = row.get("new_email")
         if not is_empty(new):
             if not isinstance(new, str) or not valid_email(new):
@@ -131,7 +133,7 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
             v = row.get(name_field)
             if v is not None and not isinstance(v, str):
                 errors.append(_err(f"{name_field} must be a string", n, name_field))
-            elif is_empty(v) and existing is None and isinstance(email, str):
+            elif is_empty(v) and existing is None and email_ok:
                 # Blank means "unchanged" for an existing user; a new user needs a name.
                 errors.append(_err(f"{name_field} is required", n, name_field))
         status = row.get("status")
