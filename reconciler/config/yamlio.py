@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import codecs
 import math
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
+from ruamel.yaml.tag import Tag
 
 from reconciler.errors import Diagnostic
 from reconciler.state import Location
@@ -37,6 +40,43 @@ STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (
 )
 MAP, SEQ, MERGE = _T + "map", _T + "seq", _T + "merge"
 _SCALAR_TAGS = {STR, INT, FLOAT, BOOL, NULL, TIMESTAMP}
+
+
+_TAGS = {
+    name: Tag(suffix=name) for name in (STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, MAP, SEQ, MERGE)
+}
+# YAML 1.2 implicit types by first character (the core schema as ruamel.yaml defines it).
+_IMPLICIT: dict[str, list[tuple[Tag, Any]]] = {}
+for _versions, _tag, _regexp, _firsts in implicit_resolvers:
+    if (1, 2) in _versions and _tag in _TAGS:
+        for _first in _firsts:
+            _compiled = re.compile(_regexp.pattern, _regexp.flags)  # not ruamel's lazy proxy
+            _IMPLICIT.setdefault(_first, []).append((_TAGS[_tag], _compiled))
+
+
+_TAG_NAMES = {id(tag): name for name, tag in _TAGS.items()}
+
+
+def tag_of(node: Node) -> str:
+    """The node's tag as text (fast for the shared tags :class:`FastResolver` hands out)."""
+    ctag = node.ctag
+    return _TAG_NAMES.get(id(ctag)) or str(ctag)
+
+
+class FastResolver(VersionedResolver):
+    """YAML 1.2 implicit typing without ruamel's per-scalar version lookup (the slowest part
+    of composing a large config: 17 s of 27 s on 50,000 users)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _TAGS[STR]
+        if kind is SequenceNode:
+            return _TAGS[SEQ]
+        return _TAGS[MAP]
 
 
 def loc_of(file: str, node: Node) -> Location:
@@ -76,6 +116,7 @@ def decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
 def compose(file: str, text: str) -> tuple[Node | None, Diagnostic | None]:
     """The node tree of one YAML document (``None`` for an empty file)."""
     yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = FastResolver
     try:
         return yaml.compose(text), None
     except MarkedYAMLError as err:
@@ -96,7 +137,7 @@ def compose(file: str, text: str) -> tuple[Node | None, Diagnostic | None]:
 
 
 def _scalar(node: ScalarNode) -> Any:
-    tag, value = node.tag, node.value
+    tag, value = tag_of(node), node.value
     if tag in (STR, TIMESTAMP):
         return value  # timestamps stay text: the loader parses the formats it accepts
     if tag == NULL:
@@ -145,7 +186,7 @@ class Converter:
 
     def key_text(self, node: Node) -> str | None:
         """A mapping key as text (scalar keys only: ``123:`` is the key "123")."""
-        if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
+        if isinstance(node, ScalarNode) and tag_of(node) in _SCALAR_TAGS:
             return node.value
         return None
 
@@ -161,7 +202,7 @@ class Converter:
         if depth > MAX_DEPTH:
             self.error(f"YAML nesting is deeper than {MAX_DEPTH} levels", node)
             return None
-        tag = node.tag
+        tag = tag_of(node)
         if isinstance(node, ScalarNode):
             if tag not in _SCALAR_TAGS:
                 self.error(
@@ -183,7 +224,7 @@ class Converter:
             out: dict[str, Any] = {}
             first: dict[str, Node] = {}
             for knode, vnode in node.value:
-                if knode.tag == MERGE:
+                if tag_of(knode) == MERGE:
                     self.error("YAML merge keys (<<) are not supported", knode)
                     continue
                 key = self.key_text(knode)
