@@ -379,7 +379,7 @@ def run_user_job(
 
     if job.status == CREATED:
         job = driver.wait(job, lambda j: j.status != CREATED, "to validate")
-        driver.stage("validated", job=job)
+    driver.stage("validated", job=job)
     if job.status == INVALID:
         report.job = _job_dict(job)
         report.outcome = "invalid_scheme"
@@ -475,6 +475,7 @@ def run_dnc(
                 results = list(client.dnc_add([make_contact(op) for op in batch]))
             else:
                 results = list(client.dnc_remove([op.number for op in batch]))
+            driver.stage("dnc_sent", batch=batch_no, kind=kind, size=len(batch))
             _record_dnc(batch, results, report, batch_no)
             if journal is not None:
                 journal.record_dnc(batch)
