@@ -7,6 +7,7 @@ Thin on purpose: parse options, make or load the plan, render it, check safety, 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +24,18 @@ from reconciler.apply import (
     check_safety,
 )
 from reconciler.commands._options import connection_options, open_client
+from reconciler.commands.plan import dnc_progress, use_color
+from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
 from reconciler.plan import Plan
+from reconciler.planning import compute_plan
+from reconciler.render import render_text
 from reconciler.report import ApplyReport
 
 
 def _render(plan: Plan) -> None:
-    """Show the plan on stdout (the plan command's text renderer when available)."""
-    try:
-        from reconciler.render import render_text  # type: ignore[attr-defined]
-    except ImportError:
-        render_text = None
-    if render_text is not None:
-        render_text(plan, sys.stdout)
-    else:
-        for w in plan.warnings:
-            click.echo(str(w), err=True)
-        click.echo(plan.summary())
-    for v in plan.safety:
-        click.echo(f"unsafe: {v.message}", err=True)
+    """Show the plan on stdout, exactly as ``plan`` does."""
+    render_text(plan, sys.stdout, color=use_color(sys.stdout))
 
 
 def _print_report(report: ApplyReport) -> None:
@@ -61,15 +55,6 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
         raise ApplyError(f"cannot write the report {path}: {err.strerror or err}") from None
 
 
-def _plan_from_config(config: tuple[str, ...], client: Any) -> Plan:
-    from reconciler.planning import compute_plan
-
-    plan, loaded = compute_plan(list(config), client)
-    for warning in loaded.warnings:
-        click.echo(str(warning), err=True)
-    return plan
-
-
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -78,7 +63,22 @@ def _plan_from_config(config: tuple[str, ...], client: Any) -> Plan:
     "config",
     multiple=True,
     type=click.Path(path_type=str),
-    help="Config file or directory (repeatable; default: config). Not with PLAN_FILE.",
+    help="Config file or directory (repeatable; default: .). Not with PLAN_FILE.",
+)
+@click.option(
+    "--base-ref",
+    envvar="CCAI_BASE_REF",
+    default=None,
+    metavar="REF",
+    help="As for plan: git ref of the config last applied (offboards users deleted since, "
+    "checks only the DNC numbers changed since).",
+)
+@click.option(
+    "--refresh",
+    type=click.Choice(["changed", "all"]),
+    default="changed",
+    show_default=True,
+    help="As for plan: all checks every declared DNC number.",
 )
 @connection_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
@@ -126,6 +126,8 @@ def _plan_from_config(config: tuple[str, ...], client: Any) -> Plan:
 def command(
     plan_file: Path | None,
     config: tuple[str, ...],
+    base_ref: str | None,
+    refresh: str,
     auto_approve: bool,
     allow_mass_changes: bool,
     allow_no_admin: bool,
@@ -159,7 +161,8 @@ def command(
         if plan_file is not None:
             report = _apply_saved(plan_file, options, conn)
         else:
-            report = _apply_config(config or ("config",), options, auto_approve, conn)
+            plan_options = {"base_ref": base_ref or None, "refresh": refresh}
+            report = _apply_config(list(config) or ["."], plan_options, options, auto_approve, conn)
     except ReconcilerError as err:
         _write_report(getattr(err, "report", None), report_path)
         raise
@@ -182,7 +185,11 @@ def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -
 
 
 def _apply_config(
-    config: tuple[str, ...], options: ApplyOptions, auto_approve: bool, conn: dict[str, Any]
+    paths: list[str],
+    plan_options: dict[str, Any],
+    options: ApplyOptions,
+    auto_approve: bool,
+    conn: dict[str, Any],
 ) -> ApplyReport | None:
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
@@ -190,12 +197,20 @@ def _apply_config(
             "refusing to apply without a terminal to confirm on: pass --auto-approve "
             "(or review with `plan --out PLAN.json` and run `apply PLAN.json`)"
         )
-    from reconciler.config import load_config
-
-    loaded = load_config(list(config))
+    now = datetime.now(UTC)
+    loaded = load_config(paths, now=now)
+    for diag in loaded.warnings:
+        click.echo(str(diag), err=True)
     with open_client(loaded.state.tenant, **conn) as client:
         for attempt in range(2):
-            plan = _plan_from_config(config, client)
+            plan, _ = compute_plan(
+                paths,
+                client,
+                now=now,
+                progress=dnc_progress(plan_options["refresh"]),
+                loaded=loaded,
+                **plan_options,
+            )
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
