@@ -9,6 +9,7 @@ import pytest
 from reconciler.apply import (
     ApplyOptions,
     DncOp,
+    Progress,
     UserRow,
     check_safety,
     dnc_ops,
@@ -176,3 +177,31 @@ def test_userrow_without_locations_falls_back_to_none() -> None:
     spec = UserRow(row={}, email="a@x", action="deactivate")
     assert spec.location_of("status") is None
     assert DncOp(number="+1", action="add").loc is None
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
+    import io
+
+    from reconciler.platform.models import Job
+
+    def job(status: str, done: int) -> Job:
+        return Job(id=4, status=status, filename="f.json", total_rows=10, affected_rows=done)
+
+    tty = io.StringIO()
+    p = Progress(tty, tty=True)
+    for j in (job("created", 0), job("in_progress", 5), job("in_progress", 10)):
+        p.job(j)
+    p.job(job("finished", 10))
+    out = tty.getvalue()
+    assert "\rjob 4 [###############---------------] 5/10 rows" in out
+    assert "job 4 f.json: finished (10/10 rows)" in out
+
+    plain = io.StringIO()
+    p = Progress(plain, tty=False)
+    for j in (job("created", 0), job("in_progress", 2), job("in_progress", 7), job("finished", 10)):
+        p.job(j)
+    assert plain.getvalue().splitlines() == [
+        "job 4 f.json: created",
+        "job 4 f.json: in_progress (2/10 rows)",
+        "job 4 f.json: finished (10/10 rows)",
+    ]
