@@ -18,7 +18,7 @@ import click
 from reconciler import __version__
 from reconciler.errors import ConfigError, ReconcilerError
 
-COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan")
+COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export")
 
 
 def report_error(err: ReconcilerError) -> None:

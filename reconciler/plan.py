@@ -332,3 +332,14 @@ def plan_json_schema() -> dict[str, Any]:
     if "hash" not in schema["required"]:
         schema["required"].append("hash")
     return schema
+
+
+def schema_text() -> str:
+    """``schemas/plan.schema.json`` as checked in (regenerate: ``python -m reconciler.plan``)."""
+    return json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.stdout.write(schema_text())

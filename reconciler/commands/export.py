@@ -1,0 +1,65 @@
+"""``ccai-reconciler export``: write a config directory from the live tenant."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.commands._options import connection_options, open_client
+from reconciler.config import load_config
+from reconciler.errors import ConfigError
+from reconciler.export import ExportError, export_config, read_numbers
+from reconciler.render.progress import ProgressLine
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the config to (must be empty unless --force).",
+)
+@click.option(
+    "--dnc-numbers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File with one phone number per line: each is checked (one API call) and the listed "
+    "ones are written to dnc.yaml. The API cannot list the DNC numbers.",
+)
+@click.option(
+    "--region",
+    default="US",
+    show_default=True,
+    help="Region for numbers in --dnc-numbers written without a +country code.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty directory, replacing files an earlier export wrote.",
+)
+@connection_options
+def command(out_dir: Path, dnc_numbers: Path | None, region: str, force: bool, **conn: Any) -> None:
+    """Write a config (tenant.yaml, users/*.yaml, roles.yaml, teams.yaml, dnc.yaml) from the
+    live tenant, such that `plan` against the same tenant reports no changes."""
+    numbers = read_numbers(dnc_numbers, region) if dnc_numbers is not None else None
+    progress = ProgressLine(sys.stderr, "Checking DNC numbers")
+    with open_client(None, **conn) as client:
+        result = export_config(client, out_dir, numbers=numbers, force=force, progress=progress)
+    for msg in result.skipped:
+        click.echo(f"warning: {msg}", err=True)
+    try:
+        load_config([str(out_dir)])
+    except ConfigError as err:
+        raise ExportError(
+            f"the exported config in {out_dir} does not validate (the tenant has values the "
+            f"config format does not accept); fix these by hand:\n{err}"
+        ) from None
+    msg = f"Exported {result.users} users to {out_dir} ({len(result.files)} files)"
+    if numbers is not None:
+        msg += f"; {result.dnc_listed} of {result.dnc_checked} DNC numbers are on the list"
+    click.echo(msg + ".")
+    click.echo(f"Next: ccai-reconciler plan -c {out_dir}   (expect: No changes.)")

@@ -1,0 +1,213 @@
+"""Write a config directory from a live tenant, so that ``plan`` against the same tenant reports
+no changes. This is how a team adopts the reconciler on an existing tenant.
+
+Layout::
+
+    DIR/tenant.yaml        version, tenant.subdomain, policy (unmanaged_users: ignore)
+    DIR/users/<x>.yaml     users whose e-mail starts with <x> (a-z, 0-9, "other")
+    DIR/roles.yaml         every tenant role with its members
+    DIR/teams.yaml         every tenant team with its members
+    DIR/dnc.yaml           with --dnc-numbers: the numbers found on the list
+
+Per user it writes ``first_name``, ``last_name`` and ``status`` always; ``agent_number``,
+``location`` and ``max_chat_limit`` when set; ``max_chat_limit_enabled`` always. The DNC list
+cannot be listed through the API: only the numbers given are checked (one call each).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from reconciler.errors import ReconcilerError
+from reconciler.live import fetch_live
+from reconciler.phone import normalize_phone
+from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
+
+OWNED_FILES = ("tenant.yaml", "roles.yaml", "teams.yaml", "dnc.yaml")
+
+
+class ExportError(ReconcilerError):
+    """Export refused or failed."""
+
+
+@dataclass(slots=True)
+class ExportResult:
+    files: list[Path] = field(default_factory=list)
+    users: int = 0
+    dnc_listed: int = 0
+    dnc_checked: int = 0
+    skipped: list[str] = field(default_factory=list)  # messages for users not exported
+
+
+def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
+    """``(E.164, raw)`` from a file with one number per line (blank lines and ``#`` comments
+    ignored, duplicates dropped). Raises :class:`ExportError` naming file:line for each bad
+    number, before any API call."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ExportError(f"cannot read {p}: {msg}") from None
+    out: dict[str, str] = {}
+    errors: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        raw = line.split("#", 1)[0].strip()
+        if not raw:
+            continue
+        try:
+            out.setdefault(normalize_phone(raw, region), raw)
+        except ValueError as err:
+            errors.append(f"{p}:{lineno}: error: {raw!r}: {err}")
+    if errors:
+        raise ExportError("\n".join(errors))
+    return list(out.items())
+
+
+def _check_target(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise ExportError(
+            f"{out_dir} is not empty; choose an empty directory or pass --force to replace the "
+            "exported files in it"
+        )
+
+
+def _bucket(email: str) -> str:
+    c = email[:1].lower()
+    return c if c in string.ascii_lowercase + string.digits else "other"
+
+
+def _user_doc(u: LiveUser) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "email": u.email_raw,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+    }
+    if u.agent_number:
+        doc["agent_number"] = u.agent_number
+    doc["status"] = str(u.status.value if isinstance(u.status, UserStatus) else u.status)
+    if u.location:
+        doc["location"] = u.location
+    if u.max_chat_limit is not None and u.max_chat_limit >= 1:
+        doc["max_chat_limit"] = u.max_chat_limit
+    doc["max_chat_limit_enabled"] = u.max_chat_limit_enabled
+    return doc
+
+
+def _dump(data: Any) -> str:
+    yaml = YAML()
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+def _fmt_time(dnc: LiveDnc) -> str | None:
+    if dnc.expires_at is None:
+        return None
+    return dnc.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def render_files(
+    live: LiveState,
+    *,
+    subdomain: str | None,
+    numbers: Sequence[tuple[str, str]] | None = None,
+) -> tuple[dict[str, str], ExportResult]:
+    """The config as ``{relative path: YAML text}`` (pure)."""
+    result = ExportResult()
+    files: dict[str, str] = {}
+    head = "# Exported by `ccai-reconciler export` from the live tenant.\n"
+    tenant_doc: dict[str, Any] = {"version": 1}
+    if subdomain:
+        tenant_doc["tenant"] = {"subdomain": subdomain}
+    tenant_doc["policy"] = {"unmanaged_users": "ignore"}
+    files["tenant.yaml"] = head + _dump(tenant_doc)
+
+    buckets: dict[str, list[dict[str, Any]]] = {}
+    exported: set[str] = set()
+    for key in sorted(live.users):
+        u = live.users[key]
+        if not u.first_name.strip() or not u.last_name.strip():
+            result.skipped.append(
+                f"{u.email_raw}: not exported (first_name and last_name are required in the "
+                "config and the tenant has a blank one); it stays unmanaged"
+            )
+            continue
+        buckets.setdefault(_bucket(key), []).append(_user_doc(u))
+        exported.add(key)
+    for name in sorted(buckets):
+        files[f"users/{name}.yaml"] = head + _dump({"users": buckets[name]})
+    result.users = len(exported)
+
+    for section, names, attr in (("roles", live.roles, "roles"), ("teams", live.teams, "teams")):
+        groups: dict[str, Any] = {}
+        for name in names:
+            members = sorted(
+                live.users[k].email_raw for k in exported if name in getattr(live.users[k], attr)
+            )
+            groups[name] = {"members": members}
+        files[f"{section}.yaml"] = head + _dump({section: groups})
+
+    if numbers is not None:
+        entries: list[dict[str, Any]] = []
+        for number, _raw in numbers:
+            d = live.dnc.get(number)
+            if d is None or not d.do_not_call:
+                continue
+            entry: dict[str, Any] = {"phone_number": number}
+            exp = _fmt_time(d)
+            if exp:
+                entry["expires_at"] = exp
+            entries.append(entry)
+        result.dnc_listed = len(entries)
+        result.dnc_checked = len(numbers)
+        files["dnc.yaml"] = head + _dump({"dnc": entries})
+    return files, result
+
+
+def export_config(
+    client: Any,
+    out_dir: str | Path,
+    *,
+    numbers: Sequence[tuple[str, str]] | None = None,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """Fetch the tenant (one template GET + one DNC check per number) and write the config."""
+    out = Path(out_dir)
+    _check_target(out, force)
+    live = fetch_live(client, [n for n, _ in numbers or ()], progress=progress)
+    files, result = render_files(
+        live, subdomain=getattr(client, "subdomain", None), numbers=numbers
+    )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if force:  # replace what an earlier export wrote, nothing else
+            for name in OWNED_FILES:
+                (out / name).unlink(missing_ok=True)
+            users_dir = out / "users"
+            if users_dir.is_dir():
+                for f in users_dir.glob("*.yaml"):
+                    f.unlink()
+        for rel, text in files.items():
+            path = out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+            result.files.append(path)
+    except OSError as err:
+        raise ExportError(f"cannot write to {out}: {err.strerror or err}") from None
+    return result

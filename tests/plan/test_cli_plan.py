@@ -1,0 +1,259 @@
+"""End-to-end: the plan command against the simulator over real HTTP, counted API calls."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import jsonschema
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+from reconciler.plan import Plan
+from reconciler.simulator import SimulatorHandle
+
+DATA = Path(__file__).parent / "data"
+SEED: dict[str, Any] = json.loads((DATA / "seed.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+
+
+def run(sim: SimulatorHandle, *args: str, cwd: Path | None = None) -> Result:
+    env = {
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_BASE_REF": "",
+        "CCAI_RATE": "1000",
+    }
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, list(args), env=env)
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args), env=env)
+    finally:
+        os.chdir(old)
+
+
+def calls(sim: SimulatorHandle) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"].rsplit("/v1/", 1)[-1]) for r in sim.requests]
+
+
+def dnc_checked(sim: SimulatorHandle) -> list[str]:
+    return sorted(
+        parse_qs(r["query"])["phone_number"][0]
+        for r in sim.requests
+        if r["path"].endswith("/dnc/check")
+    )
+
+
+@pytest.fixture
+def acme(sim_factory: Callable[..., SimulatorHandle]) -> SimulatorHandle:
+    return sim_factory(copy.deepcopy(SEED))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    dst = tmp_path / "config"
+    shutil.copytree(DATA / "config", dst)
+    return dst
+
+
+def test_plan_json_matches_expected_and_schema(
+    acme: SimulatorHandle, config: Path, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "p.json")
+    res = run(acme, "plan", "-c", str(config), "--format", "json", "--out", out)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    jsonschema.validate(data, SCHEMA)
+    plan = Plan.load(tmp_path / "p.json")
+    assert plan.hash == data["hash"]
+    users = {u["email"]: u for u in data["user_changes"]}
+    assert {e: u["action"] for e, u in users.items()} == {
+        "new.cy@acme-corp.com": "create",
+        "old.bob@acme-corp.com": "rename",
+        "Ana@acme-corp.com": "update",
+    }
+    assert users["old.bob@acme-corp.com"]["new_email"] == "bob@acme-corp.com"
+    ana = users["Ana@acme-corp.com"]
+    assert [(f["field"], f["before"], f["after"]) for f in ana["fields"]] == [
+        ("location", None, "Austin")
+    ]
+    assert [(m["name"], m["assign"]) for m in ana["roles"]] == [("Manager", True)]
+    assert [(m["name"], m["assign"]) for m in ana["teams"]] == [("Tier 1", False)]
+    assert ana["fields"][0]["loc"]["file"].endswith("users/team.yaml")
+    assert ana["fields"][0]["loc"]["line"] == 9
+    cy = users["new.cy@acme-corp.com"]
+    assert [(m["name"], m["assign"]) for m in cy["teams"]] == [("Tier 1", True)]
+    assert cy["teams"][0]["loc"]["file"].endswith("teams.yaml")
+    dnc = [(c["action"], c["number"]) for c in data["dnc_changes"]]
+    assert dnc == [
+        ("add", "+14155550103"),
+        ("update", "+14155550101"),
+        ("remove", "+14155550102"),
+    ]
+    assert data["dnc_changes"][1]["expires_after"].startswith("2031-01-01T00:00:00")
+    assert data["tenant"] == "acme"
+    assert data["stats"]["dnc_in_sync"] == 1
+    # 1 template + one check per declared number (no base ref)
+    assert calls(acme).count(("GET", "bulk/users/template")) == 1
+    assert len(acme.requests) == 1 + 4
+
+
+def test_plan_text_output_and_exit_codes(acme: SimulatorHandle, config: Path) -> None:
+    res = run(acme, "plan", "-c", str(config))
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "+ new.cy@acme-corp.com (create)" in out
+    assert "~ old.bob@acme-corp.com -> bob@acme-corp.com (rename)" in out
+    assert "users/team.yaml:16" in out
+    assert "- +14155550102  # state: absent" in out
+    assert out.rstrip().endswith(
+        "Plan: 1 user to create, 1 to update, 1 to rename, 0 to deactivate; "
+        "1 DNC number to add, 1 to update, 1 to remove."
+    )
+    assert "\x1b[" not in out  # no colour when not a terminal
+    assert acme.token not in res.output
+    res2 = run(acme, "plan", "-c", str(config), "--detailed-exitcode")
+    assert res2.exit_code == 2
+
+
+def test_plan_markdown_and_parts(acme: SimulatorHandle, config: Path, tmp_path: Path) -> None:
+    res = run(acme, "plan", "-c", str(config), "--format", "markdown", "--out-dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("### ccai-reconciler plan")
+    assert "<details>" in res.stdout and "| Users | 1 | 1 | 1 | 0 |" in res.stdout
+    assert (tmp_path / "plan-1.md").read_text() == res.stdout
+
+
+def test_config_error_makes_no_api_call(acme: SimulatorHandle, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("users:\n  - email: a@x.com\n    first_nam: A\n    last_name: B\n")
+    res = run(acme, "plan", "-c", str(bad))
+    assert res.exit_code == 1
+    assert "bad.yaml:3" in res.stderr
+    assert "Traceback" not in res.output
+    assert acme.requests == []
+
+
+def test_unknown_role_is_an_error_after_one_call(acme: SimulatorHandle, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "users:\n  - email: boss@acme-corp.com\n    first_name: Bea\n    last_name: Boss\n"
+        "    roles: [Admin, Supervisor]\n"
+    )
+    res = run(acme, "plan", "-c", str(cfg))
+    assert res.exit_code == 1
+    assert "c.yaml:5" in res.stderr and "role 'Supervisor' does not exist" in res.stderr
+    assert "created in the platform's settings first" in res.stderr
+    assert len(acme.requests) == 1
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@x", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    shutil.copytree(DATA / "config", r / "config")
+    git(r, "init", "-q", "-b", "main")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "base")
+    return r
+
+
+def test_base_ref_no_change_is_exactly_one_call(acme: SimulatorHandle, repo: Path) -> None:
+    res = run(acme, "plan", "-c", "config", "--base-ref", "main", "--format", "json", cwd=repo)
+    assert res.exit_code == 0, res.output
+    assert calls(acme) == [("GET", "bulk/users/template")]
+    data = json.loads(res.stdout)
+    assert data["base_ref"] == "main"
+    assert data["config_commit"] == git(repo, "rev-parse", "HEAD").strip()
+    assert data["dnc_changes"] == []  # nothing checked, nothing planned
+
+
+def test_base_ref_checks_only_changed_numbers(acme: SimulatorHandle, repo: Path) -> None:
+    dnc = repo / "config" / "dnc.yaml"
+    text = dnc.read_text()
+    text = text.replace('"2031-01-01 00:00:00 UTC"', '"2032-02-02 00:00:00 UTC"')  # changed
+    first = '  - phone_number: "+14155550100"\n    comment: already listed, permanent\n'
+    assert first in text
+    text = text.replace(first, "")
+    text += '  - phone_number: "+1 415 555 0104"\n'  # new
+    dnc.write_text(text)
+    git(repo, "commit", "-q", "-am", "edit dnc")
+    res = run(acme, "plan", "-c", "config", "--base-ref", "HEAD~1", "--format", "json", cwd=repo)
+    assert res.exit_code == 0, res.output
+    assert dnc_checked(acme) == ["+14155550100", "+14155550101", "+14155550104"]
+    assert len(acme.requests) == 1 + 3
+    data = json.loads(res.stdout)
+    got = {(c["action"], c["number"]) for c in data["dnc_changes"]}
+    assert got == {
+        ("add", "+14155550104"),
+        ("update", "+14155550101"),
+        ("remove", "+14155550100"),  # gone from the config since the base
+    }
+    removed = next(c for c in data["dnc_changes"] if c["action"] == "remove")
+    assert "deleted from config since base ref HEAD~1" in removed["reason"]
+
+
+def test_base_ref_offboards_deleted_user(acme: SimulatorHandle, repo: Path) -> None:
+    users = repo / "config" / "users" / "team.yaml"
+    users.write_text(
+        users.read_text()
+        + "  - email: leaver@acme-corp.com\n    first_name: Lee\n    last_name: Ver\n"
+        "    roles: [Agent]\n"
+    )
+    git(repo, "commit", "-q", "-am", "add leaver")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    text = users.read_text()
+    users.write_text(text[: text.index("  - email: leaver@")])
+    res = run(acme, "plan", "-c", "config", "--base-ref", base, "--format", "json", cwd=repo)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    leaver = next(u for u in data["user_changes"] if u["email"] == "leaver@acme-corp.com")
+    assert leaver["action"] == "deactivate"
+    assert leaver["reason"].startswith(f"deleted from config since base ref {base}")
+    assert "team.yaml:" in leaver["reason"]
+    assert not any("--base-ref" in w["message"] for w in data["warnings"])
+    assert calls(acme) == [("GET", "bulk/users/template")]
+
+
+def test_bad_base_ref_fails_before_any_call(acme: SimulatorHandle, repo: Path) -> None:
+    res = run(acme, "plan", "-c", "config", "--base-ref", "nope", cwd=repo)
+    assert res.exit_code == 1
+    assert "--base-ref 'nope': no such commit" in res.stderr
+    assert acme.requests == []
+
+
+def test_base_ref_outside_git(acme: SimulatorHandle, config: Path) -> None:
+    res = run(acme, "plan", "-c", str(config), "--base-ref", "main")
+    assert res.exit_code == 1
+    assert "not in one" in res.stderr or "git repository" in res.stderr
+    assert acme.requests == []
+
+
+def test_refresh_all_progress_lines(acme: SimulatorHandle, repo: Path) -> None:
+    res = run(acme, "plan", "-c", "config", "--base-ref", "main", "--refresh", "all", cwd=repo)
+    assert res.exit_code == 0, res.output
+    assert len(dnc_checked(acme)) == 4
+    assert "Checking 4 DNC numbers" in res.stderr
+    assert "Checking DNC numbers: 4/4 (100%)" in res.stderr
