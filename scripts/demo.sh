@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
 CLI=("$PY" -m reconciler)
 DEMO=.demo
+SEED="${DEMO_SEED:-examples/tenant.json}"
+CONFIG="${DEMO_CONFIG:-examples/config}"
+TOKEN=demo-token
 RATE=5 # requests per second, for a quick demo; the real platform allows 1 request/second
 
 rm -rf "$DEMO"
@@ -25,18 +28,21 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Starting the simulator (rate limit ${RATE}/s; the real platform allows 1 request/second)"
 mkfifo "$DEMO/sim.out"
-"${CLI[@]}" simulator --seed examples/tenant.json --state "$DEMO/tenant-state.json" \
-    --port 0 --rate-limit "$RATE" >"$DEMO/sim.out" 2>"$DEMO/sim.err" &
+"${CLI[@]}" simulator --seed "$SEED" --state "$DEMO/tenant-state.json" --token "$TOKEN" \
+    --port 0 --rate-limit "$RATE" --validation-delay 1 --row-delay 0.2 \
+    >"$DEMO/sim.out" 2>"$DEMO/sim.err" &
 SIM_PID=$!
 
 # Wait for the ready line (it carries the URL), not for a fixed time: `read` blocks until the
 # simulator prints it, and returns early if the simulator dies (end of file).
 URL=""
+SUBDOMAIN=""
 exec 3<"$DEMO/sim.out"
 while IFS= read -r line <&3; do
     printf '%s\n' "$line" >>"$DEMO/sim.log"
-    if [[ "$line" =~ (https?://[^[:space:]]+) ]]; then
-        URL="${BASH_REMATCH[1]}"
+    if [[ "$line" =~ ^serving\ tenant\ ([^[:space:]]+)\ at\ (https?://[^[:space:]]+) ]]; then
+        SUBDOMAIN="${BASH_REMATCH[1]}"
+        URL="${BASH_REMATCH[2]}"
         break
     fi
 done
@@ -48,21 +54,29 @@ fi
 # Keep draining the simulator's output so it never blocks on a full pipe.
 cat <&3 >>"$DEMO/sim.log" &
 exec 3<&-
-echo "simulator ready at $URL"
+echo "simulator ready: tenant $SUBDOMAIN at $URL"
 
 export CCAI_BASE_URL="$URL"
-export CCAI_API_TOKEN="${CCAI_DEMO_TOKEN:-demo-token}"
+export CCAI_SUBDOMAIN="$SUBDOMAIN"
+export CCAI_API_TOKEN="$TOKEN"
+unset CCAI_BASE_REF
 
-step "validate examples/config (offline)"
-"${CLI[@]}" validate examples/config
+step "validate $CONFIG (offline)"
+"${CLI[@]}" validate "$CONFIG"
 
 step "plan: what would change"
-"${CLI[@]}" plan -c examples/config --rate "$RATE"
+"${CLI[@]}" plan -c "$CONFIG" --rate "$RATE"
 
-step "apply --auto-approve (progress on stderr)"
-"${CLI[@]}" apply -c examples/config --auto-approve --rate "$RATE" --report "$DEMO/apply-report.json"
+step "apply --auto-approve (job progress on stderr)"
+"${CLI[@]}" apply -c "$CONFIG" --auto-approve --rate "$RATE" --report "$DEMO/apply-report.json"
 
 step "plan again: the tenant now matches the config"
-"${CLI[@]}" plan -c examples/config --rate "$RATE"
+"${CLI[@]}" plan -c "$CONFIG" --rate "$RATE"
 
 step "Done. The audit report is in $DEMO/apply-report.json"
+"$PY" - "$DEMO/apply-report.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+calls = ", ".join(f"{k} {v}" for k, v in r["api_calls"].items())
+print(f"job {r['job_id']} ({r['job_filename']}), outcome {r['outcome']}; API calls: {calls}")
+PYEOF
