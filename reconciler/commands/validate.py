@@ -46,5 +46,9 @@ def command(paths: tuple[str, ...], fmt: str, quiet: bool) -> None:
             f"Configuration is valid: {len(state.files)} file{'s' if len(state.files) != 1 else ''}"
             f", {len(state.users)} users, {len(state.role_refs)} roles, "
             f"{len(state.team_refs)} teams, {len(state.dnc)} DNC entries"
-            + (f", {len(result.warnings)} warnings." if result.warnings else ".")
+            + (
+                f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}."
+                if result.warnings
+                else "."
+            )
         )

@@ -43,6 +43,10 @@ from reconciler.state import (
 # An ASCII dot-atom local part (RFC 5322 3.2.3): always valid; anything else goes through
 # email-validator in full.
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_PATTERN_HELP = {
+    "subdomain": "the tenant's host name label, such as 'demo'",
+    "domain": "a domain name, such as 'ccaiplatform.com'",
+}
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Did-you-mean suggestions computed at most this many times per load (each is a scan).
 MAX_SUGGESTIONS = 200
@@ -224,6 +228,12 @@ class _Loader:
             hint = self.suggest(key, allowed) or allowed_hint
             loc = yamlio.loc_of(file, key_node if key_node is not None else target)
             self.err(f"{context}: unknown field '{key}'{hint}", loc)
+            return
+        if kind == "string_pattern_mismatch" and name in _PATTERN_HELP:
+            self.err(
+                f"{context}: {name} should be {_PATTERN_HELP[name]} (got {_show(e.get('input'))})",
+                yamlio.loc_of(file, target),
+            )
             return
         if kind == "missing":
             self.err(f"{context}: missing required field '{name}'", yamlio.loc_of(file, target))
@@ -459,6 +469,8 @@ class _Loader:
                 continue
             file = item.file
             for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+                if data is yamlio.BAD:
+                    continue
                 raw_email = data.get("email") if isinstance(data, dict) else None
                 context = (
                     f"user '{raw_email.strip()}'"
@@ -574,6 +586,8 @@ class _Loader:
                 seen_members: dict[str, Location] = {}
                 for raw, mnode in zip(members, lnode, strict=True):
                     mloc = yamlio.loc_of(file, mnode)
+                    if raw is yamlio.BAD:
+                        continue
                     if not isinstance(raw, str) or not raw.strip():
                         self.err(
                             f"{context}: a member must be an email address (got {_show(raw)})",
@@ -620,12 +634,14 @@ class _Loader:
             )
             return [], []
         index = yamlio.mapping_index(vnode)
-        for key in data:
-            if key != "members":
-                self.err(
-                    f"{context}: unknown field '{key}' (a {context.split()[0]} has only 'members')",
-                    yamlio.loc_of(file, index[key][0]),
-                )
+        unknown = [key for key in data if key != "members"]
+        for key in unknown:
+            self.err(
+                f"{context}: unknown field '{key}' (a {context.split()[0]} has only 'members')",
+                yamlio.loc_of(file, index[key][0]),
+            )
+        if unknown and "members" not in data:
+            return [], []
         if "members" not in data:
             self.err(f"{context}: missing required field 'members'", yamlio.loc_of(file, vnode))
             return [], []
@@ -657,8 +673,12 @@ class _Loader:
                 continue
             file = item.file
             for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+                if data is yamlio.BAD:
+                    continue
                 context = f"dnc[{i}]"
                 if isinstance(data, dict):
+                    if isinstance(data.get("phone_number"), str):
+                        context = f"dnc entry '{data['phone_number'].strip()}'"
                     pnode = yamlio.mapping_index(node).get("phone_number", (None, None))[1]
                     if isinstance(pnode, ScalarNode) and isinstance(data.get("phone_number"), int):
                         data = {**data, "phone_number": pnode.value}  # keep '+' and zeros

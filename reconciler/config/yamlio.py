@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
@@ -28,6 +29,8 @@ from reconciler.state import Location
 MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Deepest nesting of mappings/lists accepted (a config needs 5).
 MAX_DEPTH = 64
+#: Above this bound on the possible nesting, the events are counted before composing.
+SAFE_DEPTH_BOUND = 5000
 
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (
@@ -79,6 +82,17 @@ class FastResolver(VersionedResolver):
         return _TAGS[MAP]
 
 
+class _Bad:
+    """A value that could not be read (the error is already reported): mappings drop the key,
+    lists keep the placeholder so items stay aligned with their nodes."""
+
+    def __repr__(self) -> str:
+        return "<unreadable value>"
+
+
+BAD = _Bad()
+
+
 def loc_of(file: str, node: Node) -> Location:
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
@@ -113,17 +127,50 @@ def decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
         )
 
 
+def _too_deep(yaml: YAML, file: str, text: str) -> Diagnostic | None:
+    """Refuse absurd nesting *before* composing: the C composer recurses per level and
+    crashes the interpreter (not an exception) at a few ten thousand levels.
+
+    Nesting needs either a flow bracket per level or more indentation/compact markers per level
+    on one line, so depth <= brackets + 2 * longest line + 2; only when that bound is high are
+    the parser's events counted (a flat pass, about half the cost of composing).
+    """
+    brackets = text.count("[") + text.count("{")
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    if brackets + 2 * longest + 2 <= SAFE_DEPTH_BOUND:
+        return None
+    depth = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                return Diagnostic(
+                    f"YAML nesting is deeper than {MAX_DEPTH} levels",
+                    Location(file, mark.line + 1, mark.column + 1),
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def compose(file: str, text: str) -> tuple[Node | None, Diagnostic | None]:
     """The node tree of one YAML document (``None`` for an empty file)."""
     yaml = YAML(typ="safe", pure=False)
     yaml.Resolver = FastResolver
     try:
+        too_deep = _too_deep(yaml, file, text)
+        if too_deep is not None:
+            return None, too_deep
+        yaml = YAML(typ="safe", pure=False)
+        yaml.Resolver = FastResolver
         return yaml.compose(text), None
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
         if "expected a single document" in str(err.context or ""):
             problem = "a config file must contain a single YAML document (found '---')"
+            err.context = None
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
         context = f" ({err.context})" if err.context and err.problem else ""
         return None, Diagnostic(f"YAML syntax error: {problem}{context}", loc)
@@ -190,18 +237,19 @@ class Converter:
             return node.value
         return None
 
-    def convert(self, node: Node, depth: int = 0) -> Any:
+    def convert(self, node: Node, depth: int = 0, where: Node | None = None) -> Any:
+        """``node`` as Python values; ``where`` is the key (or list) holding it, for messages."""
         if id(node) in self._seen:
             self.error(
                 "YAML aliases (*name) are not supported: write the value out "
                 "(use the defaults: section for settings shared by many users)",
-                node,
+                where if where is not None else node,
             )
-            return None
+            return BAD
         self._seen.add(id(node))
         if depth > MAX_DEPTH:
             self.error(f"YAML nesting is deeper than {MAX_DEPTH} levels", node)
-            return None
+            return BAD
         tag = tag_of(node)
         if isinstance(node, ScalarNode):
             if tag not in _SCALAR_TAGS:
@@ -210,17 +258,17 @@ class Converter:
                     "(strings, numbers, booleans, null, lists, mappings) are allowed",
                     node,
                 )
-                return None
+                return BAD
             return _scalar(node)
         if isinstance(node, SequenceNode):
             if tag != SEQ:
                 self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a list", node)
-                return None
-            return [self.convert(item, depth + 1) for item in node.value]
+                return BAD
+            return [self.convert(item, depth + 1, node) for item in node.value]
         if isinstance(node, MappingNode):
             if tag != MAP:
                 self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a mapping", node)
-                return None
+                return BAD
             out: dict[str, Any] = {}
             first: dict[str, Node] = {}
             for knode, vnode in node.value:
@@ -238,10 +286,12 @@ class Converter:
                     )
                     continue
                 first[key] = knode
-                out[key] = self.convert(vnode, depth + 1)
+                value = self.convert(vnode, depth + 1, knode)
+                if value is not BAD:
+                    out[key] = value
             return out
         self.error("unsupported YAML node", node)  # pragma: no cover - no other node kinds
-        return None
+        return BAD
 
 
 def mapping_index(node: Node) -> dict[str, tuple[Node, Node]]:
