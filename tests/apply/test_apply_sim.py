@@ -145,7 +145,62 @@ def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path)
     assert err.location == f"{cfg / 'users.yaml'}:8:5"
     assert "already used" in err.message and "bob@acme-corp.com" in err.message
     [warn] = report.warnings
-    assert warn.location == f"{cfg / 'users.yaml'}:2:5"
+    assert warn.location == f"{cfg / 'users.yaml'}:2:19"
     outcomes = {u.email: u.outcome for u in report.users}
     assert outcomes == {"ana@acme-corp.com": "warning", "bob@acme-corp.com": "failed"}
     assert "1 user failed" in report.summary()
+
+
+def test_reassert_dnc_heals_drift_in_one_batch_call(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        assert apply_plan(make_plan(cfg, client), client, options=fast()).exit_code == 0
+        # Drift: someone removes two declared numbers in the tenant.
+        client.dnc_remove(["+14155550101", "+14155550103"])
+        plan = make_plan(cfg, client)
+        plan.dnc_changes = []  # as a plan with --base-ref would: nothing changed in git
+        before = len(calls_to(sim, "/outbound_dialer/dnc"))
+        report = apply_plan(plan, client, options=fast(reassert_dnc=True))
+    assert report.exit_code == 0
+    assert len(calls_to(sim, "/outbound_dialer/dnc")) == before + 1
+    assert {(d.number, d.action, d.outcome) for d in report.dnc} == {
+        ("+14155550101", "reassert", "created"),
+        ("+14155550102", "reassert", "updated"),
+        ("+14155550103", "reassert", "created"),
+    }
+    assert set(sim.tenant.dnc_snapshot()) == {"+14155550101", "+14155550102", "+14155550103"}
+    assert "3 DNC numbers re-asserted" in report.summary()
+
+
+def test_failed_dnc_entries_are_reported_and_do_not_stop_the_rest(
+    simulator, tmp_path: Path
+) -> None:
+    # The tenant's clock is a day ahead of ours: an expiry an hour from now is already past
+    # for it, so it refuses that one number (as if the expiry passed between plan and apply).
+    from datetime import UTC, datetime, timedelta
+
+    sim = simulator(now=datetime.now(UTC) + timedelta(days=1))
+    soon = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cfg = write_config(
+        tmp_path,
+        f"""\
+        dnc:
+          - phone_number: "+1 415 555 0107"
+            expires_at: "{soon}"
+          - "+1 415 555 0108"
+        """,
+    )
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+        report = apply_plan(plan, client, options=fast(dnc_batch_size=1))
+    assert report.exit_code == 1
+    assert report.outcome == "applied_with_errors"
+    [err] = report.errors
+    assert err.location == f"{cfg / 'users.yaml'}:2:19"
+    assert "+14155550107" in err.message
+    assert {d.number: d.outcome for d in report.dnc} == {
+        "+14155550107": "failed",
+        "+14155550108": "created",
+    }
+    assert "1 DNC number added; 1 DNC number failed (see above)" in report.summary()
