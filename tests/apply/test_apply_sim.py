@@ -145,7 +145,7 @@ def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path)
     assert err.location == f"{cfg / 'users.yaml'}:8:5"
     assert "already used" in err.message and "bob@acme-corp.com" in err.message
     [warn] = report.warnings
-    assert warn.location == f"{cfg / 'users.yaml'}:2:19"
+    assert warn.location == f"{cfg / 'users.yaml'}:2:5"
     outcomes = {u.email: u.outcome for u in report.users}
     assert outcomes == {"ana@acme-corp.com": "warning", "bob@acme-corp.com": "failed"}
     assert "1 user failed" in report.summary()
