@@ -1,0 +1,85 @@
+"""On a terminal, apply asks before changing anything (a real pseudo-terminal, a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.simulator import SimulatorHandle
+
+from .helpers import write_config
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+
+
+def read_until(fd: int, needle: bytes, proc: subprocess.Popen[bytes], deadline: float) -> bytes:
+    """Read from the pty until ``needle`` shows up or the process ends (bounded)."""
+    out = b""
+    while needle not in out:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {needle!r}; got {out!r}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str]:
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": "1000",
+        "NO_COLOR": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "-c", str(cfg), "--poll-interval", "0.01"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    deadline = time.monotonic() + 60
+    try:
+        out = read_until(master, b"Apply these changes to the tenant?", proc, deadline)
+        os.write(master, answer + b"\n")
+        out += read_until(master, b"\x00never\x00", proc, deadline)  # read to the end
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return code, out.decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_terminal_confirmation(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    code, out = run_on_tty(sim, cfg, b"n")
+    assert code == 1, out
+    assert "Plan:" in out and "Aborted" in out
+    assert not [r for r in sim.requests if r["method"] == "POST"]
+    code, out = run_on_tty(sim, cfg, b"y")
+    assert code == 0, out
+    assert "Applied: 1 user created" in out
