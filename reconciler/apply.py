@@ -130,6 +130,7 @@ class ClientLike(Protocol):
     def jobs(self) -> Sequence[Any]: ...
     def job(self, job_id: int) -> Any: ...
     def upload(self, rows: list[dict[str, Any]], filename: str) -> Any: ...
+    def replace_upload(self, job_id: int, rows: list[dict[str, Any]], filename: str) -> Any: ...
     def proceed(self, job_id: int) -> Any: ...
     def scheme_errors(self, job_id: int) -> Sequence[Any]: ...
     def update_errors(self, job_id: int) -> Sequence[Any]: ...
@@ -185,8 +186,16 @@ class Progress:
 
 
 class _Quiet(Progress):
+    """No output (library use without a progress sink)."""
+
     def __init__(self) -> None:
-        super().__init__(stream=open(os.devnull, "w"), tty=False)  # noqa: SIM115
+        super().__init__(stream=sys.stderr, tty=False)
+
+    def message(self, text: str) -> None:
+        pass
+
+    def job(self, job: Any) -> None:
+        pass
 
 
 # --------------------------------------------------------------------------- the journal
@@ -371,6 +380,12 @@ def run_user_job(
     if job is not None:
         report.resumed = True
         driver.progress.message(f"resuming job {job.id} ({filename}): {job.status}")
+        if job.status == INVALID:
+            # Same plan, but the tenant may have been fixed since (e.g. a location added, which
+            # the fingerprint does not cover): validate the same rows again in the same job.
+            job = client.replace_upload(job.id, [r.row for r in rows], filename)
+            driver.progress.message(f"job {job.id}: file replaced, validating again")
+            driver.stage("uploaded", job=job)
     else:
         job = client.upload([r.row for r in rows], filename)
         driver.progress.message(f"uploaded {len(rows)} user rows as job {job.id} ({filename})")

@@ -204,3 +204,35 @@ def test_failed_dnc_entries_are_reported_and_do_not_stop_the_rest(
         "+14155550108": "created",
     }
     assert "1 DNC number added; 1 DNC number failed (see above)" in report.summary()
+
+
+def test_rejected_job_is_revalidated_in_place_after_the_tenant_is_fixed(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        """\
+        users:
+          - email: ana@acme-corp.com
+            first_name: Ana
+            last_name: Lopez
+            location: Mexcio
+            roles: [Agent]
+            teams: [Tier 1]
+        """,
+    )
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+        assert apply_plan(plan, client, options=fast()).outcome == "invalid_scheme"
+        # An admin creates the location in the tenant (locations are not in the fingerprint,
+        # so the next plan is the same plan, with the same job name).
+        with sim.tenant.lock:
+            sim.tenant.locations.append("Mexcio")
+        again = make_plan(cfg, client)
+        assert again.hash == plan.hash
+        report = apply_plan(again, client, options=fast())
+    assert report.exit_code == 0 and report.resumed
+    assert report.api_calls.get("replace_upload") == 1
+    assert jobs_named(sim, job_filename(plan.hash)) == [report.job_id]
+    assert sim.tenant.user_by_email("ana@acme-corp.com").location == "Mexcio"
