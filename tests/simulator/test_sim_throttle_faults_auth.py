@@ -41,20 +41,22 @@ def test_429_with_retry_after(sim_factory) -> None:
 
 
 def test_client_spacing_requests_at_the_rate_is_never_refused(sim_factory) -> None:
-    sim = sim_factory(rate_limit=20.0)  # 50 ms apart
-    interval = 1 / 20
+    sim = sim_factory(rate_limit=10.0)
+    interval = 1 / 10
     statuses = []
     with requests.Session() as s:
         s.auth = sim.auth
-        start = time.monotonic()
-        for i in range(12):
-            delay = start + i * interval - time.monotonic()
+        last_sent = -1.0
+        for _ in range(8):
+            delay = last_sent + interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # the client's own pacing under test, not synchronisation
-            statuses.append(
-                s.get(sim.url("outbound_dialer/dnc/check?phone_number=4155550100"), timeout=5)
-            )
-    assert [r.status_code for r in statuses] == [200] * 12
+            last_sent = time.monotonic()
+            r = s.get(sim.url("outbound_dialer/dnc/check?phone_number=4155550100"), timeout=5)
+            statuses.append(r.status_code)
+    assert statuses == [200] * 8
+    gaps = [b["time"] - a["time"] for a, b in zip(sim.requests, sim.requests[1:], strict=False)]
+    assert min(gaps) > interval - 0.05
 
 
 def test_burst_is_refused_and_refusals_do_not_consume_quota(sim_factory) -> None:
@@ -155,7 +157,7 @@ def test_5xx_does_not_apply_and_latency_delays(sim_factory) -> None:
 
 
 def test_stall_keeps_job_in_progress(sim_factory) -> None:
-    sim = sim_factory(faults="stall=job,stall_time=0.5")
+    sim = sim_factory(faults="stall=job,stall_time=1.0")
     rows = [{"email": "s@example.com", "first_name": "S", "last_name": "T"}]
     job_id = upload(sim, rows).json()["id"]
     sim.tenant.wait_job(job_id, "valid_scheme")
@@ -164,7 +166,7 @@ def test_stall_keeps_job_in_progress(sim_factory) -> None:
     job = get(sim, f"bulk/users/jobs/{job_id}").json()
     assert (job["status"], job["affected_rows"]) == ("in_progress", 0)
     sim.tenant.wait_job(job_id, "finished", timeout=5)
-    assert time.monotonic() - started >= 0.45
+    assert time.monotonic() - started >= 0.95
 
 
 # ---------------------------------------------------------------- auth
