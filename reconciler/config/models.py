@@ -61,7 +61,11 @@ Location = Annotated[
 ChatLimit = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_not_null("max_chat_limit"))]
 ChatLimitEnabled = Annotated[StrictBool, BeforeValidator(_not_null("max_chat_limit_enabled"))]
 AgentNumber = Annotated[
-    str, BeforeValidator(_text), BeforeValidator(_not_null("agent_number")), Field(strict=True)
+    str,
+    BeforeValidator(_text),
+    BeforeValidator(_not_null("agent_number")),
+    Field(strict=True),
+    WithJsonSchema({"type": ["string", "integer"]}),
 ]
 Threshold = Annotated[
     Any,
@@ -170,7 +174,13 @@ class GroupModel(_Strict):
 Phone = Annotated[
     str,
     BeforeValidator(_text),
-    Field(strict=True, description="A phone number; E.164 ('+14155550100') is clearest."),
+    Field(strict=True),
+    WithJsonSchema(
+        {
+            "type": ["string", "integer"],
+            "description": "A phone number; E.164 ('+14155550100') is clearest.",
+        }
+    ),
 ]
 
 
@@ -206,14 +216,31 @@ class ConfigFile(_Strict):
     policy: PolicyModel | None = None
     defaults: DefaultsModel | None = None
     users: list[UserModel] | None = None
-    roles: dict[str, GroupModel | list[Email]] | None = None
-    teams: dict[str, GroupModel | list[Email]] | None = None
+    roles: dict[str, GroupModel | list[Email] | None] | None = None
+    teams: dict[str, GroupModel | list[Email] | None] | None = None
     dnc: list[Phone | DncModel] | None = None
 
 
 SECTIONS: tuple[str, ...] = tuple(ConfigFile.model_fields)
 
 
+def _drop_null_defaults(node: Any) -> None:
+    """Omitted fields default to "not managed", which the schema cannot say: drop
+    ``"default": null`` where null itself is not allowed, so editors do not suggest it."""
+    if isinstance(node, dict):
+        if "default" in node and node["default"] is None:
+            types = [node.get("type")] + [a.get("type") for a in node.get("anyOf", [])]
+            if "null" not in types:
+                del node["default"]
+        for value in node.values():
+            _drop_null_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_null_defaults(value)
+
+
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of one config file."""
-    return ConfigFile.model_json_schema()
+    """The JSON Schema of one config file (every section optional)."""
+    schema = ConfigFile.model_json_schema()
+    _drop_null_defaults(schema)
+    return schema
