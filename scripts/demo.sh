@@ -78,5 +78,7 @@ step "Done. The audit report is in $DEMO/apply-report.json"
 import json, sys
 r = json.load(open(sys.argv[1]))
 calls = ", ".join(f"{k} {v}" for k, v in r["api_calls"].items())
-print(f"job {r['job_id']} ({r['job_filename']}), outcome {r['outcome']}; API calls: {calls}")
+total = sum(r["api_calls"].values())
+print(f"job {r['job_id']} ({r['job_filename']}), outcome {r['outcome']}")
+print(f"apply made {total} API calls ({calls}): about {total} s at the real platform's 1/s")
 PYEOF
