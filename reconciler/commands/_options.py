@@ -1,0 +1,79 @@
+"""Click options shared by the commands that talk to the tenant (plan, apply, export).
+
+@click.command()
+@connection_options
+def command(..., **conn):
+    with open_client(state.tenant, **conn) as client: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.platform import PlatformClient, connect
+from reconciler.state import Tenant
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONNECTION_OPTION_NAMES = ("token_file", "base_url", "rate", "verbose")
+
+
+def connection_options(func: F) -> F:
+    """Add ``--token-file``, ``--base-url``, ``--rate`` and ``-v/--verbose``."""
+    options = [
+        click.option(
+            "--token-file",
+            type=click.Path(dir_okay=False, path_type=str),
+            default=None,
+            help="Read the API token from this file instead of CCAI_API_TOKEN.",
+        ),
+        click.option(
+            "--base-url",
+            envvar="CCAI_BASE_URL",
+            default=None,
+            metavar="URL",
+            help="The API base URL (default https://SUBDOMAIN.DOMAIN/apps/api/v1; "
+            "env CCAI_BASE_URL). Plain http only for loopback hosts.",
+        ),
+        click.option(
+            "--rate",
+            envvar="CCAI_RATE",
+            type=click.FloatRange(min=0, min_open=True),
+            default=1.0,
+            show_default=True,
+            help="Requests per second to the tenant (env CCAI_RATE).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            default=False,
+            help="Print each API request (method, path, status, time) to stderr.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def open_client(
+    tenant: Tenant | None,
+    *,
+    token_file: str | None = None,
+    base_url: str | None = None,
+    rate: float = 1.0,
+    verbose: bool = False,
+    **_: Any,
+) -> PlatformClient:
+    """Connect with the values of :func:`connection_options` (environment for the rest)."""
+    return connect(
+        tenant,
+        token_file=token_file,
+        base_url=base_url,
+        rate=rate,
+        verbose=verbose,
+        echo=lambda line: click.echo(line, err=True),
+    )

@@ -1,0 +1,648 @@
+"""The one client for the tenant's Apps API: basic auth, the 1 request/second budget, safe
+retries and typed answers.
+
+Policy lives here and in :mod:`~reconciler.platform.throttle` (when to wait, when to retry);
+:mod:`~reconciler.platform.decode` says what an answer means; ``_send`` only sends.
+
+Which calls are retried:
+
+- GETs (template, jobs, job, scheme/update errors, DNC check) and the idempotent DNC add/remove
+  and replace-upload: on connection errors, timeouts, 429 and 5xx, with backoff, within
+  ``RetryPolicy.deadline``.
+- upload (creates a job, not idempotent): a failure *before* sending (connection refused,
+  connect timeout) or a 429 is retried directly; after an *ambiguous* failure (connection
+  dropped after sending, read timeout, 5xx) the job list is searched for the upload's filename
+  first, and only if no new job carries it is the file sent again.
+- proceed: after an ambiguous failure the job is re-read; ``in_progress``/``finished`` means it
+  went through (and "Update is already in progress." is then not an error).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from pydantic import TypeAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+from reconciler import __version__
+from reconciler.platform import models as m
+from reconciler.platform.decode import (
+    RawResponse,
+    decode,
+    error_for,
+    is_retryable_status,
+    parse_retry_after,
+    server_message,
+)
+from reconciler.platform.errors import (
+    ApiError,
+    ConnectionSettingsError,
+    TransportError,
+)
+from reconciler.platform.throttle import Clock, RetryPolicy, Sleep, Throttle
+from reconciler.state import Tenant
+
+T = TypeVar("T")
+
+log = logging.getLogger("reconciler.platform")
+
+USER_AGENT = f"ccai-reconciler/{__version__}"
+API_PATH = "/apps/api/v1"
+DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (the template can be tens of MB)
+ALREADY_IN_PROGRESS = "Update is already in progress."
+# After an ambiguous upload, a job with the same filename older than this (by the server's
+# clock, against ours) is taken to be from an earlier run, not from this call.
+FIND_JOB_WINDOW = timedelta(minutes=15)
+
+ENDPOINTS = (
+    "template",
+    "jobs",
+    "job",
+    "upload",
+    "replace_upload",
+    "proceed",
+    "scheme_errors",
+    "update_errors",
+    "dnc_add",
+    "dnc_remove",
+    "dnc_check",
+)
+
+
+class _NotSent(Exception):
+    """The request surely did not reach the server (refused, connect timeout)."""
+
+
+class _Ambiguous(Exception):
+    """The request may have reached the server (reset after sending, read timeout)."""
+
+
+def _describe(exc: requests.RequestException) -> str:
+    """A short, token-free description of a transport failure (never the request headers)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout"
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        name = type(reason).__name__ if reason is not None else type(exc).__name__
+        return f"connection error ({name})"
+    return type(exc).__name__
+
+
+def _not_sent(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """A usable base URL: https, or http on a loopback host; no credentials in it."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConnectionSettingsError(
+            f"base URL {parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}"
+            f"{parts.path} is not an http(s) URL"
+        )
+    if parts.username or parts.password:
+        raise ConnectionSettingsError(
+            "the base URL must not contain credentials: give the token with CCAI_API_TOKEN or "
+            "--token-file"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConnectionSettingsError(
+            f"refusing plain http to {parts.hostname}: use https (http is only allowed for "
+            "loopback hosts such as 127.0.0.1 and localhost)"
+        )
+    if parts.query or parts.fragment:
+        raise ConnectionSettingsError("the base URL must not have a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def read_token_file(path: str | os.PathLike[str]) -> str:
+    p = Path(path)
+    try:
+        token = p.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise ConnectionSettingsError(
+            f"cannot read the token file {p}: {err.strerror or type(err).__name__}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConnectionSettingsError(f"the token file {p} is not UTF-8 text") from None
+    if not token:
+        raise ConnectionSettingsError(f"the token file {p} is empty")
+    return token
+
+
+def connect(
+    tenant: Tenant | None = None,
+    *,
+    token: str | None = None,
+    token_file: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    rate: float = 1.0,
+    verbose: bool = False,
+    env: Mapping[str, str] = os.environ,
+    echo: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+) -> PlatformClient:
+    """Resolve the connection settings and open a client.
+
+    Token: ``token``, else ``token_file``, else ``CCAI_API_TOKEN``. Subdomain and domain:
+    ``CCAI_SUBDOMAIN`` / ``CCAI_DOMAIN``, else the config's ``tenant:`` section. URL:
+    ``base_url``, else ``CCAI_BASE_URL``, else ``https://{subdomain}.{domain}/apps/api/v1``.
+    """
+    if not (isinstance(rate, int | float) and rate > 0):
+        raise ConnectionSettingsError(f"--rate must be a positive number, got {rate!r}")
+    tenant = tenant or Tenant()
+    subdomain = (env.get("CCAI_SUBDOMAIN") or tenant.subdomain or "").strip() or None
+    domain = (env.get("CCAI_DOMAIN") or tenant.domain or "").strip() or None
+    url = (base_url or env.get("CCAI_BASE_URL") or "").strip() or None
+
+    if url is not None:
+        url = check_base_url(url)
+        if subdomain is None:
+            host = urlsplit(url).hostname or ""
+            labels = host.split(".")
+            if not is_loopback(host) and len(labels) > 2 and not host.replace(".", "").isdigit():
+                subdomain = labels[0]
+        if subdomain is None:
+            raise ConnectionSettingsError(
+                "no subdomain: set CCAI_SUBDOMAIN or tenant.subdomain in the config (it is the "
+                "API user name)"
+            )
+    else:
+        missing = [
+            name
+            for name, value in (("CCAI_SUBDOMAIN", subdomain), ("CCAI_DOMAIN", domain))
+            if value is None
+        ]
+        if missing:
+            raise ConnectionSettingsError(
+                f"no tenant address: set {' and '.join(missing)} (or tenant.subdomain and "
+                "tenant.domain in the config, or CCAI_BASE_URL)"
+            )
+        url = check_base_url(f"https://{subdomain}.{domain}{API_PATH}")
+    assert subdomain is not None
+
+    if token is None and token_file is not None:
+        token = read_token_file(token_file)
+    if token is None:
+        token = (env.get("CCAI_API_TOKEN") or "").strip() or None
+    if not token:
+        raise ConnectionSettingsError("no API token: set CCAI_API_TOKEN or pass --token-file PATH")
+    return PlatformClient(
+        base_url=url,
+        subdomain=subdomain,
+        token=token,
+        rate=rate,
+        verbose=verbose,
+        echo=echo,
+        retry=retry,
+        timeout=timeout,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def _default_echo(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class PlatformClient:
+    """Typed access to the bulk-user and DNC endpoints. Use as a context manager (or call
+    :meth:`close`). ``calls`` counts every HTTP request sent (retries included) by endpoint."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        subdomain: str,
+        token: str,
+        rate: float = 1.0,
+        verbose: bool = False,
+        echo: Callable[[str], None] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        margin: float | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.subdomain = subdomain
+        self.verbose = verbose
+        self._echo = echo or _default_echo
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._clock = clock
+        self._sleep = sleep
+        throttle_kwargs: dict[str, Any] = {"clock": clock, "sleep": sleep}
+        if margin is not None:
+            throttle_kwargs["margin"] = margin
+        self.throttle = Throttle(rate, **throttle_kwargs)
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        # Job ids seen per filename in earlier job listings: never "this upload's" job.
+        self._seen_jobs: dict[str, set[int]] = {}
+        self._session = requests.Session()
+        self._session.auth = (subdomain, token)  # the only place the token is kept
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.headers["Accept"] = "application/json"
+        self._session.verify = True
+
+    def __repr__(self) -> str:
+        return (
+            f"PlatformClient(base_url={self.base_url!r}, subdomain={self.subdomain!r}, "
+            f"rate={self.throttle.rate:g})"
+        )
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    # --- transport --------------------------------------------------------------------------
+
+    def _send(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> RawResponse:
+        """One throttled HTTP request. Raises _NotSent / _Ambiguous on transport failures."""
+        self.throttle.acquire()
+        with self._calls_lock:
+            self.calls[endpoint] += 1
+        shown = path + ("?" + urlencode(params) if params else "")
+        started = self._clock()
+        try:
+            resp = self._session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json_body,
+                data=data,
+                files=files,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+            body = resp.content
+        except requests.RequestException as exc:
+            elapsed = self._clock() - started
+            what = _describe(exc)
+            self._report(f"{method} {shown} -> {what} ({elapsed:.2f}s)")
+            if _not_sent(exc):
+                raise _NotSent(what) from None
+            raise _Ambiguous(what) from None
+        elapsed = self._clock() - started
+        self._report(f"{method} {shown} -> {resp.status_code} ({elapsed:.2f}s)")
+        return RawResponse(resp.status_code, resp.headers, body)
+
+    def _report(self, line: str) -> None:
+        log.debug("%s", line)
+        if self.verbose:
+            self._echo(line)
+
+    def _error(self, raw: RawResponse, method: str, path: str, base_path: bool) -> ApiError:
+        return error_for(
+            raw, method=method, path=path, subdomain=self.subdomain, base_path=base_path
+        )
+
+    def _wait_before_retry(
+        self, attempt: int, deadline: float, raw: RawResponse | None, *, what: str
+    ) -> bool:
+        """Back off (or honour Retry-After) before attempt ``attempt + 1``; False when the
+        call's deadline or attempt budget is spent."""
+        if attempt + 1 >= self.retry.max_attempts:
+            return False
+        if raw is not None and raw.status == 429:
+            after = parse_retry_after(raw.headers.get("Retry-After"))
+            if self._clock() + (after or 0.0) > deadline:
+                return False
+            self.throttle.penalize(after)
+            log.info("rate limited (%s); rate now %.3g/s", what, self.throttle.rate)
+            return True
+        delay = self.retry.backoff(attempt)
+        if self._clock() + delay > deadline:
+            return False
+        if delay > 0:
+            self._sleep(delay)
+        return True
+
+    def _call(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        base_path: bool,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> RawResponse:
+        """A retryable call: GETs and idempotent writes. Returns the 2xx answer."""
+        deadline = self._clock() + self.retry.deadline
+        attempt = 0
+        while True:
+            raw: RawResponse | None = None
+            try:
+                raw = self._send(
+                    endpoint,
+                    method,
+                    path,
+                    params=params,
+                    json_body=json_body,
+                    data=data,
+                    files=files,
+                )
+            except (_NotSent, _Ambiguous) as exc:
+                if not self._wait_before_retry(attempt, deadline, None, what=str(exc)):
+                    raise TransportError(
+                        f"{method} {path} failed: {exc} (gave up after {attempt + 1} "
+                        f"attempt{'s' if attempt else ''}; is {self._host()} reachable?)",
+                        method=method,
+                        path=path,
+                    ) from None
+            else:
+                if 200 <= raw.status < 300:
+                    return raw
+                if not is_retryable_status(raw.status) or not self._wait_before_retry(
+                    attempt, deadline, raw, what=f"HTTP {raw.status}"
+                ):
+                    raise self._error(raw, method, path, base_path)
+            attempt += 1
+
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def _get(
+        self,
+        adapter: TypeAdapter[T],
+        endpoint: str,
+        path: str,
+        *,
+        base_path: bool,
+        params: dict[str, str] | None = None,
+    ) -> T:
+        raw = self._call(endpoint, "GET", path, base_path=base_path, params=params)
+        return decode(adapter, raw, method="GET", path=path)
+
+    # --- bulk users -------------------------------------------------------------------------
+
+    def template(self) -> list[m.TemplateRow]:
+        """Every user with all roles and teams (one GET)."""
+        return self._get(m.TEMPLATE, "template", "/bulk/users/template", base_path=True)
+
+    def jobs(self) -> list[m.Job]:
+        """The job list (newest first, as the server sends it)."""
+        jobs = self._get(m.JOBS, "jobs", "/bulk/users/jobs", base_path=True)
+        for job in jobs:
+            if job.filename is not None:
+                self._seen_jobs.setdefault(job.filename, set()).add(job.id)
+        return jobs
+
+    def job(self, job_id: int) -> m.Job:
+        return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
+
+    def find_job(self, filename: str) -> m.Job | None:
+        """The newest job carrying ``filename``, or None (one job-list GET)."""
+        matches = [j for j in self.jobs() if j.filename == filename]
+        return max(matches, key=lambda j: j.id) if matches else None
+
+    def scheme_errors(self, job_id: int) -> list[m.SchemeError]:
+        return self._get(
+            m.SCHEME_ERRORS,
+            "scheme_errors",
+            f"/bulk/users/errors/scheme/{int(job_id)}",
+            base_path=False,
+        )
+
+    def update_errors(self, job_id: int) -> list[m.UpdateError]:
+        return self._get(
+            m.UPDATE_ERRORS,
+            "update_errors",
+            f"/bulk/users/errors/update/{int(job_id)}",
+            base_path=False,
+        )
+
+    @staticmethod
+    def _file(rows: list[dict[str, Any]], filename: str) -> dict[str, tuple[str, bytes, str]]:
+        body = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return {"file": (filename, body, "application/json")}
+
+    def _job_after_write(
+        self, raw: RawResponse, method: str, path: str, filename: str | None, total_rows: int | None
+    ) -> m.Job:
+        """Re-read the job named by an upload/proceed answer; if that read fails, the job as
+        far as the answer tells (the change went through either way)."""
+        created = decode(m.JOB_CREATED, raw, method=method, path=path)
+        try:
+            return self.job(created.id)
+        except ApiError as err:
+            log.warning("could not re-read job %s after %s %s: %s", created.id, method, path, err)
+            return m.Job(
+                id=created.id, status=created.status, filename=filename, total_rows=total_rows
+            )
+
+    def upload(self, rows: list[dict[str, Any]], filename: str) -> m.Job:
+        """Create a bulk job from ``rows`` under ``filename`` (which must identify this change,
+        e.g. from the plan hash). Never creates two jobs for one call: after an ambiguous
+        failure the job list is searched for ``filename`` before sending again."""
+        method, path = "POST", "/bulk/users/upload"
+        files = self._file(rows, filename)
+        known = set(self._seen_jobs.get(filename, ()))
+        started_wall = datetime.now(UTC)
+        deadline = self._clock() + self.retry.deadline
+        attempt = 0
+        while True:
+            raw: RawResponse | None = None
+            ambiguous: str | None = None
+            try:
+                raw = self._send("upload", method, path, files=files)
+            except _NotSent as exc:
+                why = str(exc)
+            except _Ambiguous as exc:
+                why = ambiguous = str(exc)
+            else:
+                if 200 <= raw.status < 300:
+                    return self._job_after_write(raw, method, path, filename, len(rows))
+                why = f"HTTP {raw.status}"
+                if raw.status >= 500:
+                    ambiguous = why
+                elif raw.status != 429:
+                    raise self._error(raw, method, path, base_path=True)
+            if ambiguous is not None:
+                job = self._find_new_job(filename, known, started_wall)
+                if job is not None:
+                    log.info("upload %s went through despite %s: job %s", filename, why, job.id)
+                    return job
+            if not self._wait_before_retry(attempt, deadline, raw, what=why):
+                if raw is not None:
+                    raise self._error(raw, method, path, base_path=True)
+                raise TransportError(
+                    f"{method} {path} failed: {why} (gave up after {attempt + 1} attempts; no "
+                    f"job named {filename!r} was created)",
+                    method=method,
+                    path=path,
+                )
+            attempt += 1
+
+    def _find_new_job(self, filename: str, known: set[int], since: datetime) -> m.Job | None:
+        matches = [
+            j
+            for j in self.jobs()
+            if j.filename == filename
+            and j.id not in known
+            and (j.created_at is None or j.created_at >= since - FIND_JOB_WINDOW)
+        ]
+        return max(matches, key=lambda j: j.id) if matches else None
+
+    def replace_upload(self, job_id: int, rows: list[dict[str, Any]], filename: str) -> m.Job:
+        """Replace the file of a job that has not proceeded (PUT; idempotent, so retried)."""
+        method, path = "PUT", "/bulk/users/upload"
+        raw = self._call(
+            "replace_upload",
+            method,
+            path,
+            base_path=False,
+            data={"id": str(int(job_id))},
+            files=self._file(rows, filename),
+        )
+        return self._job_after_write(raw, method, path, filename, len(rows))
+
+    def proceed(self, job_id: int) -> m.Job:
+        """Start the update of a validated job. Safe after an ambiguous failure: the job is
+        re-read, and ``in_progress``/``finished`` means the proceed went through."""
+        method, path = "POST", "/bulk/users/proceed"
+        data = {"id": str(int(job_id))}
+        deadline = self._clock() + self.retry.deadline
+        attempt = 0
+        was_ambiguous = False
+        while True:
+            raw: RawResponse | None = None
+            ambiguous = False
+            try:
+                raw = self._send("proceed", method, path, data=data)
+            except _NotSent as exc:
+                why = str(exc)
+            except _Ambiguous as exc:
+                why, ambiguous = str(exc), True
+            else:
+                if 200 <= raw.status < 300:
+                    return self._job_after_write(raw, method, path, None, None)
+                why = f"HTTP {raw.status}"
+                if raw.status >= 500:
+                    ambiguous = True
+                elif raw.status != 429:
+                    if was_ambiguous and server_message(raw.body) == ALREADY_IN_PROGRESS:
+                        return self.job(job_id)
+                    raise self._error(raw, method, path, base_path=False)
+            if ambiguous:
+                was_ambiguous = True
+                job = self.job(job_id)
+                if job.accepted:
+                    return job
+            if not self._wait_before_retry(attempt, deadline, raw, what=why):
+                if raw is not None:
+                    raise self._error(raw, method, path, base_path=False)
+                raise TransportError(
+                    f"{method} {path} failed: {why} (gave up after {attempt + 1} attempts)",
+                    method=method,
+                    path=path,
+                )
+            attempt += 1
+
+    # --- DNC --------------------------------------------------------------------------------
+
+    def dnc_add(self, contacts: list[m.DncContact]) -> list[m.DncAddResult]:
+        """Add or update numbers (an upsert, so retried). One result per contact, in order."""
+        if not contacts:
+            return []
+        path = "/outbound_dialer/dnc"
+        raw = self._call(
+            "dnc_add",
+            "POST",
+            path,
+            base_path=True,
+            json_body={"contacts": [c.payload() for c in contacts]},
+        )
+        return decode(m.DNC_ADD_RESULTS, raw, method="POST", path=path)
+
+    def dnc_remove(self, numbers: list[str]) -> list[m.DncRemoveResult]:
+        """Remove numbers (idempotent, so retried). One result per number, in order."""
+        if not numbers:
+            return []
+        path = "/outbound_dialer/dnc/remove"
+        raw = self._call(
+            "dnc_remove", "POST", path, base_path=True, json_body={"phone_numbers": list(numbers)}
+        )
+        return decode(m.DNC_REMOVE_RESULTS, raw, method="POST", path=path)
+
+    def dnc_check(self, number: str) -> m.DncCheck:
+        return self._get(
+            m.DNC_CHECK,
+            "dnc_check",
+            "/outbound_dialer/dnc/check",
+            base_path=True,
+            params={"phone_number": number},
+        )
+
+
+__all__ = [
+    "ENDPOINTS",
+    "USER_AGENT",
+    "PlatformClient",
+    "check_base_url",
+    "connect",
+    "is_loopback",
+]

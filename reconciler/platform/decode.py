@@ -1,0 +1,155 @@
+"""Pure functions from an HTTP answer (status, headers, body) to data or a typed error.
+
+No I/O here (gidgethub's sansio idea): the client sends, these decide what the answer means, and
+the retry policy in :mod:`reconciler.platform.throttle` decides what to do about it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.platform.errors import (
+    ApiError,
+    AuthenticationError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServerError,
+)
+
+T = TypeVar("T")
+
+SNIPPET_BYTES = 120
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def is_retryable_status(status: int) -> bool:
+    """429 and 5xx may clear on their own; other statuses will not."""
+    return status == 429 or 500 <= status <= 599
+
+
+def snippet(body: bytes, limit: int = SNIPPET_BYTES) -> str:
+    """The first bytes of a body, printable, for an error message."""
+    text = body[:limit].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    more = "…" if len(body) > limit else ""
+    return repr(text + more) if text else "an empty body"
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    ``None`` when absent or unreadable; never negative.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def server_message(body: bytes) -> str | None:
+    """The ``message`` (or ``error``) of a JSON error body, if there is one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def error_for(
+    raw: RawResponse, *, method: str, path: str, subdomain: str | None, base_path: bool
+) -> ApiError:
+    """The typed error for a non-2xx answer.
+
+    ``base_path`` says the path names no object (template, job list, DNC), so a 404 there
+    means the URL itself is wrong rather than, say, a job id.
+    """
+    status = raw.status
+    msg = server_message(raw.body)
+    where = f"{method} {path}"
+    detail = msg if msg is not None else f"HTTP {status} with {snippet(raw.body)}"
+    kwargs: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "server_message": msg,
+    }
+    if status == 401:
+        tenant = subdomain or "(unknown)"
+        return AuthenticationError(
+            f"authentication failed for tenant {tenant}: check CCAI_API_TOKEN ({where})", **kwargs
+        )
+    if status == 403:
+        return PermissionDeniedError(f"permission denied: {detail} ({where})", **kwargs)
+    if status == 404:
+        if base_path or msg is None:
+            return NotFoundError(
+                f"resource not found: check the subdomain and domain ({where} answered 404)",
+                **kwargs,
+            )
+        return NotFoundError(f"{detail} ({where}, HTTP 404)", **kwargs)
+    if status == 429:
+        return RateLimitedError(
+            f"rate limited by the tenant and still limited at the deadline ({where}): {detail}",
+            **kwargs,
+        )
+    if status >= 500:
+        return ServerError(f"server error HTTP {status}: {detail} ({where})", **kwargs)
+    return RequestRejectedError(f"{detail} ({where}, HTTP {status})", **kwargs)
+
+
+def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str) -> T:
+    """Validate a 2xx JSON body into a model; anything else is a MalformedResponseError that
+    quotes the first bytes."""
+    try:
+        return adapter.validate_json(raw.body)
+    except ValidationError as err:
+        first = err.errors(include_url=False, include_input=False)[:1]
+        if first and first[0].get("type") == "json_invalid":
+            why = "is not valid JSON"
+        else:
+            loc = ".".join(str(p) for p in first[0]["loc"]) if first else ""
+            why = f"does not have the expected shape ({loc or 'top level'}: "
+            why += f"{first[0]['msg'] if first else 'invalid'})"
+        raise MalformedResponseError(
+            f"the answer to {method} {path} (HTTP {raw.status}) {why}: it starts with "
+            f"{snippet(raw.body)}",
+            method=method,
+            path=path,
+            status=raw.status,
+        ) from None
