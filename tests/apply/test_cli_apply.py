@@ -163,3 +163,71 @@ def test_bad_plan_file_is_a_message(simulator, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a plan file" in result.output and "Traceback" not in result.output
     assert jobs_named(sim, "x") == []
+
+
+def test_timeout_message_names_the_job_and_report_is_still_written(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator(faults="stall=job,stall_time=0.5")
+    cfg = write_config(tmp_path)
+    report_file = tmp_path / "r.json"
+    result = run(
+        sim, "-c", str(cfg), "--auto-approve", "--timeout", "0.1", "--report", str(report_file)
+    )
+    assert result.exit_code == 1
+    assert "timed out after 0.1 s waiting for job 1 (ccai-reconciler-" in result.output
+    assert "run apply again to resume it" in result.output
+    assert json.loads(report_file.read_text())["job_id"] == 1
+    sim.tenant.wait_job(1, "finished")
+    resumed = run(sim, "-c", str(cfg), "--auto-approve")
+    assert resumed.exit_code == 0, resumed.output
+    with sim.tenant.lock:
+        assert len(sim.tenant.jobs) == 1
+
+
+def test_waits_for_a_foreign_job_then_plans_again(simulator, tmp_path: Path) -> None:
+    sim = simulator(faults="stall=job,stall_time=0.3")
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        other = client.upload(
+            [
+                {
+                    "email": "ana@acme-corp.com",
+                    "first_name": "Ana",
+                    "last_name": "Lopez",
+                    "location": "Austin",
+                }
+            ],
+            "someone-else.json",
+        )
+        sim.tenant.wait_job(other.id, "valid_scheme")
+        client.proceed(other.id)
+    result = run(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "is in progress in the tenant; waiting for it" in result.output
+    assert "planning again" in result.output
+    with sim.tenant.lock:
+        names = [j.filename for j in sim.tenant.jobs.values()]
+        rows = sim.tenant.jobs[2].rows
+    assert names[0] == "someone-else.json" and len(names) == 2
+    # The second plan saw the other job's change: Ana's location is no longer in our row.
+    ana = next(r for r in rows if r["email"] == "ana@acme-corp.com")
+    assert ana["location"] == ""
+
+
+def test_saved_plan_safety_refused_before_any_call(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        CONFIG.replace("users:\n", "policy:\n  max_dnc_removals: 0\nusers:\n", 1),
+    )
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        make_plan(cfg, client).save(plan_file)
+    before = len(sim.requests)
+    result = run(sim, str(plan_file))
+    assert result.exit_code == 1
+    assert "--allow-mass-changes" in result.output
+    assert len(sim.requests) == before
+    ok = run(sim, str(plan_file), "--allow-mass-changes")
+    assert ok.exit_code == 0, ok.output
