@@ -1,10 +1,10 @@
 """The request budget: a start-time throttle shared by all threads, and the retry policy.
 
-Throttle: request *starts* are spaced at least ``1/rate + margin`` seconds apart, across
+Throttle: request *starts* are spaced at least ``(1 + margin) / rate`` seconds apart, across
 threads. Each caller reserves the next free slot under a lock and then sleeps (outside the
-lock) until its slot, so a burst of N calls takes ``(N-1)/rate`` and never more. The small
-``margin`` (default 20 ms) absorbs network jitter between our clock and the server's, so the
-gaps the server measures do not dip under its limit.
+lock) until its slot, so a burst of N calls takes ``(N-1)/rate`` (plus the margin) and never
+more. The small ``margin`` (default 2%: 20 ms at 1 request/second) absorbs network jitter
+between our clock and the server's, so the gaps the server measures do not dip under its limit.
 
 On a 429 the throttle is *penalised*: no request starts before ``Retry-After`` has passed, and
 the rate is halved for the rest of the run (another process may share the tenant's quota),
@@ -57,7 +57,7 @@ class Throttle:
 
     @property
     def interval(self) -> float:
-        return 1.0 / self._rate + self.margin
+        return (1.0 + self.margin) / self._rate
 
     def acquire(self) -> float:
         """Block until this caller may start a request; returns the seconds waited."""

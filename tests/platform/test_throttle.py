@@ -48,10 +48,10 @@ def test_no_wait_when_calls_are_already_spaced() -> None:
 
 def test_margin_is_added() -> None:
     fc = FakeClock()
-    t = Throttle(1.0, margin=0.02, clock=fc.clock, sleep=fc.sleep)
+    t = Throttle(2.0, margin=0.02, clock=fc.clock, sleep=fc.sleep)
     t.acquire()
     t.acquire()
-    assert fc.now == pytest.approx(101.02)
+    assert fc.now == pytest.approx(100.51)
 
 
 def test_threads_get_distinct_slots() -> None:
