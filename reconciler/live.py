@@ -28,7 +28,7 @@ Progress = Callable[[int, int], None]
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         return obj.get(key, default)
     return getattr(obj, key, default)
 
@@ -68,16 +68,31 @@ def _status(value: Any) -> UserStatus:
 
 
 def _members(items: Any) -> tuple[list[str], frozenset[str]]:
-    names: list[str] = []
-    member: set[str] = set()
-    for item in items or ():
-        name = _text(_get(item, "name"))
+    """(every name in order, the names with value 1). Hot path: 50,000 users × 50 columns."""
+    if not items:
+        return [], frozenset()
+    if isinstance(items[0], dict):
+        try:
+            names = [it["name"] for it in items if it["name"]]
+            member = [it["name"] for it in items if it["value"] == 1 or it["value"] == "1"]
+            return names, frozenset(member)
+        except (KeyError, TypeError):
+            pass  # an odd row: the general path below
+    elif isinstance(getattr(items[0], "value", None), bool):  # the client's Membership models
+        try:
+            names = [it.name for it in items if it.name]
+            return names, frozenset([it.name for it in items if it.value is True])
+        except AttributeError:
+            pass
+    names, found = [], []
+    for item in items:
+        name, value = _get(item, "name"), _get(item, "value")
         if not name:
             continue
-        names.append(name)
-        if _flag(_get(item, "value")):
-            member.add(name)
-    return names, frozenset(member)
+        names.append(str(name))
+        if _flag(value):
+            found.append(str(name))
+    return names, frozenset(found)
 
 
 def live_from_template(rows: Iterable[Any]) -> LiveState:
@@ -85,16 +100,22 @@ def live_from_template(rows: Iterable[Any]) -> LiveState:
     users: dict[str, LiveUser] = {}
     roles: dict[str, None] = {}
     teams: dict[str, None] = {}
+    last_roles: list[str] = []
+    last_teams: list[str] = []
     for row in rows:
         email_raw = _text(_get(row, "email"))
         if not email_raw:
             continue
         role_names, role_set = _members(_get(row, "roles"))
         team_names, team_set = _members(_get(row, "teams"))
-        for n in role_names:
-            roles.setdefault(n, None)
-        for n in team_names:
-            teams.setdefault(n, None)
+        if role_names != last_roles:  # rows list the same columns: skip the common case
+            last_roles = role_names
+            for n in role_names:
+                roles.setdefault(n, None)
+        if team_names != last_teams:
+            last_teams = team_names
+            for n in team_names:
+                teams.setdefault(n, None)
         user = LiveUser(
             email=email_raw.lower(),
             email_raw=email_raw,

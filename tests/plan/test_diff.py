@@ -368,3 +368,32 @@ def test_diff_is_fast_on_50k_users() -> None:
     elapsed = time.perf_counter() - t
     assert len(p.user_changes) == 1  # u0 loses the unmanaged-by-config Admin role
     assert elapsed < 5.0, elapsed  # ~0.5 s on the 2-core machines
+
+
+def test_live_from_client_models_equals_from_dicts() -> None:
+    from reconciler.live import live_from_template
+    from reconciler.platform.models import TemplateRow
+
+    rows = [
+        row("A@x.com", roles=("Admin",), teams=("Tier 2",), location="null"),
+        row("b@x.com", status="", max_chat_limit="4", max_chat_limit_enabled="1"),
+    ]
+    rows[1]["roles"][2]["value"] = "1"
+    from_dicts = live_from_template(rows)
+    from_models = live_from_template([TemplateRow.model_validate(r) for r in rows])
+    assert from_dicts.users == from_models.users
+    assert from_dicts.fingerprint == from_models.fingerprint
+    a, b = from_dicts.users["a@x.com"], from_dicts.users["b@x.com"]
+    assert (a.email_raw, a.roles, a.teams, a.location) == (
+        "A@x.com",
+        frozenset({"Admin"}),
+        frozenset({"Tier 2"}),
+        None,
+    )
+    assert (str(b.status), b.max_chat_limit, b.max_chat_limit_enabled, b.roles) == (
+        "Active",
+        4,
+        True,
+        frozenset({"Agent"}),
+    )
+    assert from_dicts.roles == ("Admin", "Manager", "Agent")
