@@ -334,8 +334,8 @@ class Tenant:
                     if v not in allowed:
                         raise fail(f"{where}.{kind}", f"unknown name {v!r}")
             uid = u.get("id")
-            if not isinstance(uid, int) or uid in self.users:
-                uid = max([self.next_user_id, *[k + 1 for k in self.users]])
+            if not isinstance(uid, int) or isinstance(uid, bool) or uid in self.users:
+                uid = self.next_user_id
             user = User(
                 id=uid,
                 email=email,
