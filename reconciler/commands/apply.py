@@ -181,6 +181,12 @@ def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -
     if plan.is_empty and not options.reassert_dnc:
         return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
     with open_client(None, **conn) as client:
+        subdomain = getattr(client, "subdomain", None)
+        if plan.tenant and subdomain and plan.tenant != subdomain:
+            raise ApplyError(
+                f"{plan_file} was made for tenant {plan.tenant!r}, not {subdomain!r}; "
+                "run plan against this tenant"
+            )
         return apply_plan(plan, client, options=options)
 
 

@@ -231,3 +231,17 @@ def test_saved_plan_safety_refused_before_any_call(simulator, tmp_path: Path) ->
     assert len(sim.requests) == before
     ok = run(sim, str(plan_file), "--allow-mass-changes")
     assert ok.exit_code == 0, ok.output
+
+
+def test_saved_plan_for_another_tenant_is_refused(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+    plan.tenant = "someone-else"
+    plan.save(plan_file)
+    result = run(sim, str(plan_file))
+    assert result.exit_code == 1
+    assert "was made for tenant 'someone-else', not 'acme'" in result.output
+    assert not [r for r in sim.requests if r["method"] == "POST"]
