@@ -230,6 +230,11 @@ class _Differ:
                 )
             elif new_live and not freed:
                 sources[du.email] = du.email  # already renamed: compare normally
+            elif new_live:
+                self.errors.append(
+                    f"{where}cannot rename {rf} to {du.email}: {rf} does not exist in the tenant "
+                    f"and {du.email} is itself renamed to {renamed_away[du.email]}"
+                )
             else:
                 self.errors.append(
                     f"{where}cannot rename {rf} to {du.email}: neither exists in the tenant "

@@ -397,3 +397,25 @@ def test_live_from_client_models_equals_from_dicts() -> None:
         frozenset({"Agent"}),
     )
     assert from_dicts.roles == ("Admin", "Manager", "Agent")
+
+
+def test_rename_chain() -> None:
+    # c <- b <- a: b is freed because it is renamed to c in the same plan
+    d = desired(
+        duser("c@x.com", renamed_from="b@x.com"),
+        duser("b@x.com", renamed_from="a@x.com"),
+    )
+    p = diff(d, live(row("a@x.com"), row("b@x.com")), now=NOW)
+    assert sorted((u.email, u.new_email) for u in p.user_changes) == [
+        ("a@x.com", "b@x.com"),
+        ("b@x.com", "c@x.com"),
+    ]
+
+
+def test_rename_into_an_address_renamed_away_without_source_is_error() -> None:
+    d = desired(
+        duser("c@x.com", renamed_from="b@x.com"),
+        duser("b@x.com", renamed_from="a@x.com"),
+    )
+    with pytest.raises(PlanError, match=r"a@x.com does not exist .* itself renamed to c@x.com"):
+        diff(d, live(row("b@x.com")), now=NOW)
