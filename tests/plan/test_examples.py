@@ -52,3 +52,16 @@ def test_examples_expected_plan(
     # no base ref: the template plus one check per declared, unexpired number
     assert calls(sim)[0] == ("GET", "bulk/users/template")
     assert len(sim.requests) == 1 + got["stats"]["dnc_checked"]
+
+
+def test_export_of_the_example_tenant_plans_no_changes(
+    sim_factory: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    sim = sim_factory(json.loads((EXAMPLES / "tenant.json").read_text()))
+    out = tmp_path / "adopted"
+    res = run(sim, "export", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    res = run(sim, "plan", "-c", str(out), "--detailed-exitcode")
+    assert res.exit_code == 0, res.output
+    assert "No changes. The tenant matches the configuration." in res.stdout
+    assert calls(sim) == [("GET", "bulk/users/template")] * 2
