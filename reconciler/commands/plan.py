@@ -51,7 +51,8 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in out_dir.glob("plan-*.md"):
-            old.unlink()
+            if old.stem[5:].isdigit():  # parts of an earlier run, nothing else
+                old.unlink()
         paths = []
         for i, part in enumerate(markdown_parts(plan), 1):
             p = out_dir / f"plan-{i}.md"
