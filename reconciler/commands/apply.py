@@ -197,7 +197,7 @@ def _apply_config(
     auto_approve: bool,
     conn: dict[str, Any],
 ) -> ApplyReport | None:
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = sys.stdin.isatty()  # the question goes to stderr
     if not auto_approve and not interactive:
         raise ApplyError(
             "refusing to apply without a terminal to confirm on: pass --auto-approve "
