@@ -67,7 +67,7 @@ def _instant(value: str | None) -> datetime | None:
 @click.option(
     "--row-delay",
     type=click.FloatRange(min=0),
-    default=0.01,
+    default=0.001,
     show_default=True,
     help="Seconds per row while a job is in progress.",
 )
