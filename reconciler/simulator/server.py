@@ -269,8 +269,15 @@ class Simulator:
             t.mark_changed()
             t.save_if_dirty()
 
-    def _process(self, job_id: int) -> None:
+    def _process(self, job_id: int, pace: tuple[float, int] | None = None) -> None:
+        """Apply the job's rows, one per ``row_delay`` on average: each run applies the rows
+        that are due (catching up after a late wake-up), each under the lock on its own."""
         t = self.tenant
+        if pace is None:
+            with t.lock:
+                job = t.jobs.get(job_id)
+                pace = (time.monotonic(), job.processed if job else 0)
+        started, first_row = pace
         while True:
             with t.lock:
                 job = t.jobs.get(job_id)
@@ -286,9 +293,13 @@ class Simulator:
                     t.save_if_dirty()
                     return
                 t.mark_changed()
+                next_row = job.processed
             if self.row_delay > 0:
-                self.scheduler.call_later(self.row_delay, lambda: self._process(job_id))
-                return
+                due = started + (next_row - first_row + 1) * self.row_delay
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self.scheduler.call_later(wait, lambda: self._process(job_id, pace))
+                    return
 
     # ------------------------------------------------------------------ bulk users
     def ep_template(self, request: Request) -> Response:
