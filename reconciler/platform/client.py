@@ -28,7 +28,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -64,9 +63,6 @@ USER_AGENT = f"ccai-reconciler/{__version__}"
 API_PATH = "/apps/api/v1"
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (the template can be tens of MB)
 ALREADY_IN_PROGRESS = "Update is already in progress."
-# After an ambiguous upload, a job with the same filename older than this (by the server's
-# clock, against ours) is taken to be from an earlier run, not from this call.
-FIND_JOB_WINDOW = timedelta(minutes=15)
 
 ENDPOINTS = (
     "template",
@@ -501,7 +497,6 @@ class PlatformClient:
         method, path = "POST", "/bulk/users/upload"
         files = self._file(rows, filename)
         known = set(self._seen_jobs.get(filename, ()))
-        started_wall = datetime.now(UTC)
         deadline = self._clock() + self.retry.deadline
         attempt = 0
         while True:
@@ -522,7 +517,7 @@ class PlatformClient:
                 elif raw.status != 429:
                     raise self._error(raw, method, path, base_path=True)
             if ambiguous is not None:
-                job = self._find_new_job(filename, known, started_wall)
+                job = self._find_new_job(filename, known)
                 if job is not None:
                     log.info("upload %s went through despite %s: job %s", filename, why, job.id)
                     return job
@@ -537,13 +532,14 @@ class PlatformClient:
                 )
             attempt += 1
 
-    def _find_new_job(self, filename: str, known: set[int], since: datetime) -> m.Job | None:
+    def _find_new_job(self, filename: str, known: set[int]) -> m.Job | None:
+        """After an ambiguous upload: the job this upload created, if any. Not one seen in an
+        earlier listing, and not one already proceeded (ours cannot be): no clock comparison,
+        so a skewed server clock cannot mislead it."""
         matches = [
             j
             for j in self.jobs()
-            if j.filename == filename
-            and j.id not in known
-            and (j.created_at is None or j.created_at >= since - FIND_JOB_WINDOW)
+            if j.filename == filename and j.id not in known and not j.accepted
         ]
         return max(matches, key=lambda j: j.id) if matches else None
 

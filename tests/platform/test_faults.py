@@ -135,3 +135,19 @@ def test_429_honours_retry_after_and_lowers_the_rate(sim_factory, client_for) ->
     admitted = [r["time"] for r in log if r["status"] == 200]
     gaps = [b - a for a, b in itertools.pairwise(admitted)]
     assert min(gaps) >= 1.0, gaps
+
+
+def test_proceeded_job_with_same_filename_is_not_taken_for_this_upload(sim_factory, client_for):
+    # Client A: upload + re-read, proceed + re-read. Client B (no earlier job listing): the
+    # upload drops after apply, then the job list.
+    sim = start(sim_factory, "reset=0.5", [OK, OK, OK, OK, RESET_AFTER, OK])
+    a = client_for(sim)
+    first = a.upload(ROWS, "plan-ffff.json")
+    sim.tenant.wait_job(first.id, "valid_scheme", timeout=10)
+    a.proceed(first.id)
+    sim.tenant.wait_job(first.id, "finished", timeout=10)
+    b = client_for(sim)
+    second = b.upload(ROWS, "plan-ffff.json")
+    assert second.id != first.id
+    assert job_ids(sim) == [first.id, second.id]
+    assert b.calls["upload"] == 1
