@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import socket
 import threading
 import time
@@ -37,6 +38,8 @@ from reconciler.simulator.tenant import (
     default_seed,
     load_json_file,
 )
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/apps/api/v1"
 
@@ -141,6 +144,7 @@ class Simulator:
         try:
             response, drop = self._handle(request)
         except Exception:  # never a traceback to the client; a 500 like a real server
+            log.exception("simulator: %s %s failed", request.method, request.path)
             response, drop = _message("Internal Server Error", 500), None
         if drop is not None:
             self._drop(environ)

@@ -256,7 +256,12 @@ class Tenant:
         cls, seed: dict[str, Any], *, clock: Clock | None = None, source: str = "seed"
     ) -> Tenant:
         t = cls(clock)
-        t._load(seed, source)
+        try:
+            t._load(seed, source)
+        except SeedError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise SeedError(f"{source}: not a valid tenant: {err}") from None
         return t
 
     def _load(self, seed: dict[str, Any], source: str) -> None:
