@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -226,6 +227,17 @@ def test_command_line_errors_are_messages(tmp_path: Path) -> None:
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_port_in_use_is_a_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["simulator", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_clock_starts_at_now_and_runs() -> None:
