@@ -153,7 +153,10 @@ class Simulator:
             status = response.status_code
         self._record(request, wall, time.monotonic() - t0, status)
         if drop is not None:
-            return []  # writing the status line fails on the closed socket: no response
+            # The status line is written to the shut-down socket, which fails with a broken
+            # pipe: werkzeug treats that as a dropped connection and the client gets nothing.
+            start_response("500 Connection Dropped", [("Content-Length", "0")])
+            return []
         return response(environ, start_response)
 
     def _drop(self, environ: dict[str, Any]) -> None:

@@ -249,3 +249,17 @@ def test_clock_starts_at_now_and_runs() -> None:
         created = get(sim, f"bulk/users/jobs/{job_id.json()['id']}").json()["created_at"]
         assert created.startswith("2022-10-28T00:00:0")
         assert sim.clock.now() >= first
+
+
+def test_command_line_dropped_connections_are_quiet(tmp_path: Path) -> None:
+    proc, ready = _start_cli(tmp_path, "--faults", "reset=1.0", "--rate-limit", "0")
+    try:
+        base = ready.split(" at ", 1)[1].strip()
+        for _ in range(4):
+            with pytest.raises(requests.ConnectionError):
+                requests.get(base + "/bulk/users/jobs", auth=("demo", "demo-token"), timeout=5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert err.strip() == "simulator stopped"
