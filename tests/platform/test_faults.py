@@ -118,7 +118,7 @@ def test_throttle_keeps_the_rate_limit(sim_factory, client_for) -> None:
     assert [r["status"] for r in log] == [200] * 4
     gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(log)]
     assert min(gaps) >= 1.0, gaps
-    assert max(gaps) < 1.25, gaps  # and no slower than needed
+    assert max(gaps) < 1.5, gaps  # and no slower than needed
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ messages or reprs, on success and failure paths."""
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ from reconciler.platform import (
     MalformedResponseError,
     NotFoundError,
     PlatformClient,
+    RetryPolicy,
     TransportError,
     connect,
 )
@@ -154,8 +156,8 @@ def broken_server() -> Iterator[str]:
 
 def test_malformed_bodies_are_clear_errors(broken_server: str) -> None:
     env = {"CCAI_API_TOKEN": TOKEN, "CCAI_SUBDOMAIN": "demo"}
-    with connect(base_url=broken_server, env=env, rate=1000) as client:
-        client.retry.deadline = 0.3
+    retry = RetryPolicy(base=0.01, cap=0.02, deadline=0.3, rng=random.Random(0))
+    with connect(base_url=broken_server, env=env, rate=1000, retry=retry) as client:
         with pytest.raises(MalformedResponseError) as truncated:
             client.template()
         assert "is not valid JSON" in str(truncated.value)
