@@ -129,7 +129,8 @@ def test_template_example_as_upload_swaps_emails(sim: SimulatorHandle) -> None:
     ]
 
 
-def test_upload_job_created(sim: SimulatorHandle) -> None:
+def test_upload_job_created(sim_factory) -> None:
+    sim = sim_factory(subdomain="zdco")  # the reference's api user is "zdco_admin"
     r = upload(sim, rows(100), "100row.csv")
     assert r.status_code == 200
     body = r.json()
@@ -147,7 +148,7 @@ def test_upload_job_created(sim: SimulatorHandle) -> None:
         affected_rows=0,
         failed_rows=0,
         status="created",
-        uploaded_api_user_name="demo_admin",
+        uploaded_api_user_name="zdco_admin",
         proceed_api_user_name=None,
         scheme_errors=[],
         update_errors=[],
