@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ValidationError
@@ -162,6 +162,34 @@ class _Item:
     data: Any
 
 
+@dataclass(slots=True)
+class _Defaults:
+    values: dict[str, Any] = field(default_factory=dict)
+    locs: dict[str, Location] = field(default_factory=dict)  # the key of each field
+    item_locs: dict[str, list[Location]] = field(default_factory=dict)  # roles/teams items
+
+
+@dataclass(slots=True)
+class _Group:
+    """A role or team declared in a roles:/teams: section, members already validated."""
+
+    kind: str  # "role" | "team"
+    name: str
+    loc: Location
+    members: list[tuple[str, Location]]
+
+
+@dataclass(slots=True)
+class _DncEntry:
+    """A DNC entry read from YAML, waiting for the policy's default region."""
+
+    raw: str
+    loc: Location
+    expires_at: datetime | None
+    comment: str | None
+    state: Literal["present", "absent"]
+
+
 class _Loader:
     def __init__(self, now: datetime | None) -> None:
         self.now = now or datetime.now(UTC)
@@ -173,11 +201,31 @@ class _Loader:
         self.state = DesiredState()
         self._suggestions = 0
         self._domains: set[str] = set()  # domains email-validator accepted in this load
+        self._file_order: dict[str, int] = {}
+        # Node trees are dropped file by file: users, memberships and DNC entries are read into
+        # these (with their locations) and completed once every file is read.
+        self.declared: set[str] = set()  # every user email written, valid or not
+        self.own_lists: set[tuple[str, str]] = set()  # (email, "role"|"team"): own list given
+        self.renames: dict[str, tuple[str, Location]] = {}  # old email -> (new email, where)
+        self.groups: list[_Group] = []
+        self.dnc_entries: list[_DncEntry] = []
 
     # -- diagnostics -------------------------------------------------------------------------
 
     def err(self, message: str, loc: Location | None) -> None:
         self.errors.append(Diagnostic(message, loc))
+
+    def ref(self, kind: str, name: str, loc: Location) -> None:
+        """Remember where a role/team name is first mentioned (in load order)."""
+        refs = self.state.role_refs if kind == "role" else self.state.team_refs
+        old = refs.get(name)
+        if old is None or self._order(loc) < self._order(old):
+            refs[name] = loc
+
+    def _order(self, loc: Location | None) -> tuple[int, int, int]:
+        if loc is None:
+            return (-1, 0, 0)
+        return (self._file_order.get(loc.file, len(self._file_order)), loc.line, loc.col)
 
     def suggest(self, word: str, choices: Iterable[str]) -> str:
         if self._suggestions >= MAX_SUGGESTIONS:
@@ -266,8 +314,12 @@ class _Loader:
             self.err("no config files given", None)
         for name, data in sources:
             self.state.files.append(name)
+            self._file_order.setdefault(name, len(self._file_order))
             self._read(name, data)
         self._build()
+        # report in file order, then line and column (stable: same place keeps its order)
+        self.errors.sort(key=lambda d: self._order(d.loc))
+        self.warnings.sort(key=lambda d: self._order(d.loc))
         if self.errors:
             raise ConfigError(self.errors + self.warnings)
         return LoadResult(self.state, self.warnings)
@@ -301,7 +353,15 @@ class _Loader:
                 hint = self.suggest(key, m.SECTIONS) or f" (sections are: {', '.join(m.SECTIONS)})"
                 self.err(f"unknown section '{key}'{hint}", yamlio.loc_of(file, knode))
                 continue
-            self.sections[key].append(_Item(file, knode, vnode, value))
+            item = _Item(file, knode, vnode, value)
+            if key == "users":
+                self._read_users(item)
+            elif key in ("roles", "teams"):
+                self._read_groups(item, key, key[:-1])
+            elif key == "dnc":
+                self._read_dnc(item)
+            else:  # small sections, completed in _build
+                self.sections[key].append(item)
 
     # -- building ----------------------------------------------------------------------------
 
@@ -325,11 +385,9 @@ class _Loader:
                 )
         self._tenant()
         self._policy()
-        defaults = self._defaults()
-        users = self._users(defaults)
-        self._groups("roles", "role", users)
-        self._groups("teams", "team", users)
-        self._dnc()
+        self._finish_users(self._defaults())
+        self._finish_groups()
+        self._finish_dnc()
 
     def _tenant(self) -> None:
         item = self._single("tenant")
@@ -366,7 +424,7 @@ class _Loader:
                 self.err(f"policy: {key} {err}", at(key))
                 return default
 
-        def managed(key: str, kind: str, refs: dict[str, Location]) -> Any:
+        def managed(key: str, kind: str) -> Any:
             value = getattr(model, key)
             if value == "all":
                 return "all"
@@ -374,7 +432,7 @@ class _Loader:
                 _, lnode = yamlio.child(node, key)
                 for i, name in enumerate(value):
                     _, vnode = yamlio.child(lnode, i) if lnode is not None else (None, None)
-                    refs.setdefault(name.strip(), yamlio.loc_of(file, vnode or node))
+                    self.ref(kind, name.strip(), yamlio.loc_of(file, vnode or node))
                 return frozenset(v.strip() for v in value)
             self.err(
                 f"policy: {key} must be 'all' or a list of {kind} names (got {_show(value)})",
@@ -399,8 +457,8 @@ class _Loader:
                 protected.add(email)
         policy = Policy(
             unmanaged_users=model.unmanaged_users,
-            manage_roles=managed("manage_roles", "role", self.state.role_refs),
-            manage_teams=managed("manage_teams", "team", self.state.team_refs),
+            manage_roles=managed("manage_roles", "role"),
+            manage_teams=managed("manage_teams", "team"),
             default_region=region,
             max_deactivations=threshold("max_deactivations", DEFAULT_MAX_DEACTIVATIONS),
             max_dnc_removals=threshold("max_dnc_removals", DEFAULT_MAX_DNC_REMOVALS),
@@ -431,195 +489,210 @@ class _Loader:
             return None
         return text.lower()
 
-    def _defaults(self) -> tuple[dict[str, Any], dict[str, Location], Any]:
-        """(field -> value, field -> location, the item) of the defaults section."""
+    def _defaults(self) -> _Defaults:
+        """The defaults section: values, where each is set, where each list item is."""
         item = self._single("defaults")
         if item is None or item.data is None:
-            return {}, {}, None
+            return _Defaults()
         hint = f" (defaults may set: {', '.join(m.DEFAULT_FIELDS)})"
         model = self.validate(
             m.DefaultsModel, item.data, item.file, item.value, "defaults", allowed_hint=hint
         )
         if not isinstance(model, m.DefaultsModel):
-            return {}, {}, None
-        values: dict[str, Any] = {}
-        locs: dict[str, Location] = {}
+            return _Defaults()
+        found = _Defaults()
         index = yamlio.mapping_index(item.value)
         for key in model.model_fields_set:
-            values[key] = getattr(model, key)
-            locs[key] = yamlio.loc_of(item.file, index[key][0])
-        return values, locs, item
+            found.values[key] = getattr(model, key)
+            found.locs[key] = yamlio.loc_of(item.file, index[key][0])
+        for kind in ("role", "team"):
+            names = found.values.get(kind + "s")
+            if names is not None:
+                locs = [yamlio.loc_of(item.file, n) for n in index[kind + "s"][1].value]
+                found.item_locs[kind + "s"] = locs
+                for name, loc in zip(names, locs, strict=True):
+                    self.ref(kind, name, loc)
+        return found
 
-    def _users(self, defaults: tuple[dict[str, Any], dict[str, Location], Any]) -> set[str]:
-        """Build the users; returns every email declared (valid or not) for member checks."""
-        dvalues, dlocs, ditem = defaults
-        declared: set[str] = set()
-        first_seen: dict[str, Location] = {}
-        renames: dict[str, tuple[str, Location]] = {}
+    def _read_users(self, item: _Item) -> None:
+        """Validate the users of one file; defaults are applied once all files are read."""
+        if item.data is None:
+            return
+        if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+            self.err(
+                f"users must be a list of users (- email: ...), not {_kind(item.data)}",
+                yamlio.loc_of(item.file, item.value),
+            )
+            return
+        file = item.file
         users = self.state.users
-        role_refs, team_refs = self.state.role_refs, self.state.team_refs
-        for item in self.sections["users"]:
-            if item.data is None:
+        for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+            if data is yamlio.BAD:
                 continue
-            if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
-                self.err(
-                    f"users must be a list of users (- email: ...), not {_kind(item.data)}",
-                    yamlio.loc_of(item.file, item.value),
-                )
+            raw_email = data.get("email") if isinstance(data, dict) else None
+            context = (
+                f"user '{raw_email.strip()}'"
+                if isinstance(raw_email, str) and raw_email.strip()
+                else f"users[{i}]"
+            )
+            if isinstance(raw_email, str):
+                self.declared.add(raw_email.strip().lower())
+            model = self.validate(m.UserModel, data, file, node, context)
+            if not isinstance(model, m.UserModel):
                 continue
-            file = item.file
-            for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
-                if data is yamlio.BAD:
+            index = yamlio.mapping_index(node)
+            email_key, email_node = index["email"]
+            email = self.email(model.email, file, email_node, context)
+            if email is None:
+                continue
+            loc = yamlio.loc_of(file, email_key)
+            if email in users:
+                self.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
+                continue
+            fields: dict[str, Any] = {}
+            field_locs: dict[str, Location] = {}
+            fields_set = model.model_fields_set
+            for name in USER_FIELDS:
+                if name in fields_set:
+                    fields[name] = getattr(model, name)
+                    field_locs[name] = yamlio.loc_of(file, index[name][0])
+            user = DesiredUser(email=email, fields=fields, loc=loc, field_locs=field_locs)
+            for kind in ("role", "team"):
+                key = kind + "s"
+                names: list[str] | None = getattr(model, key)
+                if key not in fields_set or names is None:
                     continue
-                raw_email = data.get("email") if isinstance(data, dict) else None
-                context = (
-                    f"user '{raw_email.strip()}'"
-                    if isinstance(raw_email, str) and raw_email.strip()
-                    else f"users[{i}]"
-                )
-                if isinstance(raw_email, str):
-                    declared.add(raw_email.strip().lower())
-                model = self.validate(m.UserModel, data, file, node, context)
-                if not isinstance(model, m.UserModel):
-                    continue
-                index = yamlio.mapping_index(node)
-                email_key, email_node = index["email"]
-                email = self.email(model.email, file, email_node, context)
-                if email is None:
-                    continue
-                loc = yamlio.loc_of(file, email_key)
-                if email in first_seen:
-                    self.err(
-                        f"user '{email}' is declared twice (first at {first_seen[email]})", loc
-                    )
-                    continue
-                first_seen[email] = loc
-                fields: dict[str, Any] = {}
-                field_locs: dict[str, Location] = {}
-                fields_set = model.model_fields_set
-                for name in USER_FIELDS:
-                    if name in fields_set:
-                        fields[name] = getattr(model, name)
-                        field_locs[name] = yamlio.loc_of(file, index[name][0])
-                    elif name in dvalues:
-                        fields[name] = dvalues[name]
-                        field_locs[name] = dlocs[name]
-                if "status" in fields:
-                    fields["status"] = UserStatus(fields["status"])
-                user = DesiredUser(email=email, fields=fields, loc=loc, field_locs=field_locs)
-                for kind, refs in (("role", role_refs), ("team", team_refs)):
-                    key = kind + "s"
-                    names: list[str] | None = getattr(model, key)
-                    if key in fields_set and names is not None:
-                        _, lnode = index[key]
-                        locs = [yamlio.loc_of(file, n) for n in lnode.value]
-                    elif key in dvalues:
-                        names = dvalues[key]
-                        _, lnode = yamlio.mapping_index(ditem.value)[key]
-                        locs = [yamlio.loc_of(ditem.file, n) for n in lnode.value]
+                _, lnode = index[key]
+                for name, nnode in zip(names, lnode.value, strict=True):
+                    nloc = yamlio.loc_of(file, nnode)
+                    user.membership_locs.setdefault((kind, name), nloc)
+                    self.ref(kind, name, nloc)
+                setattr(user, key, frozenset(names))
+                self.own_lists.add((email, kind))
+            if model.renamed_from is not None:
+                rkey, rnode = index["renamed_from"]
+                old = self.email(model.renamed_from, file, rnode, context + ": renamed_from")
+                if old is not None:
+                    rloc = yamlio.loc_of(file, rkey)
+                    if old == email:
+                        self.err(f"{context}: renamed_from is the user's own email", rloc)
+                    elif old in self.renames:
+                        other, oloc = self.renames[old]
+                        self.err(f"{context}: '{old}' is also renamed to '{other}' at {oloc}", rloc)
                     else:
-                        continue
-                    for name, nloc in zip(names or [], locs, strict=True):
-                        user.membership_locs.setdefault((kind, name), nloc)
-                        refs.setdefault(name, nloc)
-                    setattr(user, key, frozenset(names or []))
-                if model.renamed_from is not None:
-                    rkey, rnode = index["renamed_from"]
-                    old = self.email(model.renamed_from, file, rnode, context + ": renamed_from")
-                    if old is not None:
-                        rloc = yamlio.loc_of(file, rkey)
-                        if old == email:
-                            self.err(f"{context}: renamed_from is the user's own email", rloc)
-                        elif old in renames:
-                            other, oloc = renames[old]
-                            self.err(
-                                f"{context}: '{old}' is also renamed to '{other}' at {oloc}", rloc
-                            )
-                        else:
-                            renames[old] = (email, rloc)
-                            user.renamed_from = old
-                            user.field_locs["renamed_from"] = rloc
-                users[email] = user
-        for old, (new, rloc) in renames.items():
+                        self.renames[old] = (email, rloc)
+                        user.renamed_from = old
+                        user.field_locs["renamed_from"] = rloc
+            users[email] = user
+
+    def _finish_users(self, defaults: _Defaults) -> None:
+        """Fill in defaults; check renames against the complete set of users."""
+        dvalues, dlocs = defaults.values, defaults.locs
+        users = self.state.users
+        default_fields = [name for name in USER_FIELDS if name in dvalues]
+        default_lists = [
+            (kind, dvalues[kind + "s"], defaults.item_locs[kind + "s"])
+            for kind in ("role", "team")
+            if kind + "s" in defaults.item_locs
+        ]
+        for email, user in users.items():
+            for name in default_fields:
+                if name not in user.fields:
+                    user.fields[name] = dvalues[name]
+                    user.field_locs[name] = dlocs[name]
+            for kind, names, locs in default_lists:
+                if (email, kind) in self.own_lists:
+                    continue
+                for name, nloc in zip(names, locs, strict=True):
+                    user.membership_locs.setdefault((kind, name), nloc)
+                setattr(user, kind + "s", frozenset(names))
+            if "status" in user.fields:
+                user.fields["status"] = UserStatus(user.fields["status"])
+        for old, (new, rloc) in self.renames.items():
             if old in users:
                 self.err(
                     f"user '{new}': renamed_from '{old}', but '{old}' is also declared as a "
                     f"user at {users[old].loc}",
                     rloc,
                 )
-        return declared
 
-    def _groups(self, section: str, kind: str, declared: set[str]) -> None:
-        """The ``roles:`` / ``teams:`` sections: NAME: {members: [...]} or NAME: [...]."""
-        refs = self.state.role_refs if kind == "role" else self.state.team_refs
-        first_seen: dict[str, Location] = {}
-        users = self.state.users
-        attr = section
-        for item in self.sections[section]:
-            if item.data is None:
+    def _read_groups(self, item: _Item, section: str, kind: str) -> None:
+        """One file's ``roles:`` / ``teams:``: NAME: {members: [...]} or NAME: [...]."""
+        if item.data is None:
+            return
+        if not isinstance(item.data, dict) or not isinstance(item.value, MappingNode):
+            self.err(
+                f"{section} must be a mapping of {kind} names to members "
+                f"(NAME: {{members: [emails]}}), not {_kind(item.data)}",
+                yamlio.loc_of(item.file, item.value),
+            )
+            return
+        file = item.file
+        index = yamlio.mapping_index(item.value)
+        for name, data in item.data.items():
+            knode, vnode = index[name]
+            loc = yamlio.loc_of(file, knode)
+            if not name.strip():
+                self.err(f"{section}: a {kind} name must not be empty", loc)
                 continue
-            if not isinstance(item.data, dict) or not isinstance(item.value, MappingNode):
-                self.err(
-                    f"{section} must be a mapping of {kind} names to members "
-                    f"(NAME: {{members: [emails]}}), not {_kind(item.data)}",
-                    yamlio.loc_of(item.file, item.value),
-                )
-                continue
-            file = item.file
-            index = yamlio.mapping_index(item.value)
-            for name, data in item.data.items():
-                knode, vnode = index[name]
-                loc = yamlio.loc_of(file, knode)
-                context = f"{kind} '{name}'"
-                if not name.strip():
-                    self.err(f"{section}: a {kind} name must not be empty", loc)
+            name = name.strip()
+            context = f"{kind} '{name}'"
+            raw_members, member_nodes = self._members(data, file, vnode, context)
+            members: list[tuple[str, Location]] = []
+            seen: dict[str, Location] = {}
+            for raw, mnode in zip(raw_members, member_nodes, strict=True):
+                mloc = yamlio.loc_of(file, mnode)
+                if raw is yamlio.BAD:
                     continue
-                name = name.strip()
-                if name in first_seen:
+                if not isinstance(raw, str) or not raw.strip():
                     self.err(
-                        f"{kind} '{name}' is declared twice (first at {first_seen[name]})", loc
+                        f"{context}: a member must be an email address (got {_show(raw)})", mloc
                     )
                     continue
-                first_seen[name] = loc
-                refs.setdefault(name, loc)
-                members, lnode = self._members(data, file, knode, vnode, context)
-                seen_members: dict[str, Location] = {}
-                for raw, mnode in zip(members, lnode, strict=True):
-                    mloc = yamlio.loc_of(file, mnode)
-                    if raw is yamlio.BAD:
-                        continue
-                    if not isinstance(raw, str) or not raw.strip():
+                email = self.email(raw, file, mnode, f"{context}: member")
+                if email is None:
+                    continue
+                if email in seen:
+                    self.err(
+                        f"{context}: member '{email}' is listed twice (first at {seen[email]})",
+                        mloc,
+                    )
+                    continue
+                seen[email] = mloc
+                members.append((email, mloc))
+            self.groups.append(_Group(kind, name, loc, members))
+
+    def _finish_groups(self) -> None:
+        """Add the group-centric memberships to the users (all users are known now)."""
+        first_seen: dict[tuple[str, str], Location] = {}
+        users = self.state.users
+        for group in self.groups:
+            kind, name = group.kind, group.name
+            if (kind, name) in first_seen:
+                self.err(
+                    f"{kind} '{name}' is declared twice (first at {first_seen[kind, name]})",
+                    group.loc,
+                )
+                continue
+            first_seen[kind, name] = group.loc
+            self.ref(kind, name, group.loc)
+            attr = kind + "s"
+            for email, mloc in group.members:
+                user = users.get(email)
+                if user is None:
+                    if email not in self.declared:
+                        hint = self.suggest(email, self.declared)
                         self.err(
-                            f"{context}: a member must be an email address (got {_show(raw)})",
+                            f"{kind} '{name}': member '{email}' is not a user declared in the "
+                            f"config{hint}",
                             mloc,
                         )
-                        continue
-                    email = self.email(raw, file, mnode, f"{context}: member")
-                    if email is None:
-                        continue
-                    if email in seen_members:
-                        self.err(
-                            f"{context}: member '{email}' is listed twice "
-                            f"(first at {seen_members[email]})",
-                            mloc,
-                        )
-                        continue
-                    seen_members[email] = mloc
-                    user = users.get(email)
-                    if user is None:
-                        if email not in declared:
-                            hint = self.suggest(email, declared)
-                            self.err(
-                                f"{context}: member '{email}' is not a user declared in the "
-                                f"config{hint}",
-                                mloc,
-                            )
-                        continue
-                    setattr(user, attr, getattr(user, attr) | {name})
-                    user.membership_locs.setdefault((kind, name), mloc)
+                    continue
+                setattr(user, attr, getattr(user, attr) | {name})
+                user.membership_locs.setdefault((kind, name), mloc)
 
     def _members(
-        self, data: Any, file: str, knode: Node, vnode: Node, context: str
+        self, data: Any, file: str, vnode: Node, context: str
     ) -> tuple[list[Any], list[Node]]:
         """The member values and their nodes of a role/team declaration (both forms)."""
         if data is None:
@@ -657,92 +730,94 @@ class _Loader:
             return [], []
         return members, list(mnode.value)
 
-    def _dnc(self) -> None:
-        region = self.state.policy.default_region
-        first_seen: dict[str, Location] = {}
-        dnc = self.state.dnc
-        for item in self.sections["dnc"]:
-            if item.data is None:
+    def _read_dnc(self, item: _Item) -> None:
+        """One file's DNC entries; numbers are normalised once the policy's region is known."""
+        if item.data is None:
+            return
+        if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+            self.err(
+                "dnc must be a list of phone numbers or {phone_number, expires_at, "
+                f"comment, state}} entries, not {_kind(item.data)}",
+                yamlio.loc_of(item.file, item.value),
+            )
+            return
+        file = item.file
+        for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+            if data is yamlio.BAD:
                 continue
-            if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+            context = f"dnc[{i}]"
+            if isinstance(data, dict):
+                if isinstance(data.get("phone_number"), str):
+                    context = f"dnc entry '{data['phone_number'].strip()}'"
+                pnode = yamlio.mapping_index(node).get("phone_number", (None, None))[1]
+                if isinstance(pnode, ScalarNode) and isinstance(data.get("phone_number"), int):
+                    data = {**data, "phone_number": pnode.value}  # keep '+' and zeros
+                model = self.validate(m.DncModel, data, file, node, context)
+                if not isinstance(model, m.DncModel):
+                    continue
+                entry = model
+                num_node = pnode or node
+            elif isinstance(data, str) or (
+                isinstance(data, int | float)
+                and not isinstance(data, bool)
+                and isinstance(node, ScalarNode)
+            ):
+                raw_text = node.value if isinstance(node, ScalarNode) else data
+                entry = m.DncModel(phone_number=raw_text)
+                num_node = node
+            else:
                 self.err(
-                    "dnc must be a list of phone numbers or {phone_number, expires_at, "
-                    f"comment, state}} entries, not {_kind(item.data)}",
-                    yamlio.loc_of(item.file, item.value),
+                    f"{context}: a DNC entry is a phone number or a mapping with "
+                    f"phone_number (got {_kind(data)})",
+                    yamlio.loc_of(file, node),
                 )
                 continue
-            file = item.file
-            for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
-                if data is yamlio.BAD:
-                    continue
-                context = f"dnc[{i}]"
-                if isinstance(data, dict):
-                    if isinstance(data.get("phone_number"), str):
-                        context = f"dnc entry '{data['phone_number'].strip()}'"
-                    pnode = yamlio.mapping_index(node).get("phone_number", (None, None))[1]
-                    if isinstance(pnode, ScalarNode) and isinstance(data.get("phone_number"), int):
-                        data = {**data, "phone_number": pnode.value}  # keep '+' and zeros
-                    model = self.validate(m.DncModel, data, file, node, context)
-                    if not isinstance(model, m.DncModel):
-                        continue
-                    entry = model
-                    num_node = pnode or node
-                elif isinstance(data, str) or (
-                    isinstance(data, int | float)
-                    and not isinstance(data, bool)
-                    and isinstance(node, ScalarNode)
-                ):
-                    entry = m.DncModel(
-                        phone_number=node.value if isinstance(node, ScalarNode) else data
-                    )
-                    num_node = node
-                else:
-                    self.err(
-                        f"{context}: a DNC entry is a phone number or a mapping with "
-                        f"phone_number (got {_kind(data)})",
-                        yamlio.loc_of(file, node),
-                    )
-                    continue
-                raw = entry.phone_number.strip()
-                context = f"dnc entry '{raw}'"
-                loc = yamlio.loc_of(file, num_node)
+            raw = entry.phone_number.strip()
+            expires: datetime | None = None
+            if entry.expires_at is not None:
+                _, enode = yamlio.mapping_index(node)["expires_at"]
                 try:
-                    number = normalize_phone(raw, region)
+                    expires = parse_datetime(entry.expires_at)
                 except ValueError as err:
-                    self.err(f"{context}: {err}", loc)
+                    self.err(f"dnc entry '{raw}': expires_at {err}", yamlio.loc_of(file, enode))
                     continue
-                expires: datetime | None = None
-                if entry.expires_at is not None:
-                    _, enode = yamlio.mapping_index(node)["expires_at"]
-                    try:
-                        expires = parse_datetime(entry.expires_at)
-                    except ValueError as err:
-                        self.err(f"{context}: expires_at {err}", yamlio.loc_of(file, enode))
-                        continue
-                if number in first_seen:
-                    self.err(
-                        f"{context}: {number} is listed twice (first at {first_seen[number]})",
-                        loc,
-                    )
-                    continue
-                first_seen[number] = loc
-                if expires is not None and expires <= self.now and entry.state == "present":
-                    self.warnings.append(
-                        Diagnostic(
-                            f"DNC entry {number} expired on "
-                            f"{expires.strftime('%Y-%m-%d %H:%M:%S UTC')}; remove it",
-                            loc,
-                            "warning",
-                        )
-                    )
-                dnc[number] = DesiredDnc(
-                    number=number,
-                    raw=raw,
-                    state=entry.state,
-                    expires_at=expires,
-                    comment=entry.comment,
-                    loc=loc,
+            self.dnc_entries.append(
+                _DncEntry(raw, yamlio.loc_of(file, num_node), expires, entry.comment, entry.state)
+            )
+
+    def _finish_dnc(self) -> None:
+        region = self.state.policy.default_region
+        dnc = self.state.dnc
+        for entry in self.dnc_entries:
+            raw, loc, expires = entry.raw, entry.loc, entry.expires_at
+            try:
+                number = normalize_phone(raw, region)
+            except ValueError as err:
+                self.err(f"dnc entry '{raw}': {err}", loc)
+                continue
+            if number in dnc:
+                self.err(
+                    f"dnc entry '{raw}': {number} is listed twice (first at {dnc[number].loc})",
+                    loc,
                 )
+                continue
+            if expires is not None and expires <= self.now and entry.state == "present":
+                self.warnings.append(
+                    Diagnostic(
+                        f"DNC entry {number} expired on "
+                        f"{expires.strftime('%Y-%m-%d %H:%M:%S UTC')}; remove it",
+                        loc,
+                        "warning",
+                    )
+                )
+            dnc[number] = DesiredDnc(
+                number=number,
+                raw=raw,
+                state=entry.state,
+                expires_at=expires,
+                comment=entry.comment,
+                loc=loc,
+            )
 
 
 def _kind(value: Any) -> str:
