@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from reconciler.config import load_config, load_config_sources, parse_datetime
 from reconciler.errors import ConfigError
 from reconciler.state import (
     DEFAULT_MAX_DEACTIVATIONS,
     DEFAULT_MAX_DNC_REMOVALS,
+    DesiredState,
     Location,
     Threshold,
     UserStatus,
@@ -283,3 +286,39 @@ def test_parse_datetime(text: str, expected: datetime) -> None:
 def test_parse_datetime_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="is not a date and time"):
         parse_datetime(text)
+
+
+def test_split_and_single_file_configs_agree(tmp_path: Path) -> None:
+    """Splitting a config across files changes locations, nothing else."""
+    examples = Path(__file__).resolve().parents[2] / "examples" / "config"
+    merged: dict[str, object] = {}
+    yaml = YAML(typ="safe")
+    for path in sorted(examples.rglob("*.yaml")):
+        for key, value in yaml.load(path).items():
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)  # type: ignore[union-attr]
+            elif isinstance(value, dict) and key in ("roles", "teams"):
+                merged.setdefault(key, {}).update(value)  # type: ignore[union-attr]
+            else:
+                merged[key] = value
+    single = tmp_path / "all.yaml"
+    with single.open("w") as fh:
+        yaml.dump(json.loads(json.dumps(merged, default=str)), fh)
+    split_state = load_config([examples], now=NOW).state
+    single_state = load_config([single], now=NOW).state
+
+    def users(state: DesiredState) -> dict[str, tuple[object, ...]]:
+        return {
+            e: (u.fields, u.roles, u.teams, u.renamed_from, set(u.membership_locs))
+            for e, u in state.users.items()
+        }
+
+    def dnc(state: DesiredState) -> dict[str, tuple[object, ...]]:
+        return {n: (d.raw, d.state, d.expires_at, d.comment) for n, d in state.dnc.items()}
+
+    assert users(single_state) == users(split_state)
+    assert dnc(single_state) == dnc(split_state)
+    assert single_state.policy == split_state.policy
+    assert set(single_state.role_refs) == set(split_state.role_refs)
+    assert set(single_state.team_refs) == set(split_state.team_refs)
+    assert len(split_state.users) == 25 and len(split_state.dnc) == 12
