@@ -680,7 +680,14 @@ class _Loader:
             for email, mloc in group.members:
                 user = users.get(email)
                 if user is None:
-                    if email not in self.declared:
+                    if email in self.renames:
+                        new, rloc = self.renames[email]
+                        self.err(
+                            f"{kind} '{name}': member '{email}' was renamed to '{new}' (at "
+                            f"{rloc}); list the new email",
+                            mloc,
+                        )
+                    elif email not in self.declared:
                         hint = self.suggest(email, self.declared)
                         self.err(
                             f"{kind} '{name}': member '{email}' is not a user declared in the "

@@ -193,6 +193,16 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "(first at c.yaml:8:9)"
         ],
     ),
+    "member listed under the old email of a rename": (
+        {
+            "c.yaml": U
+            + "    renamed_from: ann.smith@example.com\nteams:\n  T1: [ann.smith@example.com]\n"
+        },
+        [
+            "c.yaml:7:8: error: team 'T1': member 'ann.smith@example.com' was renamed to "
+            "'ann@example.com' (at c.yaml:5:5); list the new email"
+        ],
+    ),
     "team declared twice": (
         {"a.yaml": U + "teams:\n  Tier 1: [ann@example.com]\n", "b.yaml": "teams:\n  Tier 1: []\n"},
         ["b.yaml:2:3: error: team 'Tier 1' is declared twice (first at a.yaml:6:3)"],
