@@ -294,6 +294,54 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "as 'demo' (got 'demo corp')"
         ],
     ),
+    "tenant domain": (
+        {"c.yaml": "tenant:\n  domain: https://ccaiplatform.com/\n"},
+        [
+            "c.yaml:2:11: error: tenant: domain should be a domain name, such as "
+            "'ccaiplatform.com' (got 'https://ccaiplatform.com/')"
+        ],
+    ),
+    "tenant unknown field": (
+        {"c.yaml": "tenant:\n  subdomian: demo\n"},
+        ["c.yaml:2:3: error: tenant: unknown field 'subdomian' (did you mean 'subdomain'?)"],
+    ),
+    "renamed_from not an email": (
+        {"c.yaml": U + "    renamed_from: ann\n"},
+        [
+            "c.yaml:5:19: error: user 'ann@example.com': renamed_from: 'ann' is not a valid "
+            "email address: An email address must have an @-sign."
+        ],
+    ),
+    "role declared twice": (
+        {"c.yaml": U + "roles:\n  Agent: [ann@example.com]\n", "d.yaml": "roles:\n  Agent: []\n"},
+        ["d.yaml:2:3: error: role 'Agent' is declared twice (first at c.yaml:6:3)"],
+    ),
+    "role is neither a list nor members": (
+        {"c.yaml": "roles:\n  Agent: 5\n"},
+        [
+            "c.yaml:2:10: error: role 'Agent' must be a list of member emails or "
+            "{members: [emails]} (got a number)"
+        ],
+    ),
+    "defaults with a wrong type": (
+        {"c.yaml": "defaults:\n  roles: Agent\n  max_chat_limit_enabled: 1\n"},
+        [
+            "c.yaml:2:10: error: defaults: roles should be a valid list (got 'Agent')",
+            "c.yaml:3:27: error: defaults: max_chat_limit_enabled should be a valid boolean "
+            "(got 1)",
+        ],
+    ),
+    "defaults declared twice": (
+        {"a.yaml": "defaults: {status: Active}\n", "b.yaml": "defaults: {}\n"},
+        ["b.yaml:1:1: error: section 'defaults' is declared twice (first at a.yaml:1:1)"],
+    ),
+    "threshold not a number": (
+        {"c.yaml": "policy:\n  max_deactivations: lots\n"},
+        [
+            "c.yaml:2:22: error: policy: max_deactivations 'lots' is not a whole number or a "
+            "percentage such as '30%'"
+        ],
+    ),
     "users as a mapping": (
         {"c.yaml": "users:\n  ann@example.com: {first_name: Ann}\n"},
         [
