@@ -109,6 +109,12 @@ def error_for(
         "status": status,
         "server_message": msg,
     }
+    if 300 <= status < 400:
+        target = raw.headers.get("Location", "elsewhere")
+        return RequestRejectedError(
+            f"the API redirected {where} to {target} (HTTP {status}): check the base URL",
+            **kwargs,
+        )
     if status == 401:
         tenant = subdomain or "(unknown)"
         return AuthenticationError(

@@ -119,3 +119,10 @@ def test_decode_snippet_is_bounded() -> None:
     with pytest.raises(e.MalformedResponseError) as info:
         decode(m.JOBS, raw, method="GET", path="/bulk/users/jobs")
     assert len(str(info.value)) < 400
+
+
+def test_redirect_is_not_followed_but_explained() -> None:
+    raw = RawResponse(301, {"Location": "https://login.example.com/"}, b"")
+    err = error_for(raw, method="GET", path="/bulk/users/jobs", subdomain="a", base_path=True)
+    assert isinstance(err, e.RequestRejectedError)
+    assert "redirected GET /bulk/users/jobs to https://login.example.com/" in str(err)
