@@ -333,6 +333,7 @@ class PlatformClient:
             self.calls[endpoint] += 1
         shown = path + ("?" + urlencode(params) if params else "")
         started = self._clock()
+        failure: tuple[str, bool] | None = None
         try:
             resp = self._session.request(
                 method,
@@ -346,12 +347,13 @@ class PlatformClient:
             )
             body = resp.content
         except requests.RequestException as exc:
-            elapsed = self._clock() - started
-            what = _describe(exc)
-            self._report(f"{method} {shown} -> {what} ({elapsed:.2f}s)")
-            if _not_sent(exc):
-                raise _NotSent(what) from None
-            raise _Ambiguous(what) from None
+            failure = (_describe(exc), _not_sent(exc))
+        if failure is not None:
+            # Raised outside the except block: no exception chain keeps requests' exception,
+            # whose request object holds the Authorization header.
+            what, not_sent = failure
+            self._report(f"{method} {shown} -> {what} ({self._clock() - started:.2f}s)")
+            raise _NotSent(what) if not_sent else _Ambiguous(what)
         elapsed = self._clock() - started
         self._report(f"{method} {shown} -> {resp.status_code} ({elapsed:.2f}s)")
         return RawResponse(resp.status_code, resp.headers, body)
@@ -378,7 +380,10 @@ class PlatformClient:
             if self._clock() + (after or 0.0) > deadline:
                 return False
             self.throttle.penalize(after)
-            log.info("rate limited (%s); rate now %.3g/s", what, self.throttle.rate)
+            self._report(
+                f"rate limited ({what}): waiting {after if after is not None else 'one interval'}"
+                f"{'s' if after is not None else ''}, rate now {self.throttle.rate:.3g}/s"
+            )
             return True
         delay = self.retry.backoff(attempt)
         if self._clock() + delay > deadline:

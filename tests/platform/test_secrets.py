@@ -3,6 +3,7 @@ messages or reprs, on success and failure paths."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 
 import click
 import pytest
+import requests
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -42,9 +44,13 @@ def chain_text(err: BaseException) -> str:
     return "\n".join(parts)
 
 
+# The Authorization header's value (base64 of "subdomain:token") must not leak either.
+ENCODED = tuple(base64.b64encode(f"demo:{s}".encode()).decode() for s in SECRETS)
+
+
 def assert_clean(*texts: str) -> None:
     for text in texts:
-        for secret in SECRETS:
+        for secret in SECRETS + ENCODED:
             assert secret not in text
 
 
@@ -89,6 +95,11 @@ def test_token_never_shown(sim, capsys, caplog) -> None:
         with pytest.raises(TransportError) as down:
             gone.dnc_check("+14155550100")
         errors.append(down.value)
+    # No exception chain holds requests' exception (its request carries the auth header).
+    seen: BaseException | None = down.value
+    while seen is not None:
+        assert not isinstance(seen, requests.RequestException)
+        seen = seen.__cause__ or seen.__context__
     out, err = capsys.readouterr()
     assert "GET /bulk/users/template -> 200" in err  # verbose goes to stderr
     assert "POST /bulk/users/upload -> 200" in err
