@@ -24,7 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then BOLD=$'\033[1m' RESET=$'\033[0m'; else BOLD="" RESET=""; fi
+step() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$RESET"; }
 
 step "Starting the simulator (rate limit ${RATE}/s; the real platform allows 1 request/second)"
 mkfifo "$DEMO/sim.out"
