@@ -539,6 +539,9 @@ class _Loader:
                 self.declared.add(raw_email.strip().lower())
             model = self.validate(m.UserModel, data, file, node, context)
             if not isinstance(model, m.UserModel):
+                # Report a bad email too, so one run shows every problem of this user.
+                if isinstance(raw_email, str) and isinstance(node, MappingNode):
+                    self.email(raw_email, file, yamlio.mapping_index(node)["email"][1], context)
                 continue
             index = yamlio.mapping_index(node)
             email_key, email_node = index["email"]

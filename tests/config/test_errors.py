@@ -96,6 +96,18 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "(did you mean 'first_name'?)"
         ],
     ),
+    "bad email and unknown field on one user": (
+        {
+            "c.yaml": "users:\n  - email: ann.example.com\n    first_name: A\n    last_name: B\n"
+            "    rols: [Agent]\n"
+        },
+        [
+            "c.yaml:2:12: error: user 'ann.example.com': 'ann.example.com' is not a valid email "
+            "address: An email address must have an @-sign.",
+            "c.yaml:5:5: error: user 'ann.example.com': unknown field 'rols' "
+            "(did you mean 'roles'?)",
+        ],
+    ),
     "missing first_name": (
         {"c.yaml": "users:\n  - email: ann@example.com\n    last_name: Lee\n"},
         ["c.yaml:2:5: error: user 'ann@example.com': missing required field 'first_name'"],
