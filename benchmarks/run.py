@@ -61,9 +61,9 @@ extra = {"users": len(res.state.users), "dnc": len(res.state.dnc)}
     "fetch": """
 from reconciler.platform import connect
 from reconciler.state import Tenant
-from reconciler.live import live_from_template
+from reconciler.live import fetch_live
 with connect(Tenant(subdomain="bench"), base_url=URL, token=TOKEN, rate=1000) as c:
-    live = live_from_template(c.template())
+    live = fetch_live(c)
 extra = {"users": len(live.users), "calls": sum(c.calls.values())}
 """,
     "diff": """
@@ -71,12 +71,12 @@ import time as _t
 from datetime import UTC, datetime
 from reconciler.config import load_config
 from reconciler.diff import diff
-from reconciler.live import live_from_template
+from reconciler.live import fetch_live
 from reconciler.platform import connect
 from reconciler.state import Tenant
 desired = load_config([CONFIG]).state
 with connect(Tenant(subdomain="bench"), base_url=URL, token=TOKEN, rate=1000) as c:
-    live = live_from_template(c.template())
+    live = fetch_live(c)
 d0 = _t.perf_counter()
 plan = diff(desired, live, base=desired, now=datetime.now(UTC))
 extra = {"diff_only_s": round(_t.perf_counter() - d0, 2), "user_changes": len(plan.user_changes)}

@@ -212,7 +212,7 @@ def fetch_live(
 ) -> LiveState:
     """One template GET, then one DNC check per number in ``numbers`` (E.164, deduplicated,
     in the given order)."""
-    state = live_from_template(client.template())
+    state = live_from_template(client.iter_template())
     todo: Sequence[str] = list(dict.fromkeys(numbers))
     total = len(todo)
     if progress and total:

@@ -44,6 +44,7 @@ from reconciler.platform import models as m
 from reconciler.platform.decode import (
     RawResponse,
     decode,
+    decode_items,
     error_for,
     is_retryable_status,
     parse_retry_after,
@@ -463,6 +464,16 @@ class PlatformClient:
         raw = self._call("template", "GET", path, base_path=True)
         with _gc_paused():
             return decode(m.TEMPLATE, raw, method="GET", path=path)
+
+    def iter_template(self) -> Iterator[m.TemplateRow]:
+        """The template one row at a time (one GET, fetched in full before the first row).
+
+        Rows are decoded incrementally, so a large tenant never exists as one big parsed
+        document: this is what the plan uses. A body that is not a JSON array fails before
+        the first row."""
+        path = "/bulk/users/template"
+        raw = self._call("template", "GET", path, base_path=True)
+        return decode_items(m.TemplateRow, raw, method="GET", path=path)
 
     def jobs(self) -> list[m.Job]:
         """The job list (newest first, as the server sends it)."""

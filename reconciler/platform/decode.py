@@ -6,14 +6,16 @@ the retry policy in :mod:`reconciler.platform.throttle` decides what to do about
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+import ijson
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from reconciler.platform.errors import (
     ApiError,
@@ -27,6 +29,7 @@ from reconciler.platform.errors import (
 )
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 SNIPPET_BYTES = 120
 
@@ -137,6 +140,43 @@ def error_for(
     if status >= 500:
         return ServerError(f"server error HTTP {status}: {detail} ({where})", **kwargs)
     return RequestRejectedError(f"{detail} ({where}, HTTP {status})", **kwargs)
+
+
+def decode_items(model: type[M], raw: RawResponse, *, method: str, path: str) -> Iterator[M]:
+    """Validate a 2xx JSON array item by item, parsing incrementally (ijson's C backend), so
+    that only one item exists as Python objects at a time. Anything but an array of such items
+    is a MalformedResponseError that quotes the first bytes; it is raised before the first item
+    when the body is not an array at all (never an empty iteration)."""
+
+    def malformed(why: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the answer to {method} {path} (HTTP {raw.status}) {why}: it starts with "
+            f"{snippet(raw.body)}",
+            method=method,
+            path=path,
+            status=raw.status,
+        )
+
+    if not raw.body.lstrip()[:1] == b"[":
+        raise malformed("is not a JSON array")
+    return _items(model, raw.body, malformed)
+
+
+def _items(
+    model: type[M], body: bytes, malformed: Callable[[str], MalformedResponseError]
+) -> Iterator[M]:
+    index = 0  # of the item being validated, for the error message
+    try:
+        for item in ijson.items(io.BytesIO(body), "item", use_float=True):
+            yield model.model_validate(item)
+            index += 1
+    except ijson.JSONError:
+        raise malformed("is not valid JSON") from None
+    except ValidationError as err:
+        first = err.errors(include_url=False, include_input=False)[:1]
+        loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
+        msg = first[0]["msg"] if first else "invalid"
+        raise malformed(f"does not have the expected shape ({loc}: {msg})") from None
 
 
 def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str) -> T:

@@ -9,6 +9,7 @@ from reconciler.platform import models as m
 from reconciler.platform.decode import (
     RawResponse,
     decode,
+    decode_items,
     error_for,
     is_retryable_status,
     parse_retry_after,
@@ -112,6 +113,44 @@ def test_decode_malformed_quotes_first_bytes(body: bytes, why: str) -> None:
     if body:
         assert body[:10].decode() in msg
     assert "Traceback" not in msg
+
+
+ROW = (
+    b'{"email": "a@b.co", "first_name": "A", "last_name": "B", "status": "Active", '
+    b'"location": "", "max_chat_limit": "2", "max_chat_limit_enabled": "1", '
+    b'"roles": [{"name": "Agent", "value": 1}], "teams": [{"name": "T", "value": 0}]}'
+)
+
+
+def test_decode_items_streams_the_same_rows_as_decode() -> None:
+    raw = RawResponse(200, {}, b"[" + ROW + b", " + ROW.replace(b"a@b.co", b"c@d.co") + b"]")
+    rows = list(decode_items(m.TemplateRow, raw, method="GET", path="/bulk/users/template"))
+    assert rows == decode(m.TEMPLATE, raw, method="GET", path="/bulk/users/template")
+    assert [r.email for r in rows] == ["a@b.co", "c@d.co"]
+    assert rows[0].max_chat_limit == 2 and rows[0].roles[0].value is True
+
+
+@pytest.mark.parametrize(
+    ("body", "why", "eager"),
+    [
+        # Not an array: refused before any row, never an empty template (= "no users").
+        (b'{"message": "Not Found"}', "is not a JSON array", True),
+        (b"<!DOCTYPE html><html>", "is not a JSON array", True),
+        (b"", "is not a JSON array", True),
+        (b"[" + ROW + b', {"email": "x@y.z", "first_na', "is not valid JSON", False),
+        (b'[{"first_name": "no email"}]', "does not have the expected shape (0.email:", False),
+        (b"[" + ROW + b', {"email": 5}]', "does not have the expected shape (1.email:", False),
+    ],
+)
+def test_decode_items_malformed(body: bytes, why: str, eager: bool) -> None:
+    raw = RawResponse(200, {}, body)
+    path = "/bulk/users/template"
+    with pytest.raises(e.MalformedResponseError) as info:
+        rows = decode_items(m.TemplateRow, raw, method="GET", path=path)
+        assert not eager, "a non-array body must fail before iteration"
+        list(rows)
+    assert why in str(info.value)
+    assert "GET /bulk/users/template" in str(info.value)
 
 
 def test_decode_snippet_is_bounded() -> None:
