@@ -22,11 +22,23 @@ from reconciler.state import DesiredState
 Refresh = Literal["changed", "all"]
 
 
-def load_base(config_paths: Sequence[str], base_ref: str, *, now: datetime) -> DesiredState:
-    """The config as it was at ``base_ref`` (empty if it did not exist there)."""
+def load_base(
+    config_paths: Sequence[str],
+    base_ref: str,
+    *,
+    now: datetime,
+    current: LoadResult | None = None,
+) -> DesiredState:
+    """The config as it was at ``base_ref`` (empty if it did not exist there).
+
+    ``current``: the config as loaded from the working tree. When the base has the same files
+    with the same bytes (the usual case for a scheduled plan or an apply with nothing new), the
+    base *is* that state, and parsing it again is skipped (about 4 s for 50,000 users)."""
     sources = gitref.read_config_at(base_ref, list(config_paths))
     if not sources:
         return DesiredState()
+    if current is not None and _unchanged(sources, current.state.files):
+        return current.state
     try:
         return load_config_sources(sources, now=now).state
     except ConfigError as err:
@@ -34,6 +46,16 @@ def load_base(config_paths: Sequence[str], base_ref: str, *, now: datetime) -> D
             f"the config at --base-ref {base_ref} is invalid, so it cannot serve as the base:\n"
             f"{err}\n(use another base ref, e.g. the last commit that was applied)"
         ) from None
+
+
+def _unchanged(sources: Sequence[tuple[str, bytes]], files: Sequence[str]) -> bool:
+    """Whether the working tree's config files are exactly ``sources`` (names and bytes)."""
+    if [name for name, _ in sources] != list(files):
+        return False
+    try:
+        return all(Path(name).read_bytes() == content for name, content in sources)
+    except OSError:
+        return False
 
 
 def compute_plan(
@@ -57,7 +79,7 @@ def compute_plan(
     paths = [str(p) for p in config_paths] or ["."]
     if loaded is None:
         loaded = load_config(paths, now=now)
-    base = load_base(paths, base_ref, now=now) if base_ref else None
+    base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
     commit = gitref.head_commit(paths)
     numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
     live = fetch_live(client, numbers, progress=progress)
