@@ -42,13 +42,17 @@ def command(paths: tuple[str, ...], fmt: str, quiet: bool) -> None:
         _emit(diag, fmt)
     if not quiet and fmt != "github":
         state = result.state
-        click.echo(
-            f"Configuration is valid: {len(state.files)} file{'s' if len(state.files) != 1 else ''}"
-            f", {len(state.users)} users, {len(state.role_refs)} roles, "
-            f"{len(state.team_refs)} teams, {len(state.dnc)} DNC entries"
-            + (
-                f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}."
-                if result.warnings
-                else "."
-            )
-        )
+        counts = [
+            _count(len(state.files), "file"),
+            _count(len(state.users), "user"),
+            _count(len(state.role_refs), "role"),
+            _count(len(state.team_refs), "team"),
+            _count(len(state.dnc), "DNC entry", "DNC entries"),
+        ]
+        if result.warnings:
+            counts.append(_count(len(result.warnings), "warning"))
+        click.echo(f"Configuration is valid: {', '.join(counts)}.")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
