@@ -1,4 +1,5 @@
-"""Click options shared by the commands that talk to the tenant (plan, apply, export).
+"""Click options shared by the commands that talk to the tenant (plan, apply, export), and
+the planning options shared by plan and apply.
 
 @click.command()
 @connection_options
@@ -57,6 +58,43 @@ def connection_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def planning_options(config_help: str = "") -> Callable[[F], F]:
+    """Add ``-c/--config``, ``--base-ref`` and ``--refresh`` (plan and apply plan alike)."""
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "-c",
+                "--config",
+                "config",
+                multiple=True,
+                type=click.Path(path_type=str),
+                help="Config file or directory (repeatable; default: .)." + config_help,
+            ),
+            click.option(
+                "--base-ref",
+                envvar="CCAI_BASE_REF",
+                default=None,
+                metavar="REF",
+                help="Git ref of the config last applied (e.g. origin/main; env "
+                "CCAI_BASE_REF): offboards users deleted since, and checks only the DNC "
+                "numbers changed since.",
+            ),
+            click.option(
+                "--refresh",
+                type=click.Choice(["changed", "all"]),
+                default="changed",
+                show_default=True,
+                help="all: check every declared DNC number (drift detection; one call per number).",
+            ),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def open_client(

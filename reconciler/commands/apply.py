@@ -23,7 +23,7 @@ from reconciler.apply import (
     apply_plan,
     check_safety,
 )
-from reconciler.commands._options import connection_options, open_client
+from reconciler.commands._options import connection_options, open_client, planning_options
 from reconciler.commands.plan import dnc_progress, use_color
 from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
@@ -57,29 +57,7 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-c",
-    "--config",
-    "config",
-    multiple=True,
-    type=click.Path(path_type=str),
-    help="Config file or directory (repeatable; default: .). Not with PLAN_FILE.",
-)
-@click.option(
-    "--base-ref",
-    envvar="CCAI_BASE_REF",
-    default=None,
-    metavar="REF",
-    help="As for plan: git ref of the config last applied (offboards users deleted since, "
-    "checks only the DNC numbers changed since).",
-)
-@click.option(
-    "--refresh",
-    type=click.Choice(["changed", "all"]),
-    default="changed",
-    show_default=True,
-    help="As for plan: all checks every declared DNC number.",
-)
+@planning_options(" Not with PLAN_FILE.")
 @connection_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
 @click.option(

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from reconciler.commands._options import connection_options, open_client
+from reconciler.commands._options import connection_options, open_client, planning_options
 from reconciler.config import load_config
 from reconciler.errors import PlanError
 from reconciler.planning import compute_plan
@@ -64,14 +64,7 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
 
 
 @click.command("plan")
-@click.option(
-    "-c",
-    "--config",
-    "config",
-    multiple=True,
-    type=click.Path(path_type=str),
-    help="Config file or directory (repeatable; default: .).",
-)
+@planning_options()
 @click.option(
     "--format",
     "fmt",
@@ -93,21 +86,6 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
     default=None,
     help="Also write the Markdown plan as plan-1.md, plan-2.md, ... (each fits one GitHub "
     "comment).",
-)
-@click.option(
-    "--base-ref",
-    envvar="CCAI_BASE_REF",
-    default=None,
-    metavar="REF",
-    help="Git ref of the config last applied (e.g. origin/main; env CCAI_BASE_REF): offboards "
-    "users deleted since, and checks only the DNC numbers changed since.",
-)
-@click.option(
-    "--refresh",
-    type=click.Choice(["changed", "all"]),
-    default="changed",
-    show_default=True,
-    help="all: check every declared DNC number (drift detection; one call per number).",
 )
 @click.option(
     "--detailed-exitcode",
