@@ -39,6 +39,10 @@ class ReconcilerGroup(click.Group):
         except ReconcilerError as err:
             report_error(err)
             ctx.exit(1)
+        except click.UsageError as err:
+            # Exit 1, not click's 2: under `plan --detailed-exitcode` 2 means "changes".
+            err.exit_code = 1
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

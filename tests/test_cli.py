@@ -35,3 +35,11 @@ def test_reconciler_error_is_a_message_not_a_traceback() -> None:
     assert result.exit_code == 1
     assert "error: role 'Wizard' does not exist in the tenant" in result.output
     assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_1_not_2() -> None:
+    # 2 is reserved for `plan --detailed-exitcode` (the plan has changes).
+    for args in (["plan", "--rate", "0"], ["plan", "--no-such-option"], ["no-such-command"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Usage:" in result.output or "Error:" in result.output
