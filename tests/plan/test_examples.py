@@ -23,10 +23,6 @@ ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
 EXPECTED = Path(__file__).parent / "data" / "examples.expected.json"
 
-pytestmark = pytest.mark.skipif(
-    not (EXAMPLES / "tenant.json").exists(), reason="examples not written yet"
-)
-
 DROP = {"loc", "created_at", "config_commit", "fingerprint", "hash", "desired", "base_ref"}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from simhelpers import get
 
 from reconciler.simulator import build_tenant, run_simulator
@@ -12,7 +11,6 @@ from reconciler.simulator import build_tenant, run_simulator
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tenant.json"
 
 
-@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/tenant.json not written yet")
 def test_example_tenant_loads_and_serves() -> None:
     tenant = build_tenant(EXAMPLE)
     assert tenant.users and tenant.roles
