@@ -94,8 +94,10 @@ class UserRow:
         name: str | None
         if isinstance(column, int) and not isinstance(column, bool):
             name = TEMPLATE_COLUMNS[column - 1] if 1 <= column <= len(TEMPLATE_COLUMNS) else None
-        else:
+        elif isinstance(column, str):
             name = column
+        else:
+            name = None
         if name in ("email", "new_email") or name is None:
             return self.loc
         if name in ("roles", "teams"):

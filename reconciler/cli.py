@@ -41,7 +41,7 @@ class ReconcilerGroup(click.Group):
             ctx.exit(1)
         except click.UsageError as err:
             # Exit 1, not click's 2: under `plan --detailed-exitcode` 2 means "changes".
-            err.exit_code = 1
+            err.exit_code = 1  # type: ignore[misc]  # an instance value shadows the class's
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

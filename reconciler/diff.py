@@ -321,6 +321,8 @@ class _Differ:
                 continue
             first = du.fields.get("first_name", lu.first_name if lu else "")
             last = du.fields.get("last_name", lu.last_name if lu else "")
+            new_email: str | None
+            reason: str | None
             if lu is None:
                 action, email, new_email, reason = "create", du.email, None, "not in the tenant"
             elif rename:

@@ -179,6 +179,7 @@ def parse_api_time(value: Any) -> datetime | None:
     s = str(value).strip()
     if not s or s.lower() == "null":
         return None
+    dt: datetime | None
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
@@ -190,8 +191,8 @@ def parse_api_time(value: Any) -> datetime | None:
                 break
             except ValueError:
                 continue
-        if dt is None:
-            raise PlatformError(f"unexpected timestamp from the API: {s!r}") from None
+    if dt is None:
+        raise PlatformError(f"unexpected timestamp from the API: {s!r}")
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reconciler.errors import PlanError
 from reconciler.state import Location
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 
 UserAction = Literal["create", "update", "rename", "deactivate"]
 DncAction = Literal["add", "update", "remove"]
@@ -230,7 +230,7 @@ class Plan(_Model):
             c[f"user_{u.action}"] += 1
         for d in self.dnc_changes:
             c[f"dnc_{d.action}"] += 1
-        keys = ("user_create", "user_update", "user_rename", "user_deactivate")
+        keys: tuple[str, ...] = ("user_create", "user_update", "user_rename", "user_deactivate")
         keys += ("dnc_add", "dnc_update", "dnc_remove")
         return {k: c[k] for k in keys}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -136,7 +137,7 @@ def command(
         if host not in ("127.0.0.1", "localhost", "::1"):
             click.echo(f"warning: serving plain HTTP on {host}, not only loopback", err=True)
         click.echo(f"serving tenant {handle.subdomain} at {handle.base_url}")
-        click.get_text_stream("stdout").flush()
+        sys.stdout.flush()
         while not stop.wait(0.5):
             pass
     finally:

@@ -772,7 +772,7 @@ class _Loader:
                 and not isinstance(data, bool)
                 and isinstance(node, ScalarNode)
             ):
-                raw_text = node.value if isinstance(node, ScalarNode) else data
+                raw_text = str(node.value if isinstance(node, ScalarNode) else data)
                 entry = m.DncModel(phone_number=raw_text)
                 num_node = node
             else:

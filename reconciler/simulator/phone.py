@@ -23,6 +23,8 @@ def normalize(raw: object, region: str = "US") -> str:
     except phonenumbers.NumberParseException as err:
         raise PhoneError(INVALID) from err
     nsn = phonenumbers.national_significant_number(num)
+    if num.country_code is None:
+        raise PhoneError(INVALID)
     num_region = phonenumbers.region_code_for_country_code(num.country_code)
     if shortnumberinfo.is_emergency_number(nsn, num_region):
         raise PhoneError(EMERGENCY)

@@ -7,6 +7,7 @@ routing, the endpoint, persistence of any change, the request log.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -126,7 +127,7 @@ class Simulator:
                 if job.status == "created":
                     self._schedule_validation(job)
                 elif job.status == "in_progress":
-                    self.scheduler.call_later(0, lambda j=job.id: self._process(j))
+                    self.scheduler.call_later(0, functools.partial(self._process, job.id))
 
     def close(self) -> None:
         self.scheduler.stop()
