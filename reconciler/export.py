@@ -68,7 +68,11 @@ def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
         except ValueError as err:
             errors.append(f"{p}:{lineno}: error: {raw!r}: {err}")
     if errors:
-        raise ExportError("\n".join(errors))
+        n = len(errors)
+        raise ExportError(
+            f"{n} invalid phone number{'s' if n != 1 else ''} in {p}; nothing was written:\n"
+            + "\n".join(errors)
+        )
     return list(out.items())
 
 

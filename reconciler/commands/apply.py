@@ -6,6 +6,7 @@ Thin on purpose: parse options, make or load the plan, render it, check safety, 
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,8 @@ def command(
     """
     if plan_file is not None and config:
         raise click.UsageError("give either PLAN_FILE or -c CONFIG, not both")
+    if report_path is not None:
+        _check_report_path(report_path)  # before any change: the audit report must not be lost
     options = ApplyOptions(
         timeout=timeout,
         dnc_batch_size=dnc_batch_size,
@@ -148,6 +151,14 @@ def command(
     if report is not None and not (report.outcome == "no_changes" and report.job_id is None):
         _print_report(report)
     sys.exit(report.exit_code if report is not None else 0)
+
+
+def _check_report_path(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        raise ApplyError(f"cannot write the report {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ApplyError(f"cannot write the report {path}: permission denied")
 
 
 def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -> ApplyReport:

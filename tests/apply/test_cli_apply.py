@@ -39,6 +39,18 @@ def test_no_tty_refuses_without_auto_approve_and_calls_nothing(simulator, tmp_pa
     assert api_requests(sim) == []
 
 
+def test_unwritable_report_path_is_refused_before_any_call(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    missing = tmp_path / "no-such-dir" / "report.json"
+    result = run(sim, "-c", str(cfg), "--auto-approve", "--report", str(missing))
+    assert result.exit_code == 1
+    assert f"cannot write the report {missing}: {missing.parent} is not a directory" in (
+        result.output
+    )
+    assert api_requests(sim) == []
+
+
 def test_auto_approve_applies_and_writes_report(simulator, tmp_path: Path) -> None:
     sim = simulator()
     cfg = write_config(tmp_path)
