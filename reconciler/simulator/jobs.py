@@ -30,6 +30,9 @@ COLUMNS: tuple[str, ...] = (
 COLUMN_INDEX = {name: i + 1 for i, name in enumerate(COLUMNS)}
 
 
+_NEW = -1  # the user id of a row's user that is created by the row (no user has it)
+
+
 def _err(message: str, row: int | None, column: str | None = None) -> dict[str, Any]:
     return {
         "message": message,
@@ -213,22 +216,19 @@ def apply_row(tenant: Tenant, job: Job, index: int) -> None:
         job.update_errors.append(e)
 
     # Check everything that can fail before changing anything: a row applies fully or not.
-    target_email = new_email or (user.email if user else email)
     if user is None and tenant.by_email.get(email.lower()) is not None:
         # Another row of this file renamed a user to this address after the job started.
         error(f"email {email} is already used by another user", "email")
         job.failed_rows += 1
         return
-    holder = tenant.by_email.get(target_email.lower())
-    if (
-        new_email
-        and holder is not None
-        and holder != uid
-        and not _renamed_away(tenant, job, holder, index)
-    ):
-        error(f"new_email {new_email} is already used by another user", "new_email")
-        job.failed_rows += 1
-        return
+    renames: list[tuple[int, str]] = []
+    if new_email:
+        chain = _rename_chain(tenant, job, index, user.id if user else _NEW, new_email)
+        if chain is None:
+            error(f"new_email {new_email} is already used by another user", "new_email")
+            job.failed_rows += 1
+            return
+        renames = chain
     if user is None and (is_empty(row.get("first_name")) or is_empty(row.get("last_name"))):
         error("first_name and last_name are required to create a user", "first_name")
         job.failed_rows += 1
@@ -267,12 +267,15 @@ def apply_row(tenant: Tenant, job: Job, index: int) -> None:
                 current.add(item["name"])
             elif v == 0:
                 current.discard(item["name"])
-    if new_email and new_email != user.email:
-        if tenant.by_email.get(user.email.lower()) == user.id:
-            del tenant.by_email[user.email.lower()]
-        user.email = new_email
-        tenant.by_email[new_email.lower()] = user.id
-    if not created and (user.email, *_fields(user)) == before:
+    if renames:
+        renames[0] = (user.id, renames[0][1])
+        _rename(tenant, renames)
+        # The later rows whose renames were made with this one count them as their change.
+        for other, _ in renames[1:]:
+            j = job.resolved.index(other, index + 1)
+            job.renamed_early.append(j)
+    renamed_early = index in job.renamed_early
+    if not created and not renamed_early and (user.email, *_fields(user)) == before:
         error("nothing to update", None, "warning")
 
 
@@ -290,11 +293,49 @@ def _fields(u: User) -> tuple[Any, ...]:
     )
 
 
-def _renamed_away(tenant: Tenant, job: Job, holder: int, index: int) -> bool:
-    """True when a later row of this job renames ``holder`` to another address (a swap)."""
+def _rename_chain(
+    tenant: Tenant, job: Job, index: int, uid: int, new_email: str
+) -> list[tuple[int, str]] | None:
+    """The renames that let user ``uid`` (row ``index``) take ``new_email`` now, or None when
+    it cannot. When the address belongs to a user that a later row of this file renames away,
+    that rename is made at the same time (and so on along a chain, or round a cycle of swaps),
+    so the tenant never holds two users with one address and a rename is never made whose
+    counterpart would fail. Returns ``[(uid, new_email), (holder, its new_email), ...]``."""
+    chain = [(uid, new_email)]
+    members = {uid}
+    target = new_email
+    while True:
+        holder = tenant.by_email.get(target.lower())
+        if holder is None or holder == uid:
+            return chain  # a free address, or the first user's own (a cycle closes)
+        if holder in members:
+            return None
+        later = _later_rename(tenant, job, holder, index)
+        if later is None:
+            return None
+        chain.append((holder, later))
+        members.add(holder)
+        target = later
+
+
+def _later_rename(tenant: Tenant, job: Job, holder: int, index: int) -> str | None:
+    """The address a later row of this job renames ``holder`` to, when it changes it."""
+    held = tenant.users[holder].email.lower()
     for j in range(index + 1, len(job.rows)):
         if j < len(job.resolved) and job.resolved[j] == holder:
             ne = job.rows[j].get("new_email")
-            held = tenant.users[holder].email.lower()
-            return isinstance(ne, str) and ne.strip() != "" and ne.strip().lower() != held
-    return False
+            if isinstance(ne, str) and ne.strip() and ne.strip().lower() != held:
+                return ne.strip()
+            return None
+    return None
+
+
+def _rename(tenant: Tenant, renames: list[tuple[int, str]]) -> None:
+    """Give each user its new address, all at once (the old addresses are freed first)."""
+    for uid, _ in renames:
+        old = tenant.users[uid].email.lower()
+        if tenant.by_email.get(old) == uid:
+            del tenant.by_email[old]
+    for uid, email in renames:
+        tenant.users[uid].email = email
+        tenant.by_email[email.lower()] = uid

@@ -400,6 +400,7 @@ class Simulator:
             job.proceed_api_user_name = self._api_user()
             job.resolved = jobmod.resolve_rows(t, job)
             job.processed = 0
+            job.renamed_early = []
             t.mark_changed()
             stall = self.faults.stall_for_job()
             self.scheduler.call_later(stall, lambda: self._process(job.id))

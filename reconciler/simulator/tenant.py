@@ -87,6 +87,8 @@ class Job:
     version: int = 0
     resolved: list[int | None] = field(default_factory=list)
     processed: int = 0
+    # Rows whose rename an earlier row already made (together with its own, as a swap).
+    renamed_early: list[int] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -132,6 +134,7 @@ class Job:
             "version": self.version,
             "resolved": self.resolved,
             "processed": self.processed,
+            "renamed_early": self.renamed_early,
         }
 
     @classmethod
@@ -154,6 +157,7 @@ class Job:
             version=int(d.get("version", 0)),
             resolved=list(d.get("resolved", [])),
             processed=int(d.get("processed", 0)),
+            renamed_early=[int(j) for j in d.get("renamed_early", [])],
         )
 
 
