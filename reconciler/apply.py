@@ -682,7 +682,25 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
                     f"this plan was already applied: job {own.id} ({filename}) is finished; "
                     "run plan again to see what differs now"
                 )
-        if options.saved_plan and own is None:
+            if (
+                own is not None
+                and own.status == FINISHED
+                and not options.saved_plan
+                and not _has_update_errors(own)
+                and _live_fingerprint(client) == plan.fingerprint
+            ):
+                # The same plan again after its job finished cleanly: the tenant is back where
+                # the job started (its changes were undone outside git), so apply them again
+                # rather than report the old job as applied.
+                progress.message(
+                    f"job {own.id} ({filename}) finished earlier, but the tenant no longer has "
+                    "its changes; applying them again"
+                )
+                jobs = [j for j in jobs if j.filename != filename]
+                own = None
+        if options.saved_plan and (own is None or not _proceeded(own)):
+            # Nothing of this plan has reached the tenant yet (no job, or a job never
+            # proceeded): the tenant must still be the one the plan was made against.
             _check_fingerprint(plan, client)
         if journal is not None:
             journal.set(job_filename=filename, config_commit=plan.config_commit)
@@ -718,14 +736,23 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
         report.finished_at = now_utc()
 
 
-def _check_fingerprint(plan: Plan, client: ClientLike) -> None:
+def _live_fingerprint(client: ClientLike) -> str:
     from reconciler.live import fetch_live
 
-    live = fetch_live(client, [])
-    if live.fingerprint != plan.fingerprint:
+    return fetch_live(client, []).fingerprint
+
+
+def _proceeded(job: Any) -> bool:
+    """The job was proceeded: its update is running or done (it may change the tenant)."""
+    return job.status in (IN_PROGRESS, FINISHED) or _attr(job, "process_requested_at") is not None
+
+
+def _check_fingerprint(plan: Plan, client: ClientLike) -> None:
+    fingerprint = _live_fingerprint(client)
+    if fingerprint != plan.fingerprint:
         raise StalePlanError(
             "the tenant changed since this plan was made; run plan again "
-            f"(plan fingerprint {plan.fingerprint[:12]}, tenant now {live.fingerprint[:12]})"
+            f"(plan fingerprint {plan.fingerprint[:12]}, tenant now {fingerprint[:12]})"
         )
 
 

@@ -223,3 +223,76 @@ def test_faults_on_apply_still_converges(simulator, tmp_path: Path) -> None:
     names = [j[1] for j in all_jobs(sim)]
     assert len(names) == len(set(names)) == 1
     assert any((r["status"] or 0) >= 429 for r in sim.requests)  # the faults did happen
+
+
+DEACTIVATE_OUTSIDER = """\
+users:
+  - email: boss@acme-corp.com
+    first_name: Bea
+    last_name: Boss
+    roles: [Admin]
+  - email: outsider@acme-corp.com
+    first_name: Otto
+    last_name: Side
+    status: Inactive
+"""
+
+
+def change_outside_git(sim: SimulatorHandle, row: dict[str, Any], name: str) -> None:
+    """Someone changes the tenant with their own bulk job (as the UI would), to the end."""
+    with client_for(sim) as client:
+        other = client.upload([row], name)
+        sim.tenant.wait_job(other.id, "valid_scheme")
+        client.proceed(other.id)
+    sim.tenant.wait_job(other.id, "finished")
+
+
+def test_change_reverted_in_the_tenant_is_applied_again(simulator, tmp_path: Path) -> None:
+    # Apply deactivates a user; someone re-activates them in the tenant. The next apply -c makes
+    # the very same plan (same live state, same changes: same hash, same job file name). It must
+    # apply it again, not report the old finished job as "applied" while the drift stays.
+    sim = simulator()
+    cfg = write_config(tmp_path, DEACTIVATE_OUTSIDER)
+    with client_for(sim) as client:
+        first = make_plan(cfg, client)
+        assert apply_plan(first, client, options=opts()).exit_code == 0
+        assert make_plan(cfg, client).is_empty
+    reactivate = {"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Side"}
+    change_outside_git(sim, {**reactivate, "status": "Active"}, "ui-change.json")
+    with client_for(sim) as client:
+        again = make_plan(cfg, client)
+        assert again.hash == first.hash  # the same plan, hence the same job file name
+        report = apply_plan(again, client, options=opts())
+        assert report.exit_code == 0 and not report.resumed
+        assert make_plan(cfg, client).is_empty
+    user = sim.tenant.user_by_email("outsider@acme-corp.com")
+    assert user is not None and user.status == "Inactive"
+
+
+def test_saved_plan_resumed_before_proceed_is_refused_when_the_tenant_changed(
+    simulator, tmp_path: Path
+) -> None:
+    # apply PLAN.json is killed after the upload; someone else then changes the tenant. The
+    # re-run must not proceed the old job over that change: the saved plan is stale.
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        make_plan(cfg, client).save(plan_file)
+    plan = Plan.load(plan_file)
+
+    def saved(**kw: Any) -> ApplyOptions:
+        return opts(saved_plan=True, journal=Journal.for_plan(plan_file, plan.hash), **kw)
+
+    with client_for(sim) as client, pytest.raises(ApplyInterrupted):
+        apply_plan(plan, client, options=saved(on_stage=interrupt_at("validated")))
+    [(job_id, _, status)] = all_jobs(sim)
+    assert status == "valid_scheme"
+    change_outside_git(
+        sim,
+        {"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Lopez-Diaz"},
+        "ui-change.json",
+    )
+    with client_for(sim) as client, pytest.raises(StalePlanError, match="run plan again"):
+        apply_plan(plan, client, options=saved())
+    assert sim.tenant.job_snapshot(job_id)["status"] == "valid_scheme"  # not proceeded
