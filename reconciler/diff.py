@@ -61,15 +61,21 @@ def numbers_to_check(
 ) -> list[str]:
     """The DNC numbers a plan must check (one API call each), sorted.
 
-    - ``refresh="all"`` or no base: every declared number that has not expired.
+    - no base: every declared number that has not expired.
     - with a base: only numbers whose declaration (state, expiry) differs from the base, plus
       numbers declared present at the base and gone from the config now. An entry unchanged
       since the base was handled by an earlier apply and is not checked again.
+    - ``refresh="all"``: every declared number that has not expired, plus (with a base) the
+      numbers gone since the base: a full refresh checks more than a changed-only one, never
+      less.
     """
     live_decls = {n: d for n, d in desired.dnc.items() if not dnc_expired(d, now)}
-    if refresh == "all" or base is None:
+    if base is None:
         return sorted(live_decls)
-    out = {n for n, d in live_decls.items() if _decl(base.dnc.get(n)) != _decl(d)}
+    if refresh == "all":
+        out = set(live_decls)
+    else:
+        out = {n for n, d in live_decls.items() if _decl(base.dnc.get(n)) != _decl(d)}
     for n, b in base.dnc.items():
         if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
             out.add(n)
@@ -451,7 +457,14 @@ class _Differ:
     def check_safety(self) -> None:
         policy = self.policy
         live_active = sum(1 for u in self.live.users.values() if u.status == UserStatus.ACTIVE)
-        n = sum(1 for u in self.user_changes if u.action == "deactivate")
+        # Every active user the plan makes Inactive, also one renamed in the same row.
+        n = sum(
+            1
+            for u in self.user_changes
+            if u.action != "create"
+            and (st := u.field("status")) is not None
+            and st.after == UserStatus.INACTIVE.value
+        )
         if n and not policy.max_deactivations.allows(n, live_active):
             limit = policy.max_deactivations.limit(live_active)
             self.safety.append(

@@ -337,7 +337,7 @@ def test_numbers_to_check_with_base_only_changed() -> None:
         )
     )  # D gone (check), E gone but had expired (no check)
     assert numbers_to_check(d, base, refresh="changed", now=NOW) == sorted([B, D, "+14155550199"])
-    assert numbers_to_check(d, base, refresh="all", now=NOW) == sorted([A, B, C, "+14155550199"])
+    assert numbers_to_check(d, base, refresh="all", now=NOW) == sorted([A, B, C, D, "+14155550199"])
     assert numbers_to_check(d, None, refresh="changed", now=NOW) == sorted(
         [A, B, C, "+14155550199"]
     )
@@ -419,3 +419,30 @@ def test_rename_into_an_address_renamed_away_without_source_is_error() -> None:
     )
     with pytest.raises(PlanError, match=r"a@x.com does not exist .* itself renamed to c@x.com"):
         diff(d, live(row("b@x.com")), now=NOW)
+
+
+def test_refresh_all_with_base_still_checks_numbers_deleted_since_base() -> None:
+    # --refresh all checks more than --refresh changed, never less: a number deleted from the
+    # config since the base ref must still be checked (and removed when listed).
+    base = desired(dnc=(dnc(A), dnc(B, line=7)))
+    d = desired(duser("a@x.com", roles=("Admin",)), dnc=(dnc(A),))
+    assert numbers_to_check(d, base, refresh="changed", now=NOW) == [B]
+    assert numbers_to_check(d, base, refresh="all", now=NOW) == [A, B]
+    lv = live(row("a@x.com", roles=("Admin",)), dnc=(check(A, True), check(B, True)))
+    p = diff(d, lv, base=base, now=NOW, base_ref="main")
+    assert [(c.action, c.number) for c in p.dnc_changes] == [("remove", B)]
+
+
+def test_rename_with_status_inactive_counts_as_deactivation_for_safety() -> None:
+    pol = Policy(max_deactivations=Threshold(count=0))
+    d = desired(
+        duser("new@x.com", renamed_from="old@x.com", status="Inactive"),
+        duser("adm@x.com", roles=("Admin",)),
+        policy=pol,
+    )
+    lv = live(row("old@x.com"), row("adm@x.com", roles=("Admin",)))
+    p = diff(d, lv, now=NOW)
+    [u] = p.user_changes
+    assert u.action == "rename" and u.field("status") is not None
+    [v] = p.safety
+    assert v.kind == "deactivations" and (v.count, v.total, v.limit) == (1, 2, 0)
