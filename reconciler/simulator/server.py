@@ -519,8 +519,9 @@ class Simulator:
             )
 
 
-def _newest(job: Job) -> tuple[float, int]:
-    return (-job.created_at.timestamp(), -job.id)
+def _newest(job: Job) -> int:
+    # Ids grow with every upload; created_at need not (the clock restarts at --now).
+    return -job.id
 
 
 # ---------------------------------------------------------------------- running it

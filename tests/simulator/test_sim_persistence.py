@@ -263,3 +263,14 @@ def test_command_line_dropped_connections_are_quiet(tmp_path: Path) -> None:
         _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert err.strip() == "simulator stopped"
+
+
+def test_job_list_is_newest_first_after_a_restart_with_an_earlier_clock(tmp_path: Path) -> None:
+    # The clock is not persisted: a restart with an earlier --now gives the new job an older
+    # created_at than the jobs already stored. The list is still newest (highest id) first.
+    state = tmp_path / "s.json"
+    with run_simulator(state_file=state, now=datetime(2022, 1, 8, tzinfo=UTC), **FAST) as sim:
+        first = upload(sim, [{"email": "user1@somedomain.com", "agent_number": "1"}]).json()["id"]
+    with run_simulator(state_file=state, now=datetime(2022, 1, 7, tzinfo=UTC), **FAST) as sim:
+        second = upload(sim, [{"email": "user1@somedomain.com", "agent_number": "2"}]).json()["id"]
+        assert [j["id"] for j in get(sim, "bulk/users/jobs").json()] == [second, first]
