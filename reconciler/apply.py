@@ -69,6 +69,8 @@ def job_filename(plan_hash: str) -> str:
 class ApplyTimeout(ApplyError):
     """The wait for a job ended; nothing is lost, a later apply resumes the job."""
 
+    job: Any = None  # the job as last read
+
 
 class ApplyInterrupted(ApplyError):
     """Raised by an ``on_stage`` hook (tests) to stop the driver at an exact point."""
@@ -310,11 +312,13 @@ class JobDriver:
             now = self.options.clock()
             if now >= self.deadline:
                 name = _attr(job, "filename", None) or self.progress.filename
-                raise ApplyTimeout(
+                timeout = ApplyTimeout(
                     f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
                     f"({name}) {what}; it is {job.status}. Nothing is lost: run apply "
                     "again to resume it."
                 )
+                timeout.job = job
+                raise timeout
             pause = min(delay - (now - last), self.deadline - now)
             if pause > 0:
                 self.options.sleep(pause)
@@ -729,6 +733,8 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
             journal.set(completed=True, finished_at=now_utc().isoformat())
         return report
     except ReconcilerError as err:
+        if isinstance(err, ApplyTimeout) and err.job is not None and err.job.id == report.job_id:
+            report.job = _job_dict(err.job)  # the audit trail shows where the wait ended
         err.report = report  # type: ignore[attr-defined]  # so --report still gets written
         raise
     finally:

@@ -189,7 +189,11 @@ def test_timeout_message_names_the_job_and_report_is_still_written(
     assert result.exit_code == 1
     assert "timed out after 0.1 s waiting for job 1 (ccai-reconciler-" in result.output
     assert "run apply again to resume it" in result.output
-    assert json.loads(report_file.read_text())["job_id"] == 1
+    saved = json.loads(report_file.read_text())
+    assert saved["job_id"] == 1
+    # The job object as last seen, for the audit trail: where the wait ended.
+    assert saved["job"]["id"] == 1
+    assert saved["job"]["status"] in ("created", "valid_scheme", "in_progress")
     sim.tenant.wait_job(1, "finished")
     resumed = run(sim, "-c", str(cfg), "--auto-approve")
     assert resumed.exit_code == 0, resumed.output
