@@ -210,7 +210,7 @@ def _apply_config(
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
             check_safety(plan, options)
-            if not auto_approve and attempt == 0:
+            if not auto_approve:  # a plan made again (stale) is a new change set: ask again
                 click.confirm("Apply these changes to the tenant?", abort=True, err=True)
             try:
                 return apply_plan(plan, client, options=options)

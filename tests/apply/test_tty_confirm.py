@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.simulator import SimulatorHandle
 
-from .helpers import write_config
+from .helpers import client_for, write_config
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
@@ -83,3 +83,61 @@ def test_terminal_confirmation(simulator, tmp_path: Path) -> None:
     code, out = run_on_tty(sim, cfg, b"y")
     assert code == 0, out
     assert "Applied: 1 user created" in out
+
+
+@pytest.mark.slow
+def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
+    simulator, tmp_path: Path
+) -> None:
+    # The plan shown first was confirmed; then another job changed the tenant, apply waited for
+    # it and planned again. The new plan is a different change set: it is asked about too.
+    sim = simulator(faults="stall=job,stall_time=2")
+    cfg = write_config(tmp_path)
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": "1000",
+        "NO_COLOR": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "-c", str(cfg), "--poll-interval", "0.01"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    deadline = time.monotonic() + 60
+    prompt = b"Apply these changes to the tenant?"
+    try:
+        out = read_until(master, prompt, proc, deadline)
+        # The plan is made; now someone else's job starts changing the tenant.
+        with client_for(sim) as client:
+            other = client.upload(
+                [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Lopez-Diaz"}],
+                "someone-else.json",
+            )
+            sim.tenant.wait_job(other.id, "valid_scheme")
+            client.proceed(other.id)
+        os.write(master, b"y\n")
+        out += read_until(master, b"planning again", proc, deadline)
+        out += read_until(master, prompt, proc, deadline)
+        asked_again = out.count(prompt) == 2
+        if asked_again:
+            os.write(master, b"n\n")
+        out += read_until(master, b"\x00never\x00", proc, deadline)
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert asked_again, text
+    assert code == 1 and "Aborted" in text, text
+    with sim.tenant.lock:
+        assert [j.filename for j in sim.tenant.jobs.values()] == ["someone-else.json"]
