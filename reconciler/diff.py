@@ -7,6 +7,7 @@ memberships by set difference. See docs/plan.md for the rules in prose.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -120,8 +121,22 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _pct(n: int, total: int) -> str:
-    return f"{round(100 * n / total)}%" if total else "100%"
+def _pct(n: int, total: int, limit_pct: float | None = None) -> str:
+    """``n`` of ``total`` as a whole percentage for people (half up). Over a percentage limit,
+    a share that would round down to the limit gets the decimals that show the excess: 21 of
+    200 over 10% reads 10.5%, not 10% (which next to "limit 10%" looks allowed)."""
+    if not total:
+        return "100%"
+    pct = 100 * n / total
+    whole = math.floor(pct + 0.5)
+    if limit_pct is None or whole > limit_pct or pct == whole:
+        return f"{whole}%"
+    text = f"{pct:.3f}"
+    for digits in (1, 2):
+        if float(f"{pct:.{digits}f}") > limit_pct:
+            text = f"{pct:.{digits}f}"
+            break
+    return f"{text}%"
 
 
 # ---- the diff --------------------------------------------------------------------------------
@@ -472,7 +487,8 @@ class _Differ:
                     kind="deactivations",
                     message=(
                         f"would deactivate {n} of {live_active} active users "
-                        f"({_pct(n, live_active)}), limit {policy.max_deactivations.describe()} "
+                        f"({_pct(n, live_active, policy.max_deactivations.percent)}), "
+                        f"limit {policy.max_deactivations.describe()} "
                         f"(= {limit}, policy.max_deactivations)"
                     ),
                     count=n,
@@ -490,7 +506,8 @@ class _Differ:
                     SafetyViolation(
                         kind="dnc_removals",
                         message=(
-                            f"would remove {k} of {total} DNC numbers ({_pct(k, total)}), "
+                            f"would remove {k} of {total} DNC numbers "
+                            f"({_pct(k, total, policy.max_dnc_removals.percent)}), "
                             f"limit {policy.max_dnc_removals.describe()} "
                             f"(= {limit}, policy.max_dnc_removals)"
                         ),

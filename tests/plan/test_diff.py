@@ -446,3 +446,34 @@ def test_rename_with_status_inactive_counts_as_deactivation_for_safety() -> None
     assert u.action == "rename" and u.field("status") is not None
     [v] = p.safety
     assert v.kind == "deactivations" and (v.count, v.total, v.limit) == (1, 2, 0)
+
+
+def test_threshold_message_never_rounds_an_excess_down_to_the_limit() -> None:
+    # 21 of 200 is 10.5%: over a 10% limit (= 20). Rounded half to even the message read
+    # "(10%), limit 10%", as if it were within the limit.
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(percent=10, floor=3))
+    d = desired(duser("a@x.com", roles=("Admin",)), policy=pol)
+    rows = [row("a@x.com", roles=("Admin",))] + [row(f"x{i}@x.com") for i in range(199)]
+    [v] = diff(d, live(*rows), now=NOW).safety
+    assert (v.count, v.total, v.limit) == (199, 200, 20)
+    rows = [row("a@x.com", roles=("Admin",))] + [row(f"x{i}@x.com") for i in range(21)]
+    rows += [row(f"k{i}@x.com") for i in range(178)]
+    d = desired(
+        duser("a@x.com", roles=("Admin",)),
+        *(duser(f"k{i}@x.com") for i in range(178)),
+        policy=pol,
+    )
+    [v] = diff(d, live(*rows), now=NOW).safety
+    assert v.message.startswith("would deactivate 21 of 200 active users (11%), limit 10% (= 20")
+    # 1,001 of 10,001 is 10.009%: shown with the decimals that make the excess visible
+    pol = Policy(max_dnc_removals=Threshold(percent=10))
+    many = [f"+1415555{i:04d}" for i in range(10_001)]
+    gone = many[:1001]
+    d = desired(
+        duser("a@x.com", roles=("Admin",)),
+        dnc=tuple(dnc(n, state="absent" if n in gone else "present") for n in many),
+        policy=pol,
+    )
+    lv = live(row("a@x.com", roles=("Admin",)), dnc=tuple(check(n, True) for n in gone))
+    [v] = diff(d, lv, now=NOW).safety
+    assert v.message.startswith("would remove 1001 of 10001 DNC numbers (10.01%), limit 10%")
