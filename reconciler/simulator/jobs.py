@@ -8,6 +8,7 @@ of the file and ``column`` the 1-based position of the field in the template
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -73,8 +74,10 @@ def _limit(v: Any) -> int | str | None:
         return "bad"
     if isinstance(v, int):
         return v
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
+    if isinstance(v, str) and re.fullmatch(r"[0-9]{1,18}", v.strip()):
+        return int(v.strip())  # ASCII digits only; longer strings are out of range anyway
+    if isinstance(v, str) and re.fullmatch(r"[0-9]+", v.strip()):
+        return 10**18
     return "bad"
 
 

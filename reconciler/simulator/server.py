@@ -259,7 +259,7 @@ class Simulator:
         data = f.read()
         try:
             return f.filename or "file.json", json.loads(data.decode("utf-8-sig")), True
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # not UTF-8 JSON, or JSON Python cannot hold
             return f.filename or "file.json", None, False
 
     def _schedule_validation(self, job: Job) -> None:

@@ -69,6 +69,14 @@ def new(email: str, **fields: Any) -> dict[str, Any]:
             11,
         ),
         (new("a@example.com", nickname="Al"), "unknown field: nickname", None),
+        # digits Python's int() refuses or reads differently: an error, not a stuck job
+        (new("a@example.com", max_chat_limit="²"), "max_chat_limit must be 1 to 10 or empty", 8),
+        (new("a@example.com", max_chat_limit="٣"), "max_chat_limit must be 1 to 10 or empty", 8),
+        (
+            new("a@example.com", max_chat_limit="9" * 5000),
+            "max_chat_limit must be 1 to 10 or empty",
+            8,
+        ),
     ],
 )
 def test_scheme_rule(sim: SimulatorHandle, row: dict[str, Any], message: str, column: Any) -> None:
@@ -86,6 +94,16 @@ def test_scheme_file_level_errors(sim: SimulatorHandle) -> None:
     assert scheme_errors(sim, ["a@example.com"]) == [
         {"message": "row must be a JSON object", "column": None, "row": 1}
     ]
+
+
+def test_files_json_cannot_hold_are_invalid_scheme_not_server_errors(sim: SimulatorHandle) -> None:
+    too_long = "[" + "9" * 5000 + "]"  # an integer Python refuses to convert
+    too_deep = "[" * 100_000 + "]" * 100_000
+    for data in (too_long, too_deep):
+        r = upload(sim, data)
+        assert r.status_code == 200, r.text
+        job = sim.tenant.wait_job(r.json()["id"], "valid_scheme", "invalid_scheme")
+        assert job["scheme_errors"] == ["file is not valid JSON"]
 
 
 def test_scheme_duplicates_within_the_file(sim: SimulatorHandle) -> None:
