@@ -472,9 +472,11 @@ def run_dnc(
     endpoint; record each result against its YAML line. Failures do not stop later batches."""
     if batch_size < 1:
         raise ApplyError("--dnc-batch-size must be at least 1")
-    pending = [op for op in ops if journal is None or not journal.dnc_done(op.number, op.action)]
+    pending: list[DncOp] = []
     for op in ops:
-        if op not in pending:
+        if journal is None or not journal.dnc_done(op.number, op.action):
+            pending.append(op)
+        else:
             report.dnc.append(
                 DncResult(
                     number=op.number,
