@@ -257,3 +257,18 @@ def test_refresh_all_progress_lines(acme: SimulatorHandle, repo: Path) -> None:
     assert len(dnc_checked(acme)) == 4
     assert "Checking 4 DNC numbers" in res.stderr
     assert "Checking DNC numbers: 4/4 (100%)" in res.stderr
+
+
+def test_refresh_all_with_base_ref_removes_numbers_deleted_since_base(
+    acme: SimulatorHandle, repo: Path
+) -> None:
+    dnc = repo / "config" / "dnc.yaml"
+    first = '  - phone_number: "+14155550100"\n    comment: already listed, permanent\n'
+    dnc.write_text(dnc.read_text().replace(first, ""))
+    git(repo, "commit", "-q", "-am", "delete a number")
+    args = ("plan", "-c", "config", "--base-ref", "HEAD~1", "--format", "json")
+    res = run(acme, *args, "--refresh", "all", cwd=repo)
+    assert res.exit_code == 0, res.output
+    assert "+14155550100" in dnc_checked(acme)
+    data = json.loads(res.stdout)
+    assert ("remove", "+14155550100") in {(c["action"], c["number"]) for c in data["dnc_changes"]}
