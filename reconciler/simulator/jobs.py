@@ -102,8 +102,6 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
             if key not in COLUMN_INDEX:
                 errors.append(_err(f"unknown field: {key}", n))
         email = row.get("email")
-        existing = None
-        email_ok = False
         if is_empty(email) or not isinstance(email, str):
             errors.append(_err("email is required", n, "email"))
         elif not valid_email(email):
@@ -116,8 +114,6 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
             )
         else:
             seen_email[email.lower()] = n
-            existing = tenant.user_by_email(email)
-            email_ok = True
         new = row.get("new_email")
         if not is_empty(new):
             if not isinstance(new, str) or not valid_email(new):
@@ -139,8 +135,8 @@ def validate_file(tenant: Tenant, rows: Any, raw_ok: bool) -> list[dict[str, Any
             v = row.get(name_field)
             if v is not None and not isinstance(v, str):
                 errors.append(_err(f"{name_field} must be a string", n, name_field))
-            elif is_empty(v) and existing is None and email_ok:
-                # Blank means "unchanged" for an existing user; a new user needs a name.
+            elif is_empty(v):
+                # The reference: required, a non-empty string (for an existing user too).
                 errors.append(_err(f"{name_field} is required", n, name_field))
         status = row.get("status")
         if not is_empty(status) and status not in ("Active", "Inactive"):

@@ -119,8 +119,13 @@ def test_scheme_duplicates_within_the_file(sim: SimulatorHandle) -> None:
 
 def test_scheme_accepts_what_the_reference_allows(sim: SimulatorHandle) -> None:
     data = [
-        # existing user: blank names mean "unchanged"; location case-insensitive
-        {"email": "USER1@somedomain.com", "first_name": "", "location": "mexico"},
+        # existing user, any case; location case-insensitive
+        {
+            "email": "USER1@somedomain.com",
+            "first_name": "J",
+            "last_name": "B",
+            "location": "mexico",
+        },
         new("b@example.com", status="", location=None, max_chat_limit=10),
         new("c@example.com", location="NULL", max_chat_limit="", max_chat_limit_enabled=1),
         new("d@example.com", max_chat_limit_enabled="0", roles=[{"name": "Agent", "value": ""}]),
@@ -207,6 +212,8 @@ def test_update_semantics(sim: SimulatorHandle) -> None:
         [
             {
                 "email": "user1@somedomain.com",
+                "first_name": "James",
+                "last_name": "Bond",
                 "roles": [{"name": "Agent", "value": 1}, {"name": "Admin", "value": 1}],
                 "teams": [{"name": "test team 3", "value": 1}],
             }
@@ -218,13 +225,15 @@ def test_update_semantics(sim: SimulatorHandle) -> None:
             {
                 # only the roles named change; omitted fields and roles stay
                 "email": "User1@SomeDomain.com",
+                "first_name": "James",
+                "last_name": "Bond",
                 "max_chat_limit": "7",
                 "max_chat_limit_enabled": "1",
                 "location": "",
                 "roles": [{"name": "Admin", "value": 0}, {"name": "Manager", "value": ""}],
             },
-            {"email": "user2@somedomain.com", "status": "Active", "location": "MEXICO"},
-            {"email": "user3@somedomain.com", "new_email": "Jane.Doe@Example.com"},
+            new("user2@somedomain.com", status="Active", location="MEXICO", first_name="John"),
+            new("user3@somedomain.com", new_email="Jane.Doe@Example.com", first_name="Jane"),
             new("created@example.com", agent_number="A-9", roles=[{"name": "Agent", "value": 1}]),
         ],
     )
@@ -257,7 +266,7 @@ def test_update_semantics(sim: SimulatorHandle) -> None:
         "",
     )
     # a case-only rename changes the stored spelling
-    run_job(sim, [{"email": "jane.doe@example.com", "new_email": "jane.doe@example.com"}])
+    run_job(sim, [new("jane.doe@example.com", new_email="jane.doe@example.com")])
     assert "jane.doe@example.com" in template_by_email(sim)
 
 
@@ -265,8 +274,8 @@ def test_update_errors_leave_other_rows(sim: SimulatorHandle) -> None:
     job = run_job(
         sim,
         [
-            {"email": "user1@somedomain.com", "new_email": "USER2@somedomain.com"},
-            {"email": "user3@somedomain.com", "agent_number": "A-333"},
+            new("user1@somedomain.com", new_email="USER2@somedomain.com"),
+            new("user3@somedomain.com", agent_number="A-333"),
         ],
     )
     assert (job["affected_rows"], job["failed_rows"]) == (2, 1)
@@ -283,15 +292,30 @@ def test_update_errors_leave_other_rows(sim: SimulatorHandle) -> None:
     assert users["user3@somedomain.com"]["agent_number"] == "A-333"
 
 
-def test_new_user_without_names_fails_at_update(sim: SimulatorHandle) -> None:
-    # valid when uploaded (the user existed), gone by proceed time (renamed away)
-    job_id = upload(sim, [{"email": "user1@somedomain.com", "agent_number": "Z"}]).json()["id"]
+def test_names_are_required_in_every_row(sim: SimulatorHandle) -> None:
+    # The reference's field table: first_name and last_name are required, non-empty strings,
+    # for an existing user too (the reconciler always sends them).
+    assert scheme_errors(sim, [{"email": "user1@somedomain.com", "agent_number": "Z"}]) == [
+        {"message": "first_name is required", "column": 4, "row": 1},
+        {"message": "last_name is required", "column": 5, "row": 1},
+    ]
+    assert scheme_errors(sim, [new("user1@somedomain.com", first_name=" ")]) == [
+        {"message": "first_name is required", "column": 4, "row": 1}
+    ]
+
+
+def test_row_whose_user_was_renamed_away_after_validation_creates_it(
+    sim: SimulatorHandle,
+) -> None:
+    job_id = upload(sim, [new("user1@somedomain.com", agent_number="Z")]).json()["id"]
     sim.tenant.wait_job(job_id, "valid_scheme")
-    run_job(sim, [{"email": "user1@somedomain.com", "new_email": "moved@somedomain.com"}])
+    run_job(sim, [new("user1@somedomain.com", new_email="moved@somedomain.com")])
     proceed(sim, job_id)
     job = sim.tenant.wait_job(job_id, "finished")
-    assert job["failed_rows"] == 1
-    assert job["update_errors"] == ["row 1: first_name and last_name are required to create a user"]
+    assert (job["failed_rows"], job["update_errors"]) == (0, [])
+    users = template_by_email(sim)
+    assert users["user1@somedomain.com"]["agent_number"] == "Z"
+    assert users["moved@somedomain.com"]["agent_number"] == "A-001"
 
 
 def test_large_job_is_fast(sim: SimulatorHandle) -> None:

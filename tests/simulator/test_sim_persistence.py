@@ -29,7 +29,17 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert state.exists()  # written on start
         run_job(sim, [{"email": "kept@example.com", "first_name": "K", "last_name": "P"}])
         post_json(sim, "outbound_dialer/dnc", {"contacts": [{"phone_number": "4155550100"}]})
-        pending = upload(sim, [{"email": "user1@somedomain.com", "agent_number": "Q"}]).json()
+        pending = upload(
+            sim,
+            [
+                {
+                    "email": "user1@somedomain.com",
+                    "first_name": "J",
+                    "last_name": "B",
+                    "agent_number": "Q",
+                }
+            ],
+        ).json()
         sim.tenant.wait_job(pending["id"], "valid_scheme")
     assert not list(tmp_path.glob(".tenant.json.*"))  # no temporary file left behind
     with run_simulator(state_file=state, **FAST) as sim:

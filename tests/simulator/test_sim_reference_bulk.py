@@ -82,6 +82,10 @@ JOB_KEYS = [
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
+JAMES = {"first_name": "James", "last_name": "Bond"}
+JANE = {"first_name": "Jane", "last_name": "Doe"}
+
+
 def rows(n: int, prefix: str = "bulk") -> list[dict[str, Any]]:
     return [
         {"email": f"{prefix}{i}@example.com", "first_name": "F", "last_name": f"L{i}"}
@@ -217,8 +221,8 @@ def test_job_updating_then_finished_without_errors(sim_factory) -> None:
 
 def test_job_update_finish_with_errors(sim: SimulatorHandle) -> None:
     data = [
-        {"email": "user1@somedomain.com", "new_email": "user2@somedomain.com"},  # taken
-        {"email": "user3@somedomain.com", "agent_number": "A-003"},  # no change: warning
+        {**JAMES, "email": "user1@somedomain.com", "new_email": "user2@somedomain.com"},  # taken
+        {**JANE, "email": "user3@somedomain.com", "agent_number": "A-003"},  # no change: warning
         {"email": "fresh@example.com", "first_name": "Fresh", "last_name": "User"},
     ]
     job = run_job(sim, data)

@@ -10,6 +10,17 @@ from simhelpers import get, proceed, run_job, upload
 from reconciler.simulator import SimulatorHandle
 
 
+def rename(sim: SimulatorHandle, email: str, new_email: str) -> dict[str, Any]:
+    """A row renaming ``email``, with the user's current (required) names."""
+    user = next(u for u in get(sim, "bulk/users/template").json() if u["email"] == email)
+    return {
+        "email": email,
+        "new_email": new_email,
+        "first_name": user["first_name"],
+        "last_name": user["last_name"],
+    }
+
+
 def emails(sim: SimulatorHandle) -> list[str]:
     return [u["email"].lower() for u in get(sim, "bulk/users/template").json()]
 
@@ -28,8 +39,8 @@ def test_swap_whose_later_row_fails_leaves_no_duplicate(sim: SimulatorHandle) ->
     job = run_job(
         sim,
         [
-            {"email": "user2@somedomain.com", "new_email": "user3@somedomain.com"},
-            {"email": "user3@somedomain.com", "new_email": "user1@somedomain.com"},
+            rename(sim, "user2@somedomain.com", "user3@somedomain.com"),
+            rename(sim, "user3@somedomain.com", "user1@somedomain.com"),
         ],
     )
     assert (job["affected_rows"], job["failed_rows"]) == (2, 2)
@@ -49,8 +60,8 @@ def test_no_duplicate_email_while_a_swap_is_half_done(sim_factory: Any) -> None:
     job_id = upload(
         sim,
         [
-            {"email": "user2@somedomain.com", "new_email": "user3@somedomain.com"},
-            {"email": "user3@somedomain.com", "new_email": "user2@somedomain.com"},
+            rename(sim, "user2@somedomain.com", "user3@somedomain.com"),
+            rename(sim, "user3@somedomain.com", "user2@somedomain.com"),
         ],
     ).json()["id"]
     sim.tenant.wait_job(job_id, "valid_scheme")
@@ -67,9 +78,9 @@ def test_chains_and_cycles_of_renames(sim: SimulatorHandle) -> None:
     job = run_job(
         sim,
         [
-            {"email": "user1@somedomain.com", "new_email": "user2@somedomain.com"},
-            {"email": "user2@somedomain.com", "new_email": "user3@somedomain.com"},
-            {"email": "user3@somedomain.com", "new_email": "user1@somedomain.com"},
+            rename(sim, "user1@somedomain.com", "user2@somedomain.com"),
+            rename(sim, "user2@somedomain.com", "user3@somedomain.com"),
+            rename(sim, "user3@somedomain.com", "user1@somedomain.com"),
         ],
     )
     assert (job["failed_rows"], job["update_errors"]) == (0, [])
@@ -82,8 +93,8 @@ def test_chains_and_cycles_of_renames(sim: SimulatorHandle) -> None:
     job = run_job(
         sim,
         [
-            {"email": "user3@somedomain.com", "new_email": "user1@somedomain.com"},
-            {"email": "user1@somedomain.com", "new_email": "free@somedomain.com"},
+            rename(sim, "user3@somedomain.com", "user1@somedomain.com"),
+            rename(sim, "user1@somedomain.com", "free@somedomain.com"),
         ],
     )
     assert (job["failed_rows"], job["update_errors"]) == (0, [])
