@@ -122,18 +122,20 @@ def _suggest(name: str, known: Iterable[str]) -> str:
 
 
 def _pct(n: int, total: int, limit_pct: float | None = None) -> str:
-    """``n`` of ``total`` as a whole percentage for people (half up). Over a percentage limit,
-    a share that would round down to the limit gets the decimals that show the excess: 21 of
-    200 over 10% reads 10.5%, not 10% (which next to "limit 10%" looks allowed)."""
+    """``n`` of ``total`` as a whole percentage for people (half up). A share that would round
+    down to the percentage limit (or to 0%) gets the decimals that show it: 41 of 400 over a
+    10% limit reads 10.2%, not 10% (which next to "limit 10%" looks allowed); 1 of 300 reads
+    0.3%, not 0%."""
     if not total:
         return "100%"
     pct = 100 * n / total
     whole = math.floor(pct + 0.5)
-    if limit_pct is None or whole > limit_pct or pct == whole:
+    below = 0.0 if limit_pct is None else limit_pct
+    if whole > below or pct == whole:
         return f"{whole}%"
     text = f"{pct:.3f}"
     for digits in (1, 2):
-        if float(f"{pct:.{digits}f}") > limit_pct:
+        if float(f"{pct:.{digits}f}") > below:
             text = f"{pct:.{digits}f}"
             break
     return f"{text}%"

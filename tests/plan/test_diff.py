@@ -465,6 +465,14 @@ def test_threshold_message_never_rounds_an_excess_down_to_the_limit() -> None:
     )
     [v] = diff(d, live(*rows), now=NOW).safety
     assert v.message.startswith("would deactivate 21 of 200 active users (11%), limit 10% (= 20")
+    # a non-zero share never reads 0%
+    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=0))
+    d = desired(duser("a@x.com", roles=("Admin",)), *(duser(f"k{i}@x.com") for i in range(298)))
+    d.policy = pol
+    rows = [row("a@x.com", roles=("Admin",)), row("x@x.com")]
+    rows += [row(f"k{i}@x.com") for i in range(298)]
+    [v] = diff(d, live(*rows), now=NOW).safety
+    assert v.message.startswith("would deactivate 1 of 300 active users (0.3%), limit 0 (= 0")
     # 1,001 of 10,001 is 10.009%: shown with the decimals that make the excess visible
     pol = Policy(max_dnc_removals=Threshold(percent=10))
     many = [f"+1415555{i:04d}" for i in range(10_001)]
