@@ -3,11 +3,12 @@ same email, neither at the end of a job nor while it runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from simhelpers import get, proceed, run_job, upload
 
-from reconciler.simulator import SimulatorHandle
+from reconciler.simulator import SimulatorHandle, run_simulator
 
 
 def rename(sim: SimulatorHandle, email: str, new_email: str) -> dict[str, Any]:
@@ -105,3 +106,25 @@ def test_chains_and_cycles_of_renames(sim: SimulatorHandle) -> None:
         "free@somedomain.com": "Jane",
     }
     assert_unique(sim)
+
+
+def test_swap_resumes_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "s.json"
+    options = {"rate_limit": 0.0, "validation_delay": 0.05, "state_file": state}
+    with run_simulator(row_delay=60, **options) as sim:
+        rows = [
+            rename(sim, "user2@somedomain.com", "user3@somedomain.com"),
+            rename(sim, "user3@somedomain.com", "user2@somedomain.com"),
+        ]
+        job_id = upload(sim, rows).json()["id"]
+        sim.tenant.wait_job(job_id, "valid_scheme")
+        assert proceed(sim, job_id).status_code == 200
+        assert sim.tenant.wait_for(lambda t: t.jobs[job_id].affected_rows == 1)
+    with run_simulator(row_delay=0.0, **options) as sim:
+        job = sim.tenant.wait_job(job_id, "finished")
+        # row 2's rename was made with row 1's: it is not "nothing to update"
+        assert (job["affected_rows"], job["failed_rows"], job["update_errors"]) == (2, 0, [])
+        assert_unique(sim)
+        names = {u["email"]: u["first_name"] for u in get(sim, "bulk/users/template").json()}
+        assert names["user3@somedomain.com"] == "John"
+        assert names["user2@somedomain.com"] == "Jane"
