@@ -104,9 +104,13 @@ class UserRow:
             return self.loc
         if name in ("roles", "teams"):
             kind = name[:-1]
-            for (k, member), loc in sorted(self.membership_locs.items()):
-                if k == kind and member and member in message:
-                    return loc
+            named = [
+                (f"'{member}'" in message, len(member), loc)
+                for (k, member), loc in self.membership_locs.items()
+                if k == kind and member and member in message
+            ]
+            if named:  # the quoted name, else the longest: "Manager Team", not "Manager"
+                return max(named, key=lambda n: (n[0], n[1]))[2]
             return self.loc
         return self.field_locs.get(name, self.loc)
 
@@ -454,7 +458,8 @@ def _map_error(err: Any, rows: Sequence[UserRow], report: ApplyReport, severity:
         report.add_diagnostic(text, loc, severity)  # type: ignore[arg-type]
         report.users[row_no - 1].messages.append(message)
         return row_no
-    report.add_diagnostic(f"{message} (job row {row_no})", None, severity)  # type: ignore[arg-type]
+    text = message if row_no is None else f"{message} (job row {row_no})"  # None: the file
+    report.add_diagnostic(text, None, severity)  # type: ignore[arg-type]
     return None
 
 

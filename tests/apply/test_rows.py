@@ -242,3 +242,30 @@ def test_dnc_batches_at_scale_are_not_quadratic(tmp_path) -> None:
     assert len(report.dnc) == 20_000
     assert [d.batch for d in report.dnc[:100]] == [None] * 100  # already sent: not re-sent
     assert report.dnc[100].batch == 1 and report.dnc[-1].batch == 40
+
+
+def test_membership_error_points_at_the_named_role_not_a_prefix_of_it() -> None:
+    manager, manager_team = Location("c.yaml", 3, 5), Location("c.yaml", 9, 5)
+    spec = UserRow(
+        row={},
+        email="a@x",
+        action="update",
+        loc=Location("c.yaml", 1, 3),
+        membership_locs={("role", "Manager"): manager, ("role", "Manager Team"): manager_team},
+    )
+    assert spec.location_of("roles", "role 'Manager Team' does not exist") == manager_team
+    assert spec.location_of(10, "role 'Manager': value must be 0, 1 or empty") == manager
+    assert spec.location_of("roles", "Manager Team could not be assigned") == manager_team
+
+
+def test_file_level_job_error_has_no_row_suffix() -> None:
+    from reconciler.apply import _map_error
+
+    report = ApplyReport(plan_hash="h")
+    spec = UserRow(row={}, email="a@x", action="update")
+    _map_error({"message": "file is empty", "row": None, "column": None}, [spec], report, "error")
+    _map_error({"message": "row out of range", "row": 7, "column": None}, [spec], report, "error")
+    assert [d.message for d in report.diagnostics] == [
+        "file is empty",
+        "row out of range (job row 7)",
+    ]
