@@ -739,10 +739,12 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
         if journal is not None:
             journal.set(completed=True, finished_at=now_utc().isoformat())
         return report
-    except ReconcilerError as err:
+    except (ReconcilerError, KeyboardInterrupt) as err:
         if isinstance(err, ApplyTimeout) and err.job is not None and err.job.id == report.job_id:
             report.job = _job_dict(err.job)  # the audit trail shows where the wait ended
-        err.report = report  # type: ignore[attr-defined]  # so --report still gets written
+        if report.job_id is not None or report.dnc:
+            report.outcome = "incomplete"  # something was sent: the report must not say nothing
+        err.report = report  # type: ignore[union-attr]  # so --report still gets written
         raise
     finally:
         report.api_calls = _calls(client)

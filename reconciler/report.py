@@ -28,6 +28,7 @@ Outcome = Literal[
     "applied",  # everything applied (possibly with warnings)
     "applied_with_errors",  # the job finished with update errors and/or DNC entries failed
     "invalid_scheme",  # the job was rejected; nothing applied
+    "incomplete",  # the run ended early (timeout, interruption, error) after sending something
 ]
 
 
@@ -100,7 +101,9 @@ class ApplyReport(BaseModel):
 
     @property
     def failed(self) -> bool:
-        return self.outcome in ("invalid_scheme", "applied_with_errors") or bool(self.errors)
+        return self.outcome in ("invalid_scheme", "applied_with_errors", "incomplete") or bool(
+            self.errors
+        )
 
     @property
     def exit_code(self) -> int:

@@ -144,7 +144,7 @@ def command(
         else:
             plan_options = {"base_ref": base_ref or None, "refresh": refresh}
             report = _apply_config(list(config) or ["."], plan_options, options, auto_approve, conn)
-    except ReconcilerError as err:
+    except (ReconcilerError, KeyboardInterrupt) as err:  # Ctrl-C, CI cancel: keep the audit trail
         _write_report(getattr(err, "report", None), report_path)
         raise
     _write_report(report, report_path)

@@ -194,6 +194,7 @@ def test_timeout_message_names_the_job_and_report_is_still_written(
     # The job object as last seen, for the audit trail: where the wait ended.
     assert saved["job"]["id"] == 1
     assert saved["job"]["status"] in ("created", "valid_scheme", "in_progress")
+    assert saved["outcome"] == "incomplete"  # not "no_changes": a job was left running
     sim.tenant.wait_job(1, "finished")
     resumed = run(sim, "-c", str(cfg), "--auto-approve")
     assert resumed.exit_code == 0, resumed.output
@@ -261,3 +262,24 @@ def test_saved_plan_for_another_tenant_is_refused(simulator, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "was made for tenant 'someone-else', not 'acme'" in result.output
     assert not [r for r in sim.requests if r["method"] == "POST"]
+
+
+def test_interrupted_apply_still_writes_its_report(simulator, tmp_path: Path, monkeypatch) -> None:
+    # Ctrl-C (or a CI cancel, which sends SIGINT) after the user job finished, during the DNC
+    # stage: the audit report is still written, with the job and what was applied.
+    from reconciler.platform import PlatformClient
+
+    def cancelled(self: Any, contacts: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PlatformClient, "dnc_add", cancelled)
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    report_file = tmp_path / "r.json"
+    result = run(sim, "-c", str(cfg), "--auto-approve", "--report", str(report_file))
+    assert result.exit_code == 130, result.output
+    saved = json.loads(report_file.read_text())
+    assert saved["outcome"] == "incomplete"
+    assert saved["job_id"] == 1 and saved["job"]["status"] == "finished"
+    assert {u["outcome"] for u in saved["users"]} == {"applied"}
+    assert saved["api_calls"]["upload"] == 1
