@@ -75,10 +75,13 @@ class Threshold:
         return cls(percent=pct, floor=floor)
 
     def limit(self, total: int) -> int:
-        """The largest number of items allowed out of ``total`` existing ones."""
+        """The largest number of items allowed out of ``total`` existing ones. ``0%`` is zero:
+        the floor is for small tenants, not a way around an explicit ban."""
         if self.count is not None:
             return self.count
         assert self.percent is not None
+        if self.percent == 0:
+            return 0
         return max(self.floor, math.floor(total * self.percent / 100 + 1e-9))
 
     def allows(self, n: int, total: int) -> bool:

@@ -11,7 +11,9 @@ from reconciler.state import Threshold
         ("30%", 100, 30),
         ("10%", 20, 3),
         ("10%", 500, 50),
-        ("0%", 9, 3),
+        ("0%", 9, 0),
+        ("0%", 1000, 0),
+        (0, 9, 0),
     ],
 )
 def test_threshold_limit(spec: int | str, total: int, limit: int) -> None:

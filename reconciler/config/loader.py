@@ -559,6 +559,10 @@ class _Loader:
                 if name in fields_set:
                     fields[name] = getattr(model, name)
                     field_locs[name] = yamlio.loc_of(file, index[name][0])
+            anode = index["agent_number"][1] if "agent_number" in fields_set else None
+            if isinstance(anode, ScalarNode) and isinstance(data.get("agent_number"), int | float):
+                # A string for the platform: keep an unquoted number as written (0101, 1e3).
+                fields["agent_number"] = anode.value
             user = DesiredUser(email=email, fields=fields, loc=loc, field_locs=field_locs)
             for kind in ("role", "team"):
                 key = kind + "s"

@@ -16,8 +16,9 @@ from reconciler.state import USER_FIELDS
 
 
 def _text(value: Any) -> Any:
-    """Numbers written unquoted (``agent_number: 1001``) are taken as their text."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """Numbers written unquoted (``agent_number: 1001``) are taken as their text (the loader
+    then uses the text exactly as written, so ``0101`` keeps its zero)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
 

@@ -178,6 +178,17 @@ def test_policy_defaults() -> None:
     assert state.users == {} and state.dnc == {}
 
 
+def test_agent_number_keeps_the_text_as_written() -> None:
+    # A string for the platform: an unquoted number must not lose its leading zero.
+    users = "".join(
+        f"  - {{email: u{i}@example.com, first_name: A, last_name: B, agent_number: {v}}}\n"
+        for i, v in enumerate(["0101", '"0102"', "A-7", "1e3", "42"])
+    )
+    state = load_config_sources([("c.yaml", ("users:\n" + users).encode())], now=NOW).state
+    got = [state.users[f"u{i}@example.com"].fields["agent_number"] for i in range(5)]
+    assert got == ["0101", "0102", "A-7", "1e3", "42"]
+
+
 def test_dnc_entries(split_config: Path) -> None:
     result = load_config([split_config], now=NOW)
     dnc = result.state.dnc
