@@ -293,7 +293,9 @@ class Plan(_Model):
                 f"{source}: corrupt plan file: {where}: {first['msg']} "
                 f"({err.error_count()} problem{'s' if err.error_count() != 1 else ''})"
             ) from None
-        if stored_hash is not None and stored_hash != plan.hash:
+        if stored_hash is None:
+            raise PlanError(f"{source}: corrupt plan file: it has no hash (run plan again)")
+        if stored_hash != plan.hash:
             raise PlanError(f"{source}: corrupt plan file: its hash does not match its content")
         return plan
 

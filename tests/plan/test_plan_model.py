@@ -109,6 +109,17 @@ def test_load_detects_tampering(tmp_path: Path) -> None:
         Plan.load(path)
 
 
+def test_load_refuses_a_plan_whose_hash_was_removed(tmp_path: Path) -> None:
+    path = tmp_path / "PLAN.json"
+    sample_plan().save(path)
+    data = json.loads(path.read_text())
+    del data["hash"]
+    data["user_changes"][0]["email"] = "evil@x.com"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="it has no hash"):
+        Plan.load(path)
+
+
 def test_load_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="cannot read plan file"):
         Plan.load(tmp_path / "nope.json")
