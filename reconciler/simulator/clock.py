@@ -41,7 +41,10 @@ def parse_instant(text: str) -> datetime:
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        raise ValueError(f"date/time out of range: {text!r}") from None
 
 
 def job_time(dt: datetime | None) -> str | None:

@@ -157,3 +157,20 @@ def test_check_and_add_errors(sim: SimulatorHandle) -> None:
         }
     ]
     assert sim.tenant.dnc_snapshot() == {}
+
+
+def test_expiry_out_of_the_representable_range_is_invalid(sim: SimulatorHandle) -> None:
+    # In UTC these fall before year 1 / after year 9999: one bad contact, not a 500 for all.
+    contacts = [
+        {"phone_number": "4151112222", "expires_at": "0001-01-01T00:00:00+05:00"},
+        {"phone_number": "4151113333", "expires_at": "9999-12-31T23:00:00-05:00"},
+        {"phone_number": "4151114444"},
+    ]
+    r = post_json(sim, "outbound_dialer/dnc", {"contacts": contacts})
+    assert r.status_code == 200, r.text
+    assert [(x.get("error"), x["status"]) for x in r.json()] == [
+        ("expires_at is invalid", "failed"),
+        ("expires_at is invalid", "failed"),
+        (None, "created"),
+    ]
+    assert sim.tenant.dnc_snapshot() == {"+14151114444": None}
