@@ -373,12 +373,15 @@ class _Differ:
             )
         claimed = {s for s in sources.values() if s}
         base_users = self.base.users if self.base is not None else {}
+        # A base user whose rename never reached the tenant is still known by its old email.
+        base_by_old = {u.renamed_from: u for u in base_users.values() if u.renamed_from}
         unclaimed_active = 0
         for key, lu in live.items():
             if key in claimed or lu.status != UserStatus.ACTIVE:
                 continue
-            if key in base_users:
-                bl = base_users[key].loc
+            base_user = base_users.get(key) or base_by_old.get(key)
+            if base_user is not None:
+                bl = base_user.loc
                 ref = f" {self.base_ref}" if self.base_ref else ""
                 reason = f"deleted from config since base ref{ref}" + (
                     f" (was at {bl})" if bl else ""

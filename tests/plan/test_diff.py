@@ -191,6 +191,18 @@ def test_renamed_user_is_not_deleted_since_base() -> None:
     assert u.action == "rename"
 
 
+def test_deleted_since_base_before_its_rename_was_applied_is_deactivated() -> None:
+    # The base renamed old@ to new@, the rename never reached the tenant, then the block was
+    # deleted: the tenant's old@ is the user that left.
+    pol = Policy(max_deactivations=Threshold(count=10))
+    base = desired(duser("a@x.com"), duser("new@x.com", renamed_from="old@x.com", line=7))
+    d = desired(duser("a@x.com"), policy=pol)
+    p = diff(d, live(row("a@x.com"), row("Old@x.com")), base=base, now=NOW, base_ref="main")
+    [u] = p.user_changes
+    assert (u.action, u.email) == ("deactivate", "Old@x.com")
+    assert u.reason == "deleted from config since base ref main (was at users.yaml:7:3)"
+
+
 def test_protected_users_never_changed() -> None:
     pol = Policy(
         unmanaged_users="deactivate",
