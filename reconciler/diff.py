@@ -62,21 +62,19 @@ def numbers_to_check(
 ) -> list[str]:
     """The DNC numbers a plan must check (one API call each), sorted.
 
-    - no base: every declared number that has not expired.
+    - no base: every declared number (an expired entry too: the tenant may still block it).
     - with a base: only numbers whose declaration (state, expiry) differs from the base, plus
       numbers declared present at the base and gone from the config now. An entry unchanged
       since the base was handled by an earlier apply and is not checked again.
-    - ``refresh="all"``: every declared number that has not expired, plus (with a base) the
-      numbers gone since the base: a full refresh checks more than a changed-only one, never
-      less.
+    - ``refresh="all"``: every declared number, plus (with a base) the numbers gone since the
+      base: a full refresh checks more than a changed-only one, never less.
     """
-    live_decls = {n: d for n, d in desired.dnc.items() if not dnc_expired(d, now)}
     if base is None:
-        return sorted(live_decls)
+        return sorted(desired.dnc)
     if refresh == "all":
-        out = set(live_decls)
+        out = set(desired.dnc)
     else:
-        out = {n for n, d in live_decls.items() if _decl(base.dnc.get(n)) != _decl(d)}
+        out = {n for n, d in desired.dnc.items() if _decl(base.dnc.get(n)) != _decl(d)}
     for n, b in base.dnc.items():
         if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
             out.add(n)
@@ -430,9 +428,9 @@ class _Differ:
                 continue  # not checked: nothing known, nothing planned
             d = desired.get(number)
             listed = lv.do_not_call
-            if d is not None and dnc_expired(d, self.now):
-                continue
-            if d is not None and d.state == "present":
+            # An entry whose expires_at has passed is no longer wanted: like state: absent.
+            expired = d is not None and d.state == "present" and dnc_expired(d, self.now)
+            if d is not None and d.state == "present" and not expired:
                 if listed and _sec(lv.expires_at) == _sec(d.expires_at):
                     self.dnc_in_sync += 1
                     continue
@@ -452,7 +450,11 @@ class _Differ:
             if not listed:
                 self.dnc_in_sync += 1
                 continue
-            if d is not None:  # state: absent
+            if d is not None and expired:
+                assert d.expires_at is not None
+                src, loc = d, d.loc
+                reason = f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC, still listed"
+            elif d is not None:  # state: absent
                 src, loc, reason = d, d.loc, "state: absent"
             else:
                 src = base[number]

@@ -301,13 +301,22 @@ def test_dnc_expiry_equal_to_the_second() -> None:
 
 
 def test_dnc_expired_entries_are_not_wanted() -> None:
+    # Lapsed: no add, no expiry update; still blocked by the tenant (an expiry set to the past
+    # to end a block now): removed, like state: absent. Checked, since only a check tells.
     past = NOW - timedelta(days=1)
-    d = desired(
-        dnc=(dnc(A, expires_at=past), dnc(B, state="absent", expires_at=past)),
+    d = desired(dnc=(dnc(A, expires_at=past), dnc(B, expires_at=past, line=8)))
+    lv = live(dnc=(check(A, False), check(B, True, exp_hours=720)))
+    [c] = diff(d, lv, now=NOW).dnc_changes
+    assert (c.action, c.number, c.reason) == (
+        "remove",
+        B,
+        f"expired on {past:%Y-%m-%d %H:%M:%S} UTC, still listed",
     )
-    lv = live(dnc=(check(A, False), check(B, True)))
-    assert diff(d, lv, now=NOW).dnc_changes == []
-    assert numbers_to_check(d, None, refresh="all", now=NOW) == []
+    assert c.loc is not None and c.loc.line == 8
+    assert numbers_to_check(d, None, refresh="all", now=NOW) == sorted([A, B])
+    assert numbers_to_check(d, None, refresh="changed", now=NOW) == sorted([A, B])
+    # Unchanged since the base (the earlier apply saw it lapse too): not checked again.
+    assert numbers_to_check(d, d, refresh="changed", now=NOW) == []
 
 
 def test_dnc_gone_since_base_is_removed() -> None:
