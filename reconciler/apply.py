@@ -214,24 +214,32 @@ class Journal:
 
     It makes ``apply PLAN.json`` resumable for the DNC part (which leaves no trace in the tenant
     that could be listed) and lets a saved plan apply only once, even when it has no user rows.
-    Written atomically after every step.
+    Written atomically after every step. A plan made again with the same content (same hash,
+    another ``created_at``) is another plan: the journal of the earlier one does not apply to it.
     """
 
-    def __init__(self, path: Path, plan_hash: str) -> None:
+    def __init__(self, path: Path, plan_hash: str, plan_created: str | None = None) -> None:
         self.path = path
         self.data: dict[str, Any] = {"plan_hash": plan_hash, "completed": False, "dnc_done": []}
+        if plan_created is not None:
+            self.data["plan_created_at"] = plan_created
+        self.recorded = False  # the file holds a record of this very plan
         if path.exists():
             try:
                 loaded = json.loads(path.read_text())
             except (OSError, ValueError) as err:
                 raise ApplyError(f"{path}: unreadable apply journal ({err})") from None
-            if loaded.get("plan_hash") == plan_hash:
+            created = loaded.get("plan_created_at")
+            if loaded.get("plan_hash") == plan_hash and (
+                plan_created is None or created is None or created == plan_created
+            ):
                 self.data.update(loaded)
+                self.recorded = True
         self._done: set[str] = set(self.data.get("dnc_done", []))
 
     @classmethod
-    def for_plan(cls, plan_path: Path, plan_hash: str) -> Journal:
-        return cls(plan_path.with_name(plan_path.name + ".applied"), plan_hash)
+    def for_plan(cls, plan_path: Path, plan_hash: str, plan_created: str | None = None) -> Journal:
+        return cls(plan_path.with_name(plan_path.name + ".applied"), plan_hash, plan_created)
 
     @property
     def exists(self) -> bool:
@@ -671,6 +679,7 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
         )
     try:
         rows = [user_row(c) for c in plan.user_changes]
+        checked = False  # the live fingerprint was compared with the plan's
         jobs: Sequence[Any] = []
         own: Any | None = None
         if rows:
@@ -683,33 +692,26 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
                     "another bulk job changed the tenant while this apply waited; "
                     "the tenant changed since this plan was made; run plan again"
                 )
-            if (
-                own is not None
-                and own.status == FINISHED
-                and options.saved_plan
-                and (journal is None or not journal.exists)
-            ):
-                raise ApplyError(
-                    f"this plan was already applied: job {own.id} ({filename}) is finished; "
-                    "run plan again to see what differs now"
-                )
-            if (
-                own is not None
-                and own.status == FINISHED
-                and not options.saved_plan
-                and not _has_update_errors(own)
-                and _live_fingerprint(client) == plan.fingerprint
-            ):
-                # The same plan again after its job finished cleanly: the tenant is back where
-                # the job started (its changes were undone outside git), so apply them again
-                # rather than report the old job as applied.
-                progress.message(
-                    f"job {own.id} ({filename}) finished earlier, but the tenant no longer has "
-                    "its changes; applying them again"
-                )
-                jobs = [j for j in jobs if j.filename != filename]
-                own = None
-        if options.saved_plan and (own is None or not _proceeded(own)):
+            resuming = options.saved_plan and journal is not None and journal.recorded
+            if own is not None and own.status == FINISHED and not resuming:
+                # A finished job of a plan with the same content, not one this saved plan is
+                # resuming. If it finished cleanly and the tenant is back where it started
+                # (its changes were undone outside git), this plan applies them again rather
+                # than report the old job as applied.
+                if not _has_update_errors(own) and _live_fingerprint(client) == plan.fingerprint:
+                    progress.message(
+                        f"job {own.id} ({filename}) finished earlier, but the tenant no longer "
+                        "has its changes; applying them again"
+                    )
+                    jobs = [j for j in jobs if j.filename != filename]
+                    own = None
+                    checked = True
+                elif options.saved_plan:
+                    raise ApplyError(
+                        f"this plan was already applied: job {own.id} ({filename}) is "
+                        "finished; run plan again to see what differs now"
+                    )
+        if options.saved_plan and not checked and (own is None or not _proceeded(own)):
             # Nothing of this plan has reached the tenant yet (no job, or a job never
             # proceeded): the tenant must still be the one the plan was made against.
             _check_fingerprint(plan, client)

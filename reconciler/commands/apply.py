@@ -166,7 +166,8 @@ def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -
     _render(plan)
     check_safety(plan, options)
     options.saved_plan = True
-    options.journal = Journal.for_plan(plan_file, plan.hash)
+    created = plan.created_at.isoformat() if plan.created_at else None
+    options.journal = Journal.for_plan(plan_file, plan.hash, created)
     if plan.is_empty and not options.reassert_dnc:
         return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
     with open_client(None, **conn) as client:

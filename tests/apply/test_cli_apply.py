@@ -283,3 +283,70 @@ def test_interrupted_apply_still_writes_its_report(simulator, tmp_path: Path, mo
     assert saved["job_id"] == 1 and saved["job"]["status"] == "finished"
     assert {u["outcome"] for u in saved["users"]} == {"applied"}
     assert saved["api_calls"]["upload"] == 1
+
+
+def test_saved_plan_made_again_after_a_revert_is_applied(simulator, tmp_path: Path) -> None:
+    # A saved plan was applied; someone then undid its change in the tenant. A plan made now is
+    # a new plan file with the same content (same live state, same changes: same hash). It must
+    # apply, whether saved over the old file (journal next to it) or in a fresh CI workspace
+    # (no journal, only the old finished job in the tenant); the old file itself stays refused.
+    sim = simulator()
+    cfg = write_config(
+        tmp_path,
+        "users:\n"
+        "  - {email: boss@acme-corp.com, first_name: Bea, last_name: Boss, roles: [Admin]}\n"
+        "  - {email: outsider@acme-corp.com, first_name: Otto, last_name: Side,"
+        " status: Inactive}\n",
+    )
+    plan_file = tmp_path / "plan.json"
+
+    def save_plan(path: Path) -> None:  # as a pull request does: plan --out
+        env = {"CCAI_BASE_URL": sim.base_url, "CCAI_API_TOKEN": sim.token, "CCAI_RATE": "1000"}
+        env["CCAI_SUBDOMAIN"] = sim.subdomain
+        result = CliRunner().invoke(cli, ["plan", "-c", str(cfg), "--out", str(path)], env=env)
+        assert result.exit_code == 0, result.output
+
+    def undo() -> None:
+        with client_for(sim) as client:
+            job = client.upload(
+                [
+                    {
+                        "email": "outsider@acme-corp.com",
+                        "first_name": "Otto",
+                        "last_name": "Side",
+                        "status": "Active",
+                    }
+                ],
+                f"ui-{len(sim.tenant.jobs)}.json",
+            )
+            sim.tenant.wait_job(job.id, "valid_scheme")
+            client.proceed(job.id)
+            sim.tenant.wait_job(job.id, "finished")
+
+    def status() -> str:
+        user = sim.tenant.user_by_email("outsider@acme-corp.com")
+        assert user is not None
+        return str(user.status)
+
+    save_plan(plan_file)
+    old = plan_file.read_text()
+    assert run(sim, str(plan_file)).exit_code == 0 and status() == "Inactive"
+    undo()
+    save_plan(plan_file)  # over the old one, next to its journal
+    result = run(sim, str(plan_file))
+    assert result.exit_code == 0, result.output
+    assert status() == "Inactive"
+    undo()
+    fresh = tmp_path / "ci" / "plan.json"
+    fresh.parent.mkdir()
+    save_plan(fresh)
+    result = run(sim, str(fresh))
+    assert result.exit_code == 0, result.output
+    assert status() == "Inactive"
+    # The file applied first is refused again now: the tenant has its changes.
+    (tmp_path / "old.json").write_text(old)
+    again = run(sim, str(tmp_path / "old.json"))
+    assert again.exit_code == 1 and "already applied" in again.output
+    with sim.tenant.lock:
+        ours = [j for j in sim.tenant.jobs.values() if j.filename.startswith("ccai-reconciler-")]
+    assert len(ours) == 3  # one per plan that was applied, none for the refused one
