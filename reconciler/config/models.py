@@ -61,8 +61,20 @@ Location = Annotated[
 ]
 ChatLimit = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_not_null("max_chat_limit"))]
 ChatLimitEnabled = Annotated[StrictBool, BeforeValidator(_not_null("max_chat_limit_enabled"))]
+
+
+def _agent_not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(
+            "must not be empty: in a bulk job a blank means 'unchanged', so the platform "
+            "cannot clear it (remove the key to leave it unmanaged)"
+        )
+    return value
+
+
 AgentNumber = Annotated[
     str,
+    BeforeValidator(_agent_not_blank),  # runs last (before-validators run right to left)
     BeforeValidator(_text),
     BeforeValidator(_not_null("agent_number")),
     Field(strict=True),

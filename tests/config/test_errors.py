@@ -108,6 +108,14 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "(did you mean 'roles'?)",
         ],
     ),
+    "empty agent_number": (
+        {"c.yaml": U + '    agent_number: ""\n'},
+        [
+            "c.yaml:5:19: error: user 'ann@example.com': agent_number must not be empty: in a "
+            "bulk job a blank means 'unchanged', so the platform cannot clear it (remove the key "
+            "to leave it unmanaged)"
+        ],
+    ),
     "missing first_name": (
         {"c.yaml": "users:\n  - email: ann@example.com\n    last_name: Lee\n"},
         ["c.yaml:2:5: error: user 'ann@example.com': missing required field 'first_name'"],
