@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from reconciler.errors import ApplyError, ReconcilerError
+from reconciler.errors import ApplyError, PlatformError, ReconcilerError
 from reconciler.plan import Plan, UserChange
+from reconciler.platform.errors import AuthenticationError, PermissionDeniedError
 from reconciler.report import ApplyReport, DncResult, UserResult
 from reconciler.state import Location
 
@@ -264,8 +265,14 @@ class Journal:
 
     def save(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, default=str) + "\n")
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps(self.data, indent=2, default=str) + "\n")
+            os.replace(tmp, self.path)
+        except OSError as err:
+            raise ApplyError(
+                f"cannot write the apply journal {self.path}: {err.strerror or err} (it records "
+                "what a saved plan has applied; apply a copy of the plan in a writable directory)"
+            ) from None
 
 
 # --------------------------------------------------------------------------- options
@@ -507,10 +514,19 @@ def run_dnc(
             batch = items[start : start + batch_size]
             batch_no += 1
             driver.stage("dnc_batch", batch=batch_no, kind=kind, size=len(batch))
-            if kind == "add":
-                results = list(client.dnc_add([make_contact(op) for op in batch]))
-            else:
-                results = list(client.dnc_remove([op.number for op in batch]))
+            try:
+                if kind == "add":
+                    results = list(client.dnc_add([make_contact(op) for op in batch]))
+                else:
+                    results = list(client.dnc_remove([op.number for op in batch]))
+            except (AuthenticationError, PermissionDeniedError):
+                raise  # no later batch can succeed either
+            except PlatformError as err:
+                # The whole batch failed (refused, or retries ran out): every number in it is
+                # reported failed, not journaled as sent, and the other batches still run.
+                failed = {"status": "failed", "error": f"the whole batch failed: {err}"}
+                _record_dnc(batch, [failed] * len(batch), report, batch_no)
+                continue
             driver.stage("dnc_sent", batch=batch_no, kind=kind, size=len(batch))
             _record_dnc(batch, results, report, batch_no)
             if journal is not None:

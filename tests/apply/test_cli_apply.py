@@ -94,6 +94,20 @@ def test_saved_plan_applies_once(simulator, tmp_path: Path) -> None:
         assert len(sim.tenant.jobs) == 1
 
 
+def test_unwritable_journal_is_a_message_not_a_traceback(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    with client_for(sim) as client:
+        make_plan(cfg, client).save(plan_file)
+    (tmp_path / "plan.json.applied.tmp").mkdir()  # the journal cannot be written (even as root)
+    result = run(sim, str(plan_file))
+    assert result.exit_code == 1
+    assert f"cannot write the apply journal {tmp_path / 'plan.json.applied'}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not [r for r in sim.requests if r["method"] == "POST"]  # before any change
+
+
 def test_saved_dnc_only_plan_applies_once(simulator, tmp_path: Path) -> None:
     sim = simulator()
     cfg = write_config(tmp_path, 'dnc:\n  - "+1 415 555 0101"\n')

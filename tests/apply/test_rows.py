@@ -207,11 +207,9 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
     ]
 
 
-def test_dnc_batches_at_scale_are_not_quadratic(tmp_path) -> None:
-    # `apply --reassert-dnc` on the documented scale (20,000 numbers, batches of 500): the
-    # bookkeeping around the 40 calls must not cost more than the calls themselves.
-    import time
-
+def test_dnc_batches_at_scale_skip_what_was_sent(tmp_path) -> None:
+    # `apply --reassert-dnc` on the documented scale (20,000 numbers, batches of 500). Its CPU
+    # cost is measured by `make bench` (stage apply-reassert), not timed here.
     from reconciler.apply import JobDriver, Journal, run_dnc
 
     class Client:
@@ -228,7 +226,6 @@ def test_dnc_batches_at_scale_are_not_quadratic(tmp_path) -> None:
     report = ApplyReport(plan_hash="0" * 64)
     journal = Journal(tmp_path / "plan.json.applied", "0" * 64)
     journal.record_dnc(ops[:100])  # an earlier, interrupted run sent the first batch
-    started = time.monotonic()
     run_dnc(
         ops,
         client,  # type: ignore[arg-type]
@@ -238,7 +235,6 @@ def test_dnc_batches_at_scale_are_not_quadratic(tmp_path) -> None:
         journal=journal,
         make_contact=lambda op: op.number,
     )
-    assert time.monotonic() - started < 5.0  # was ~25 s (a list scan per number)
     assert len(report.dnc) == 20_000
     assert [d.batch for d in report.dnc[:100]] == [None] * 100  # already sent: not re-sent
     assert report.dnc[100].batch == 1 and report.dnc[-1].batch == 40
@@ -269,3 +265,51 @@ def test_file_level_job_error_has_no_row_suffix() -> None:
         "file is empty",
         "row out of range (job row 7)",
     ]
+
+
+def test_a_batch_refused_as_a_whole_fails_its_numbers_and_the_rest_still_runs(tmp_path) -> None:
+    from reconciler.apply import JobDriver, Journal, run_dnc
+    from reconciler.platform.errors import RequestRejectedError
+
+    sent: list[list[str]] = []
+
+    class Client:
+        calls = None
+
+        def dnc_add(self, contacts: list[str]) -> list[dict[str, str]]:
+            sent.append(contacts)
+            if len(sent) == 1:
+                raise RequestRejectedError(
+                    "POST /outbound_dialer/dnc: 400 bad batch",
+                    method="POST",
+                    path="/outbound_dialer/dnc",
+                    status=400,
+                )
+            return [{"phone_number": c, "status": "created"} for c in contacts]
+
+        def dnc_remove(self, numbers: list[str]) -> list[dict[str, str]]:
+            sent.append(numbers)
+            return [{"phone_number": n, "status": "removed"} for n in numbers]
+
+    where = Location("dnc.yaml", 4, 5)
+    ops = [DncOp(number=f"+141555501{i:02d}", action="add", loc=where) for i in range(4)]
+    ops.append(DncOp(number="+14155550199", action="remove"))
+    client = Client()
+    report = ApplyReport(plan_hash="0" * 64)
+    journal = Journal(tmp_path / "plan.json.applied", "0" * 64)
+    run_dnc(
+        ops,
+        client,  # type: ignore[arg-type]
+        report,
+        JobDriver(client, ApplyOptions(), Progress(tty=False)),  # type: ignore[arg-type]
+        batch_size=2,
+        journal=journal,
+        make_contact=lambda op: op.number,
+    )
+    assert len(sent) == 3  # the refused batch, the next add batch, the removal
+    assert [d.outcome for d in report.dnc] == ["failed", "failed", "created", "created", "removed"]
+    assert report.dnc[0].error is not None and "the whole batch failed" in report.dnc[0].error
+    assert any(str(where) in str(d) and "400 bad batch" in str(d) for d in report.diagnostics)
+    assert report.exit_code == 1
+    # The refused numbers are not recorded as sent: a re-run sends them again.
+    assert not journal.dnc_done(ops[0].number, "add") and journal.dnc_done(ops[2].number, "add")
