@@ -11,6 +11,7 @@ process so that CPU time and peak memory (max RSS) belong to that stage alone:
 - plan:   the `plan` command end to end with --base-ref and no DNC change (API calls counted)
 - plan-dnc: the same after editing BENCH_DNC_EDIT DNC entries (calls = 1 + edits)
 - apply:  `apply --auto-approve` of the drift (BENCH_DRIFT users differ)
+- apply-reassert: `apply --reassert-dnc`, every declared DNC number re-sent in batches of 500
 
 API calls are counted from the simulator's request log, and the wall time they would take on
 the real platform (1 request per second) is projected next to them. Results are printed as a
@@ -222,6 +223,8 @@ def main() -> None:
 
         cli("apply", ["apply", "-c", ".", "--base-ref", "HEAD", "--auto-approve", "--rate", "1000"])
         cli("plan-after", ["plan", "-c", ".", "--base-ref", "HEAD", *common])
+        reassert = ["apply", "-c", ".", "--base-ref", "HEAD", "--auto-approve", "--rate", "1000"]
+        cli("apply-reassert", [*reassert, "--reassert-dnc"])
     finally:
         sim.stop()
 
@@ -235,8 +238,9 @@ def print_table(r: dict[str, Any]) -> None:
         f"{r['drift']} drifted users, config {r['config_mb']} MB "
         f"(Python {r['python']}, {r['cpus']} CPUs)\n"
     )
-    print(f"{'stage':<11} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
-    for stage in ("load", "fetch", "diff", "plan", "plan-dnc", "apply", "plan-after"):
+    print(f"{'stage':<14} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
+    stages = ("load", "fetch", "diff", "plan", "plan-dnc", "apply", "plan-after", "apply-reassert")
+    for stage in stages:
         s = r.get(stage)
         if not s:
             continue
@@ -249,7 +253,7 @@ def print_table(r: dict[str, Any]) -> None:
         if isinstance(s.get("calls"), dict) and s["calls"]:
             notes += (", " if notes else "") + " ".join(f"{k}:{v}" for k, v in s["calls"].items())
         print(
-            f"{stage:<11} {s['wall_s']:>8} {s['cpu_s']:>8} {s['max_rss_mb']:>11} "
+            f"{stage:<14} {s['wall_s']:>8} {s['cpu_s']:>8} {s['max_rss_mb']:>11} "
             f"{calls!s:>10}  {notes}"
         )
     print("\nAPI calls cost one second each on the real platform (1 request/second).")

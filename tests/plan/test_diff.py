@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -377,18 +376,16 @@ def test_plan_is_deterministic() -> None:
 
 
 @pytest.mark.slow
-def test_diff_is_fast_on_50k_users() -> None:
+def test_diff_at_the_documented_scale() -> None:
+    # 50,000 users: correct at scale. Its speed is measured by `make bench` (stage diff).
     n = 50_000
     users = [duser(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
     d = desired(*users)
     rows = [row(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
     rows[0]["roles"][0]["value"] = 1  # one Admin
     lv = live(*rows)
-    t = time.perf_counter()
     p = diff(d, lv, now=NOW)
-    elapsed = time.perf_counter() - t
     assert len(p.user_changes) == 1  # u0 loses the unmanaged-by-config Admin role
-    assert elapsed < 5.0, elapsed  # ~0.5 s on the 2-core machines
 
 
 def test_live_from_client_models_equals_from_dicts() -> None:
