@@ -345,9 +345,10 @@ class _Differ:
             new_email: str | None
             reason: str | None
             if lu is None:
-                action, email, new_email, reason = "create", du.email, None, "not in the tenant"
+                written = du.email_as_written or du.email
+                action, email, new_email, reason = "create", written, None, "not in the tenant"
             elif rename:
-                action, email, new_email = "rename", lu.email_raw, du.email
+                action, email, new_email = "rename", lu.email_raw, du.email_as_written or du.email
                 reason = f"renamed_from {lu.email}"
             else:
                 status = next((f for f in fields if f.field == "status"), None)

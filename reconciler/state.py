@@ -146,6 +146,8 @@ class DesiredUser:
     field_locs: dict[str, Location] = field(default_factory=dict)  # per field, incl. renamed_from
     # Where each membership was declared: ("role" | "team", name) -> location.
     membership_locs: dict[tuple[str, str], Location] = field(default_factory=dict)
+    # The email as written in the YAML: what a create or rename sends (compared lower-cased).
+    email_as_written: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -563,7 +563,13 @@ class _Loader:
             if isinstance(anode, ScalarNode) and isinstance(data.get("agent_number"), int | float):
                 # A string for the platform: keep an unquoted number as written (0101, 1e3).
                 fields["agent_number"] = anode.value
-            user = DesiredUser(email=email, fields=fields, loc=loc, field_locs=field_locs)
+            user = DesiredUser(
+                email=email,
+                fields=fields,
+                loc=loc,
+                field_locs=field_locs,
+                email_as_written=model.email.strip(),
+            )
             for kind in ("role", "team"):
                 key = kind + "s"
                 names: list[str] | None = getattr(model, key)

@@ -364,3 +364,21 @@ def test_saved_plan_made_again_after_a_revert_is_applied(simulator, tmp_path: Pa
     with sim.tenant.lock:
         ours = [j for j in sim.tenant.jobs.values() if j.filename.startswith("ccai-reconciler-")]
     assert len(ours) == 3  # one per plan that was applied, none for the refused one
+
+
+def test_created_and_renamed_emails_keep_the_spelling_of_the_config(
+    simulator, tmp_path: Path
+) -> None:
+    # Compared case-insensitively, but sent as written: the tenant shows what the YAML says.
+    sim = simulator()
+    spelled = CONFIG.replace("email: new.cy@acme-corp.com", "email: New.Cy@Acme-Corp.com").replace(
+        "email: bob@acme-corp.com", "email: Bob@Acme-Corp.com"
+    )
+    cfg = write_config(tmp_path, spelled)
+    result = run(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    emails = {u["email"] for u in sim.tenant.users_snapshot()}
+    assert {"New.Cy@Acme-Corp.com", "Bob@Acme-Corp.com"} <= emails
+    again = run(sim, "-c", str(cfg), "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
