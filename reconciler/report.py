@@ -8,6 +8,7 @@ the tenant returned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -137,40 +138,13 @@ class ApplyReport(BaseModel):
         return text
 
     def _count_users(self) -> str:
-        labels = {
-            "create": "created",
-            "update": "updated",
-            "rename": "renamed",
-            "deactivate": "deactivated",
-        }
-        counts: dict[str, int] = {}
-        for u in self.users:
-            if u.outcome in ("applied", "warning"):
-                counts[u.action] = counts.get(u.action, 0) + 1
-        items = [f"{counts[a]} {labels[a]}" for a in labels if counts.get(a)]
-        if not items:
-            return ""
-        first = next(counts[a] for a in labels if counts.get(a))
-        items[0] = items[0].replace(" ", f" user{'s' if first != 1 else ''} ", 1)
-        return ", ".join(items)
+        done = [u.action for u in self.users if u.outcome in ("applied", "warning")]
+        return _count_phrase(done, USER_LABELS, "user")
 
     def _count_dnc(self) -> str:
-        labels = {
-            "add": "added",
-            "update": "updated",
-            "reassert": "re-asserted",
-            "remove": "removed",
-        }
-        counts: dict[str, int] = {}
-        for d in self.dnc:
-            if d.outcome in ("created", "updated", "removed", "not_found"):
-                counts[d.action] = counts.get(d.action, 0) + 1
-        items = [f"{counts[a]} {labels[a]}" for a in labels if counts.get(a)]
-        if not items:
-            return ""
-        first = next(counts[a] for a in labels if counts.get(a))
-        items[0] = items[0].replace(" ", f" DNC number{'s' if first != 1 else ''} ", 1)
-        return ", ".join(items)
+        ok = ("created", "updated", "removed", "not_found")
+        done = [d.action for d in self.dnc if d.outcome in ok]
+        return _count_phrase(done, DNC_LABELS, "DNC number")
 
     def _count_failures(self) -> str:
         out = []
@@ -189,3 +163,24 @@ class ApplyReport(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
+
+
+USER_LABELS = {
+    "create": "created",
+    "update": "updated",
+    "rename": "renamed",
+    "deactivate": "deactivated",
+}
+DNC_LABELS = {"add": "added", "update": "updated", "reassert": "re-asserted", "remove": "removed"}
+
+
+def _count_phrase(actions: Sequence[str], labels: dict[str, str], noun: str) -> str:
+    """``3 users created, 5 updated`` from the actions done, in ``labels`` order; the noun
+    (pluralised by the first count) goes after the first number."""
+    counts = {a: actions.count(a) for a in labels if a in actions}
+    items = [f"{n} {labels[a]}" for a, n in counts.items()]
+    if not items:
+        return ""
+    first = next(iter(counts.values()))
+    items[0] = items[0].replace(" ", f" {noun}{'s' if first != 1 else ''} ", 1)
+    return ", ".join(items)
