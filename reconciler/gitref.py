@@ -59,16 +59,26 @@ def repo_root(path: str) -> str | None:
 
 
 def head_commit(paths: Sequence[str]) -> str | None:
-    """HEAD of the repository holding the config (the first path), or None outside git."""
+    """HEAD of the repository holding the config (the first path), or None outside git; with
+    ``-dirty`` appended when the config has uncommitted changes (as ``git describe --dirty``),
+    so that a plan or report never claims a commit that is not what was planned."""
     if not paths:
         return None
     d = _dir_of(paths[0])
     if repo_root(paths[0]) is None:
         return None
     try:
-        return _git(["rev-parse", "--verify", "--quiet", "HEAD"], d).decode().strip() or None
+        sha = _git(["rev-parse", "--verify", "--quiet", "HEAD"], d).decode().strip()
     except _GitFailed:
         return None  # a repository without commits
+    if not sha:
+        return None
+    try:
+        wanted = [os.path.abspath(p) for p in paths]
+        status = _git(["status", "--porcelain", "--untracked-files=normal", "--", *wanted], d)
+    except _GitFailed:
+        return sha  # e.g. a path outside this repository: nothing more to say
+    return sha + "-dirty" if status.strip() else sha
 
 
 def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:

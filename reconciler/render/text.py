@@ -97,7 +97,8 @@ def header(plan: Plan) -> str:
     if plan.base_ref:
         bits.append(f"base ref {plan.base_ref}")
     if plan.config_commit:
-        bits.append(f"config {plan.config_commit[:12]}")
+        sha, dirty, _ = plan.config_commit.partition("-dirty")
+        bits.append(f"config {sha[:12]}{'-dirty' if dirty else ''}")
     if plan.fingerprint:
         bits.append(f"live {plan.fingerprint[:12]}")
     s = plan.stats

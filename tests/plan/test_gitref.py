@@ -78,7 +78,12 @@ def test_errors(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_head_commit(repo: Path, tmp_path: Path) -> None:
-    assert head_commit([str(repo / "cfg")]) == git(repo, "rev-parse", "HEAD").strip()
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert head_commit([str(repo / "cfg")]) == head
+    (repo / "unrelated.txt").write_text("outside the config\n")
+    assert head_commit([str(repo / "cfg")]) == head  # only the config's own changes count
+    (repo / "cfg" / "users" / "new.yaml").write_text("users: []\n")  # untracked config file
+    assert head_commit([str(repo / "cfg")]) == head + "-dirty"
     lonely = tmp_path / "lonely"
     lonely.mkdir()
     assert head_commit([str(lonely)]) is None

@@ -168,3 +168,14 @@ def test_progress_bar_on_tty() -> None:
     p(1, 4)
     out = buf.getvalue()
     assert "\r" in out and "[##........] 1/4  25% ETA 6s" in out
+
+
+def test_text_header_shows_the_commit_and_marks_uncommitted_changes() -> None:
+    for commit, shown in (
+        ("0123456789abcdef0123", "config 0123456789ab,"),
+        ("0123456789abcdef0123-dirty", "config 0123456789ab-dirty,"),
+    ):
+        plan = Plan(config_commit=commit)
+        out = io.StringIO()
+        render_text(plan, out)
+        assert shown in out.getvalue().splitlines()[0]
