@@ -31,7 +31,12 @@ from typing import Any, Protocol, TextIO
 
 from reconciler.errors import ApplyError, PlatformError, ReconcilerError
 from reconciler.plan import Plan, UserChange
-from reconciler.platform.errors import AuthenticationError, PermissionDeniedError
+from reconciler.platform.client import ALREADY_IN_PROGRESS
+from reconciler.platform.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RequestRejectedError,
+)
 from reconciler.report import ApplyReport, DncResult, UserResult
 from reconciler.state import Location
 
@@ -380,6 +385,25 @@ def _attr(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+def _proceed(client: ClientLike, job: Any, driver: JobDriver) -> Any:
+    """Proceed this plan's own job. The platform may still read ``valid_scheme`` after a proceed
+    (the reference's own proceed answer does): a job with ``process_requested_at`` set, or
+    one the server says is "already in progress", was proceeded by an earlier, interrupted run
+    of this plan, so it is waited for rather than failed."""
+    if _attr(job, "process_requested_at") is not None:
+        driver.progress.message(f"job {job.id}: proceed was already requested")
+        return job
+    try:
+        job = client.proceed(job.id)
+    except RequestRejectedError as err:
+        if err.server_message != ALREADY_IN_PROGRESS:
+            raise
+        driver.progress.message(f"job {job.id}: already in progress")
+        return client.job(job.id)
+    driver.progress.message(f"job {job.id}: proceed requested")
+    return job
+
+
 def run_user_job(
     rows: Sequence[UserRow],
     filename: str,
@@ -429,8 +453,7 @@ def run_user_job(
             u.outcome = "not_applied"
         return False
     if job.status == VALID:
-        job = client.proceed(job.id)
-        driver.progress.message(f"job {job.id}: proceed requested")
+        job = _proceed(client, job, driver)
         driver.stage("proceeded", job=job)
     job = driver.wait(job, lambda j: j.status == FINISHED, "to finish")
     driver.stage("finished", job=job)

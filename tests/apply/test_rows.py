@@ -313,3 +313,68 @@ def test_a_batch_refused_as_a_whole_fails_its_numbers_and_the_rest_still_runs(tm
     assert report.exit_code == 1
     # The refused numbers are not recorded as sent: a re-run sends them again.
     assert not journal.dnc_done(ops[0].number, "add") and journal.dnc_done(ops[2].number, "add")
+
+
+def _job(status: str, **kw: object) -> object:
+    from reconciler.platform.models import Job
+
+    data = {"id": 7, "status": status, "filename": "ccai-reconciler-x.json", "total_rows": 1}
+    return Job.model_validate({**data, "affected_rows": 1 if status == "finished" else 0, **kw})
+
+
+class _ResumeClient:
+    """Just enough of a client for run_user_job: a job that this plan's interrupted run had
+    already proceeded, while the server still reads valid_scheme (as its proceed answer does)."""
+
+    calls = None
+
+    def __init__(self, proceed_answer: str | None) -> None:
+        self.proceed_answer = proceed_answer
+        self.proceeds = 0
+        self.reads = 0
+
+    def proceed(self, job_id: int) -> object:
+        from reconciler.platform.errors import RequestRejectedError
+
+        self.proceeds += 1
+        raise RequestRejectedError(
+            f"POST /bulk/users/proceed: {self.proceed_answer}",
+            method="POST",
+            path="/bulk/users/proceed",
+            status=400,
+            server_message=self.proceed_answer,
+        )
+
+    def job(self, job_id: int) -> object:
+        self.reads += 1
+        return _job("finished" if self.reads > 1 else "in_progress")
+
+
+@pytest.mark.parametrize("requested", [True, False])
+def test_resuming_a_job_already_proceeded_waits_for_it(requested: bool) -> None:
+    from reconciler.apply import JobDriver, run_user_job
+
+    client = _ResumeClient("Update is already in progress.")
+    found = _job(
+        "valid_scheme",
+        process_requested_at="2026-11-25T20:00:00.000Z" if requested else None,
+    )
+    report = ApplyReport(plan_hash="0" * 64)
+    options = ApplyOptions(sleep=lambda s: None)
+    driver = JobDriver(client, options, Progress(tty=False))  # type: ignore[arg-type]
+    rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
+    ok = run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, [found])  # type: ignore[arg-type]
+    assert ok and report.job is not None and report.job["status"] == "finished"
+    assert client.proceeds == (0 if requested else 1)  # never proceeded twice when it says so
+
+
+def test_another_proceed_refusal_is_still_an_error() -> None:
+    from reconciler.apply import JobDriver, run_user_job
+    from reconciler.platform.errors import RequestRejectedError
+
+    client = _ResumeClient("This job cannot proceed update. status: created")
+    report = ApplyReport(plan_hash="0" * 64)
+    driver = JobDriver(client, ApplyOptions(sleep=lambda s: None), Progress(tty=False))  # type: ignore[arg-type]
+    rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
+    with pytest.raises(RequestRejectedError):
+        run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, [_job("valid_scheme")])  # type: ignore[arg-type]
