@@ -73,6 +73,15 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
+def _json_body(request: Request) -> Any:
+    """The request's JSON body, or None when it is not JSON (also a body nested deeper than
+    the parser can follow: a client error, never a 500)."""
+    try:
+        return request.get_json(silent=True, force=True)
+    except RecursionError:
+        return None
+
+
 def _message(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return _json({"message": message}, status, headers)
 
@@ -245,7 +254,7 @@ class Simulator:
     def _form_id(self, request: Request) -> str:
         value = request.form.get("id")
         if value is None:
-            body = request.get_json(silent=True)
+            body = _json_body(request)
             if isinstance(body, dict) and body.get("id") is not None:
                 value = str(body["id"])
         if value is None or not value.strip():
@@ -429,7 +438,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ DNC
     def ep_dnc_add(self, request: Request) -> Response:
-        body = request.get_json(silent=True, force=True)
+        body = _json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("contacts"), list):
             return _message("contacts is required", 400)
         t = self.tenant
@@ -477,7 +486,7 @@ class Simulator:
         return _json(results)
 
     def ep_dnc_remove(self, request: Request) -> Response:
-        body = request.get_json(silent=True, force=True)
+        body = _json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("phone_numbers"), list):
             return _message("phone_numbers is required", 400)
         t = self.tenant

@@ -174,3 +174,19 @@ def test_expiry_out_of_the_representable_range_is_invalid(sim: SimulatorHandle) 
         (None, "created"),
     ]
     assert sim.tenant.dnc_snapshot() == {"+14151114444": None}
+
+
+def test_a_body_nested_too_deep_to_parse_is_a_400_not_a_500(sim: SimulatorHandle) -> None:
+    import requests
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for path, field in (
+        ("outbound_dialer/dnc", "contacts"),
+        ("outbound_dialer/dnc/remove", "phone_numbers"),
+    ):
+        r = requests.post(
+            sim.url(path), data=deep, auth=sim.auth, timeout=30,
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        assert r.status_code == 400, r.text
+        assert r.json() == {"message": f"{field} is required"}
