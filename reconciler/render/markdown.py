@@ -19,7 +19,9 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _summary_block(plan: Plan) -> list[str]:
+def _summary_block(plan: Plan, warn_budget: int | None = None) -> list[str]:
+    """The summary, safety and warnings. ``warn_budget``: at most that many characters of
+    warnings, then a count of the rest (only when the plan must fit in comment-sized parts)."""
     c = plan.counts()
     out = [f"**{plan.summary()}**", ""]
     out.append(f"<sub>{_md_escape(header(plan))}</sub>")
@@ -41,8 +43,18 @@ def _summary_block(plan: Plan) -> list[str]:
         out.append("")
     if plan.warnings:
         out.append("> [!WARNING]")
-        for w in plan.warnings:
-            out.append(f"> - {_md_escape(str(w))}")
+        used = 0
+        for i, w in enumerate(plan.warnings):
+            line = f"> - {_md_escape(str(w))}"
+            used += len(line) + 1
+            if warn_budget is not None and used > warn_budget:
+                rest = len(plan.warnings) - i
+                out.append(
+                    f"> - … and {rest} more warning{'s' if rest != 1 else ''} (the text and "
+                    "JSON plans list them all)"
+                )
+                break
+            out.append(line)
         out.append("")
     return out
 
@@ -85,6 +97,7 @@ def markdown_parts(plan: Plan, *, limit: int = COMMENT_LIMIT) -> list[str]:
         return [text]
     # Split: part 1 carries the summary; sections continue across parts.
     budget = limit - 400  # room for part headers and the closing of an open section
+    head = _summary_block(plan, warn_budget=budget // 2)  # part 1 must fit too
     parts: list[list[str]] = [[*head]]
     size = sum(len(x) + 1 for x in head)
     for title, lines in sections:

@@ -121,6 +121,18 @@ def test_markdown_split_into_parts_that_fit() -> None:
     assert "**Plan: 3000 users to create" in parts[0]
 
 
+def test_markdown_part_one_fits_even_with_thousands_of_warnings() -> None:
+    # 3,000 users in a location no live user has: one warning each.
+    n = 3000
+    users = [duser(f"user{i:05d}@example.com", location=f"Nowhere {i}") for i in range(n)]
+    plan = diff(desired(*users), live(row("admin@x.com", roles=("Admin",))), now=NOW)
+    assert len(plan.warnings) >= n
+    parts = markdown_parts(plan)
+    assert all(len(p) <= COMMENT_LIMIT for p in parts)
+    assert "more warnings (the text and JSON plans list them all)" in parts[0]
+    assert "**Plan: 3000 users to create" in parts[0]
+
+
 def test_json_render_is_the_saved_form() -> None:
     plan = mixed_plan()
     buf = io.StringIO()
