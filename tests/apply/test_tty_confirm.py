@@ -8,6 +8,8 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,15 @@ def read_until(fd: int, needle: bytes, proc: subprocess.Popen[bytes], deadline: 
     return out
 
 
-def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str]:
+PROMPT = b"Apply these changes to the tenant?"
+
+
+@contextmanager
+def apply_on_tty(
+    sim: SimulatorHandle, cfg: Path
+) -> Iterator[tuple[int, subprocess.Popen[bytes], float]]:
+    """``apply -c cfg`` in a subprocess on a real pseudo-terminal: (pty master, process,
+    deadline). The process is killed and the pty closed afterwards."""
     master, slave = pty.openpty()
     env = {
         **os.environ,
@@ -58,18 +68,26 @@ def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str
         close_fds=True,
     )
     os.close(slave)
-    deadline = time.monotonic() + 60
     try:
-        out = read_until(master, b"Apply these changes to the tenant?", proc, deadline)
-        os.write(master, answer + b"\n")
-        out += read_until(master, b"\x00never\x00", proc, deadline)  # read to the end
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        yield master, proc, time.monotonic() + 60
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(master)
-    return code, out.decode(errors="replace")
+
+
+def read_to_end(fd: int, proc: subprocess.Popen[bytes], deadline: float) -> tuple[int, bytes]:
+    out = read_until(fd, b"\x00never\x00", proc, deadline)
+    return proc.wait(timeout=max(1.0, deadline - time.monotonic())), out
+
+
+def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str]:
+    with apply_on_tty(sim, cfg) as (master, proc, deadline):
+        out = read_until(master, PROMPT, proc, deadline)
+        os.write(master, answer + b"\n")
+        code, rest = read_to_end(master, proc, deadline)
+    return code, (out + rest).decode(errors="replace")
 
 
 @pytest.mark.slow
@@ -93,28 +111,8 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
     # it and planned again. The new plan is a different change set: it is asked about too.
     sim = simulator(faults="stall=job,stall_time=2")
     cfg = write_config(tmp_path)
-    master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-        "NO_COLOR": "1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "-c", str(cfg), "--poll-interval", "0.01"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    deadline = time.monotonic() + 60
-    prompt = b"Apply these changes to the tenant?"
-    try:
-        out = read_until(master, prompt, proc, deadline)
+    with apply_on_tty(sim, cfg) as (master, proc, deadline):
+        out = read_until(master, PROMPT, proc, deadline)
         # The plan is made; now someone else's job starts changing the tenant.
         with client_for(sim) as client:
             other = client.upload(
@@ -125,17 +123,12 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
             client.proceed(other.id)
         os.write(master, b"y\n")
         out += read_until(master, b"planning again", proc, deadline)
-        out += read_until(master, prompt, proc, deadline)
-        asked_again = out.count(prompt) == 2
+        out += read_until(master, PROMPT, proc, deadline)
+        asked_again = out.count(PROMPT) == 2
         if asked_again:
             os.write(master, b"n\n")
-        out += read_until(master, b"\x00never\x00", proc, deadline)
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        code, rest = read_to_end(master, proc, deadline)
+        out += rest
     text = out.decode(errors="replace")
     assert asked_again, text
     assert code == 1 and "Aborted" in text, text
