@@ -43,6 +43,11 @@ def opts(**kw: Any) -> ApplyOptions:
     return ApplyOptions(**kw)
 
 
+def saved_opts(plan_file: Path, plan: Plan, **kw: Any) -> ApplyOptions:
+    """Options of ``apply PLAN.json``: fingerprint check and the plan's journal."""
+    return opts(saved_plan=True, journal=Journal.for_plan(plan_file, plan.hash), **kw)
+
+
 def dnc_sent(sim: SimulatorHandle) -> Counter[str]:
     """How many times each number was sent to the add/remove endpoints (from the request
     bodies the simulator logged)."""
@@ -149,19 +154,16 @@ def test_interrupt_between_dnc_batches_saved_plan_resumes_from_journal(
         make_plan(cfg, client).save(plan_file)
         plan = Plan.load(plan_file)
 
-        def saved(**kw: Any) -> ApplyOptions:
-            return opts(saved_plan=True, journal=Journal.for_plan(plan_file, plan.hash), **kw)
-
         hook = interrupt_at("dnc_sent", lambda d: d["batch"] == 2)
         with pytest.raises(ApplyInterrupted):
-            apply_plan(plan, client, options=saved(on_stage=hook))
-        report = apply_plan(plan, client, options=saved())
+            apply_plan(plan, client, options=saved_opts(plan_file, plan, on_stage=hook))
+        report = apply_plan(plan, client, options=saved_opts(plan_file, plan))
         assert report.exit_code == 0 and report.resumed
         # batch 2 (the interrupted one) is sent again; batches 1, 3 and 4 once.
         assert dnc_sent(sim) == Counter({"add": 4, "remove": 1})
         assert make_plan(cfg, client).is_empty
         with pytest.raises(Exception, match="already applied"):
-            apply_plan(plan, client, options=saved())
+            apply_plan(plan, client, options=saved_opts(plan_file, plan))
     assert len(all_jobs(sim)) == 1
 
 
@@ -281,11 +283,9 @@ def test_saved_plan_resumed_before_proceed_is_refused_when_the_tenant_changed(
         make_plan(cfg, client).save(plan_file)
     plan = Plan.load(plan_file)
 
-    def saved(**kw: Any) -> ApplyOptions:
-        return opts(saved_plan=True, journal=Journal.for_plan(plan_file, plan.hash), **kw)
-
     with client_for(sim) as client, pytest.raises(ApplyInterrupted):
-        apply_plan(plan, client, options=saved(on_stage=interrupt_at("validated")))
+        hook = interrupt_at("validated")
+        apply_plan(plan, client, options=saved_opts(plan_file, plan, on_stage=hook))
     [(job_id, _, status)] = all_jobs(sim)
     assert status == "valid_scheme"
     change_outside_git(
@@ -294,5 +294,5 @@ def test_saved_plan_resumed_before_proceed_is_refused_when_the_tenant_changed(
         "ui-change.json",
     )
     with client_for(sim) as client, pytest.raises(StalePlanError, match="run plan again"):
-        apply_plan(plan, client, options=saved())
+        apply_plan(plan, client, options=saved_opts(plan_file, plan))
     assert sim.tenant.job_snapshot(job_id)["status"] == "valid_scheme"  # not proceeded
