@@ -156,13 +156,12 @@ class Simulator:
         except Exception:  # never a traceback to the client; a 500 like a real server
             log.exception("simulator: %s %s failed", request.method, request.path)
             response, drop = _message("Internal Server Error", 500), None
-        if drop is not None:
-            self._drop(environ)
-            status = None
-        else:
-            status = response.status_code
+        status = None if drop is not None else response.status_code
+        # Logged before anything reaches the client (also before a drop), so that a client's
+        # next request can never be logged ahead of this one.
         self._record(request, wall, time.monotonic() - t0, status)
         if drop is not None:
+            self._drop(environ)
             # The status line is written to the shut-down socket, which fails with a broken
             # pipe: werkzeug treats that as a dropped connection and the client gets nothing.
             start_response("500 Connection Dropped", [("Content-Length", "0")])
