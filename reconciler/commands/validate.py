@@ -15,6 +15,14 @@ def _emit(diag: Diagnostic, fmt: str) -> None:
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Config file or directory, as for plan and apply (repeatable; same as PATHS).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "github"]),
@@ -23,14 +31,14 @@ def _emit(diag: Diagnostic, fmt: str) -> None:
     help="text: path:line:col: error: message; github: GitHub Actions annotations.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the config is valid.")
-def command(paths: tuple[str, ...], fmt: str, quiet: bool) -> None:
+def command(paths: tuple[str, ...], config: tuple[str, ...], fmt: str, quiet: bool) -> None:
     """Check the config in PATHS (files or directories; default .) without any API call.
 
     Prints every problem as path:line:col: error: message and exits 1 when there is any
     error; warnings (e.g. expired DNC entries) are printed and exit 0.
     """
     try:
-        result = load_config(list(paths) or ["."])
+        result = load_config([*config, *paths] or ["."])
     except ConfigError as err:
         for diag in err.diagnostics:
             _emit(diag, fmt)

@@ -59,6 +59,16 @@ def test_validate_broken_config(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+def test_validate_takes_dash_c_like_plan(tmp_path: Path) -> None:
+    # `-c` as for plan and apply: the same result as the positional path, also when combined.
+    assert run("validate", "-c", str(EXAMPLES)) == run("validate", str(EXAMPLES))
+    (tmp_path / "c.yaml").write_text(BROKEN)
+    code, _, err = run("validate", "-c", str(tmp_path))
+    assert code == 1 and err.endswith("2 errors in the configuration.\n")
+    code, _, err = run("validate", "-c", str(EXAMPLES), str(tmp_path))
+    assert code == 1 and "emergency phone number" in err
+
+
 def test_validate_github_format(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(BROKEN)
     code, out, _ = run("validate", "--format", "github", str(tmp_path / "c.yaml"))
