@@ -60,19 +60,24 @@ def connection_options(func: F) -> F:
     return func
 
 
+def config_option(help_extra: str = "") -> Callable[[F], F]:
+    """``-c/--config``: config files or directories (validate, plan and apply alike)."""
+    return click.option(
+        "-c",
+        "--config",
+        "config",
+        multiple=True,
+        type=click.Path(path_type=str),
+        help="Config file or directory (repeatable; default: .)." + help_extra,
+    )
+
+
 def planning_options(config_help: str = "") -> Callable[[F], F]:
     """Add ``-c/--config``, ``--base-ref`` and ``--refresh`` (plan and apply plan alike)."""
 
     def decorate(func: F) -> F:
         options = [
-            click.option(
-                "-c",
-                "--config",
-                "config",
-                multiple=True,
-                type=click.Path(path_type=str),
-                help="Config file or directory (repeatable; default: .)." + config_help,
-            ),
+            config_option(config_help),
             click.option(
                 "--base-ref",
                 envvar="CCAI_BASE_REF",

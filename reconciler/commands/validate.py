@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.commands._options import config_option
 from reconciler.config import load_config
 from reconciler.errors import ConfigError, Diagnostic
 
@@ -14,14 +15,7 @@ def _emit(diag: Diagnostic, fmt: str) -> None:
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option(
-    "-c",
-    "--config",
-    "config",
-    multiple=True,
-    type=click.Path(path_type=str),
-    help="Config file or directory, as for plan and apply (repeatable; same as PATHS).",
-)
+@config_option(" Same as PATHS.")
 @click.option(
     "--format",
     "fmt",
