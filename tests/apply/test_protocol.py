@@ -1,0 +1,344 @@
+"""Concurrent runs and kills against one tenant, over real HTTP: the protocol on the job list
+(docs/apply.md, "Concurrent runs and the job list").
+
+A plan's view (the template) is never read while a job runs; a job is proceeded only when no
+job runs, no live unproceeded job has a lower id, and nothing was proceeded since the view.
+Subprocesses are real ``python -m reconciler apply`` runs; waits are on the simulator's state.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.apply import ApplyInterrupted, ApplyOptions, apply_plan, job_filename
+from reconciler.cli import cli
+from reconciler.platform import PlatformClient
+from reconciler.simulator import SimulatorHandle
+
+from .helpers import client_for, make_plan, seed, write_config
+
+BASE = """\
+users:
+  - email: boss@acme-corp.com
+    first_name: Bea
+    last_name: Boss
+    roles: [Admin]
+  - email: ana@acme-corp.com
+    first_name: Ana
+    last_name: Lopez
+    location: {ana_location}
+    roles: [Agent]
+    teams: [Tier 1]
+  - email: old.bob@acme-corp.com
+    first_name: {bob_first}
+    last_name: Stone
+    roles: [Agent]
+"""
+# A moves Ana to Austin, B renames Bob to Robert; each declares the other user as it was.
+CONFIG_A = BASE.format(ana_location="Austin", bob_first="Bob")
+CONFIG_B = BASE.format(ana_location="null", bob_first="Robert")
+
+
+def env_for(sim: SimulatorHandle, rate: float = 1000.0) -> dict[str, str]:
+    e = dict(os.environ)
+    e.update(
+        {
+            "CCAI_BASE_URL": sim.base_url,
+            "CCAI_API_TOKEN": sim.token,
+            "CCAI_SUBDOMAIN": sim.subdomain,
+            "CCAI_RATE": str(rate),
+        }
+    )
+    return e
+
+
+def spawn(sim: SimulatorHandle, *args: str, rate: float = 1000.0) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "--poll-interval", "0.05", *args],
+        env=env_for(sim, rate),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def cli_apply(sim: SimulatorHandle, *args: str) -> Any:
+    env = {
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": "1000",
+    }
+    return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.02", *args], env=env)
+
+
+def jobs(sim: SimulatorHandle) -> list[dict[str, Any]]:
+    with sim.tenant.lock:
+        return [j.to_api() for j in sim.tenant.jobs.values()]
+
+
+def uploads(sim: SimulatorHandle) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in sim.requests
+        if r["method"] == "POST" and r["path"].endswith("/bulk/users/upload") and r["status"] == 200
+    ]
+
+
+def config_dir(tmp_path: Path, name: str, text: str) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    (d / "users.yaml").write_text(textwrap.dedent(text))
+    return d
+
+
+def plans_clean(sim: SimulatorHandle, cfg: Path) -> bool:
+    with client_for(sim) as client:
+        return make_plan(cfg, client).is_empty
+
+
+def record_views(monkeypatch: pytest.MonkeyPatch, sim: SimulatorHandle) -> list[list[str]]:
+    """Record the tenant's running jobs at every template read (the plan's view)."""
+    seen: list[list[str]] = []
+
+    def running() -> list[str]:
+        with sim.tenant.lock:
+            return [
+                f"{j.id}:{j.status}"
+                for j in sim.tenant.jobs.values()
+                if j.status == "in_progress"
+                or (j.process_requested_at is not None and j.status != "finished")
+            ]
+
+    for name in ("template", "iter_template"):
+        original = getattr(PlatformClient, name)
+
+        def wrapped(self: PlatformClient, _original: Any = original) -> Any:
+            seen.append(running())
+            return _original(self)
+
+        monkeypatch.setattr(PlatformClient, name, wrapped)
+    return seen
+
+
+# --------------------------------------------------------------------------- kills
+
+
+def test_rerun_after_kill_during_polls_takes_its_view_only_when_no_job_runs(
+    simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Defect 1: the re-run planned from a half-applied tenant while the first job still ran.
+    sim = simulator(row_delay=0.4)
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+
+        def kill_while_running(stage: str, details: dict[str, Any]) -> None:
+            if stage == "poll" and details["job"].status == "in_progress":
+                raise ApplyInterrupted("killed")
+
+        options = ApplyOptions(poll_initial=0.01, poll_max=0.05, on_stage=kill_while_running)
+        with pytest.raises(ApplyInterrupted):
+            apply_plan(plan, client, options=options)
+    [first] = jobs(sim)
+    assert first["status"] == "in_progress"
+    views = record_views(monkeypatch, sim)
+    result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "is already used" not in result.output
+    assert views and all(v == [] for v in views), views  # never planned while a job ran
+    assert [j["id"] for j in jobs(sim)] == [first["id"]]  # exactly one job
+    assert len(uploads(sim)) == 1
+    assert plans_clean(sim, cfg)
+
+
+def test_sigkill_right_after_proceed_then_rerun_converges_with_one_job(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator(row_delay=0.5)
+    cfg = write_config(tmp_path)
+    proc = spawn(sim, "-c", str(cfg), "--auto-approve")
+    try:
+        assert sim.tenant.wait_for(
+            lambda t: any(j.process_requested_at is not None for j in t.jobs.values()), 30
+        )
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    rerun = spawn(sim, "-c", str(cfg), "--auto-approve")
+    out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, out + err
+    assert "is already used" not in out + err
+    assert len(jobs(sim)) == 1 and jobs(sim)[0]["status"] == "finished"
+    assert len(uploads(sim)) == 1
+    assert plans_clean(sim, cfg)
+
+
+def test_rerun_after_the_killed_runs_job_finished_plans_no_changes(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+
+        def kill(stage: str, details: dict[str, Any]) -> None:
+            if stage == "proceeded":
+                raise ApplyInterrupted("killed")
+
+        with pytest.raises(ApplyInterrupted):
+            apply_plan(plan, client, options=ApplyOptions(on_stage=kill))
+    sim.tenant.wait_job(1, "finished")
+    result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert len(jobs(sim)) == 1
+
+
+# --------------------------------------------------------------------------- concurrent runs
+
+
+@pytest.mark.parametrize("rate", [0.0, 4.0], ids=["no-rate-limit", "rate-limit-4"])
+def test_two_config_applies_at_once_the_later_one_replans(
+    simulator, tmp_path: Path, rate: float
+) -> None:
+    # Defect 2: both planned from one state and both proceeded; the tenant matched neither.
+    sim = simulator(validation_delay=2.0, row_delay=0.2, rate_limit=rate)
+    a = config_dir(tmp_path, "a", CONFIG_A)
+    b = config_dir(tmp_path, "b", CONFIG_B)
+    client_rate = rate or 1000.0
+    first = spawn(sim, "-c", str(a), "--auto-approve", rate=client_rate)
+    try:
+        # B starts 0.3 s after A has made its first request (not a sleep: a wait on the log).
+        assert sim.tenant.wait_for(lambda t: bool(sim.requests), 30)
+        threading.Event().wait(0.3)
+        second = spawn(sim, "-c", str(b), "--auto-approve", rate=client_rate)
+        out_b, err_b = second.communicate(timeout=120)
+    finally:
+        out_a, err_a = first.communicate(timeout=120)
+    assert first.returncode == 0, out_a + err_a
+    assert second.returncode == 0, out_b + err_b
+    proceeded = sorted(
+        (j for j in jobs(sim) if j["process_requested_at"] is not None), key=lambda j: j["id"]
+    )
+    assert all(j["status"] == "finished" for j in proceeded)
+    assert not any(j["filename"].endswith(".retired.json") for j in proceeded)
+    with sim.tenant.lock:
+        last_rows = sim.tenant.jobs[proceeded[-1]["id"]].rows
+    bob = next(r for r in last_rows if r["email"] == "old.bob@acme-corp.com")
+    last = "b" if bob["first_name"] == "Robert" else "a"
+    # The config of the run that proceeded last plans clean; the other does not (the later
+    # run re-planned after the earlier job and declared the other user as it was).
+    assert plans_clean(sim, b if last == "b" else a), (out_a + err_a, out_b + err_b)
+    assert not plans_clean(sim, a if last == "b" else b)
+    if len(proceeded) == 2:  # computed after the earlier job finished: it carries both users
+        assert {r["email"] for r in last_rows} == {"ana@acme-corp.com", "old.bob@acme-corp.com"}
+
+
+def test_two_saved_plans_from_one_state_exactly_one_is_applied(simulator, tmp_path: Path) -> None:
+    sim = simulator(validation_delay=2.0, row_delay=0.1)
+    a = config_dir(tmp_path, "a", CONFIG_A)
+    b = config_dir(tmp_path, "b", CONFIG_B)
+    plan_a, plan_b = tmp_path / "a.json", tmp_path / "b.json"
+    with client_for(sim) as client:
+        make_plan(a, client).save(plan_a)
+        make_plan(b, client).save(plan_b)
+    before = len(sim.requests)
+    first = spawn(sim, str(plan_a))
+    try:
+        assert sim.tenant.wait_for(lambda t: len(sim.requests) > before, 30)
+        threading.Event().wait(0.3)
+        second = spawn(sim, str(plan_b))
+        out_b, err_b = second.communicate(timeout=60)
+    finally:
+        out_a, err_a = first.communicate(timeout=60)
+    codes = sorted([first.returncode, second.returncode])
+    assert codes == [0, 1], (out_a + err_a, out_b + err_b)
+    refused = err_a if first.returncode else err_b
+    assert "changed the tenant" in refused or "tenant changed" in refused
+    applied = a if first.returncode == 0 else b
+    assert plans_clean(sim, applied)
+    finished = [j for j in jobs(sim) if j["status"] == "finished"]
+    assert len(finished) == 1
+
+
+# --------------------------------------------------------------------------- abandoned jobs
+
+
+def _old_job(job_id: int, status: str, minutes: float, filename: str) -> dict[str, Any]:
+    created = datetime.now(UTC) - timedelta(minutes=minutes)
+    return {
+        "id": job_id,
+        "created_at": created.isoformat(),
+        "filename": filename,
+        "rows": [{"email": "outsider@acme-corp.com", "first_name": "O", "last_name": "S"}],
+        "status": status,
+    }
+
+
+def test_a_foreign_unproceeded_job_older_than_the_lease_does_not_block(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator(seed(jobs=[_old_job(1, "valid_scheme", 60, "left-behind.json")]))
+    cfg = write_config(tmp_path)
+    result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    statuses = {j["filename"]: j["status"] for j in jobs(sim)}
+    assert statuses["left-behind.json"] == "valid_scheme"  # left alone, never proceeded
+    assert plans_clean(sim, cfg)
+
+
+def test_a_young_foreign_unproceeded_job_with_a_lower_id_goes_first(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    rows = [{"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Side"}]
+    with client_for(sim) as other:
+        foreign = other.upload(rows, "other-tool.json")
+        sim.tenant.wait_job(foreign.id, "valid_scheme")
+        with client_for(sim) as client:
+            plan = make_plan(cfg, client)
+            outcome: dict[str, Any] = {}
+
+            def run() -> None:
+                try:
+                    options = ApplyOptions(poll_initial=0.02, poll_max=0.05, timeout=60)
+                    outcome["report"] = apply_plan(plan, client, options=options)
+                except BaseException as err:  # reported below
+                    outcome["error"] = err
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            # Our job is uploaded and validated; apply keeps reading the job list, and does
+            # not proceed while the foreign job with the lower id is live.
+            assert sim.tenant.wait_for(
+                lambda t: any(
+                    j.filename == job_filename(plan.hash) and j.status == "valid_scheme"
+                    for j in t.jobs.values()
+                ),
+                10,
+            )
+            n = len(sim.requests)
+            assert sim.tenant.wait_for(
+                lambda t: sum(1 for r in sim.requests[n:] if r["path"].endswith("/jobs")) >= 2,
+                10,
+            )
+            mine = next(j for j in jobs(sim) if j["filename"] == job_filename(plan.hash))
+            assert mine["status"] == "valid_scheme" and mine["process_requested_at"] is None
+            # The other tool gives up on its job (retires it): apply goes on.
+            other.replace_upload(foreign.id, rows, "other-tool.retired.json")
+            thread.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["report"].exit_code == 0
+    assert plans_clean(sim, cfg)
