@@ -133,4 +133,9 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
     assert asked_again, text
     assert code == 1 and "Aborted" in text, text
     with sim.tenant.lock:
-        assert [j.filename for j in sim.tenant.jobs.values()] == ["someone-else.json"]
+        # The job uploaded for the first plan saw, right before proceed, that the other job had
+        # started: it was retired (renamed, never proceeded), and nothing else was uploaded.
+        names = [(j.filename, j.process_requested_at) for j in sim.tenant.jobs.values()]
+    assert names[0][0] == "someone-else.json"
+    assert [n for n, _ in names[1:]] == [n for n, _ in names[1:] if n.endswith(".retired.json")]
+    assert all(requested is None for _, requested in names[1:])
