@@ -342,3 +342,31 @@ def test_a_young_foreign_unproceeded_job_with_a_lower_id_goes_first(
     assert "error" not in outcome, outcome.get("error")
     assert outcome["report"].exit_code == 0
     assert plans_clean(sim, cfg)
+
+
+def test_resume_finds_its_own_job_on_page_two_of_the_job_list(simulator, tmp_path: Path) -> None:
+    from reconciler.simulator.tenant import Job
+
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        plan = make_plan(cfg, client)
+
+        def kill(stage: str, details: dict[str, Any]) -> None:
+            if stage == "validated":
+                raise ApplyInterrupted("killed")
+
+        with pytest.raises(ApplyInterrupted):
+            apply_plan(plan, client, options=ApplyOptions(on_stage=kill))
+    with sim.tenant.lock:  # other integrations' finished jobs push ours onto page 2
+        first = sim.tenant.next_job_id
+        for i in range(first, first + 120):
+            sim.tenant.jobs[i] = Job(
+                id=i, created_at=sim.clock.now(), filename=f"o{i}.json", rows=[], status="finished"
+            )
+        sim.tenant.next_job_id = first + 120
+    result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "resuming job 1" in result.output
+    assert len(uploads(sim)) == 1
+    assert plans_clean(sim, cfg)
