@@ -351,10 +351,20 @@ class JobDriver:
             now = self.options.clock()
             if now >= self.deadline:
                 name = _attr(job, "filename", None) or self.progress.filename
+                foreign = bool(self.progress.filename) and name != self.progress.filename
+                if foreign:
+                    after = (
+                        "It is not this plan's job: nothing of this plan was proceeded; run "
+                        "apply again once it has finished (a job stuck in progress is for the "
+                        "platform's support)."
+                    )
+                elif not self.progress.filename:  # the wait before the plan's view
+                    after = "Nothing was changed by this run: run apply again once it has finished."
+                else:
+                    after = "Nothing is lost: run apply again to resume it."
                 timeout = ApplyTimeout(
                     f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
-                    f"({name}) {what}; it is {job.status}. Nothing is lost: run apply "
-                    "again to resume it."
+                    f"({name}) {what}; it is {job.status}. {after}"
                 )
                 timeout.job = job
                 raise timeout

@@ -120,3 +120,21 @@ def test_sigterm_during_the_job_writes_an_incomplete_report_and_exits_143(
     assert "Traceback" not in err
     saved = report_of(out)
     assert saved["outcome"] == "incomplete" and saved["job_id"] == 1
+
+
+def test_a_foreign_job_stuck_in_progress_is_bounded_by_timeout(simulator, tmp_path: Path) -> None:
+    sim = simulator(faults="stall=job,stall_time=30")
+    cfg = write_config(tmp_path)
+    with client_for(sim) as client:
+        job = client.upload(
+            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "L"}], "stuck.json"
+        )
+        sim.tenant.wait_job(job.id, "valid_scheme")
+        client.proceed(job.id)
+    out = tmp_path / "r.json"
+    result = run(sim, "-c", str(cfg), "--auto-approve", "--timeout", "0.3", "--report", str(out))
+    assert result.exit_code == 1
+    assert "timed out after 0.3 s waiting for job 1 (stuck.json) to finish" in result.output
+    assert "Traceback" not in result.output
+    assert not [r for r in sim.requests if r["path"].endswith("/bulk/users/template")]
+    assert report_of(out)["outcome"] == "failed"

@@ -208,19 +208,23 @@ def test_rerun_after_the_killed_runs_job_finished_plans_no_changes(
 # --------------------------------------------------------------------------- concurrent runs
 
 
-@pytest.mark.parametrize("rate", [0.0, 4.0], ids=["no-rate-limit", "rate-limit-4"])
+@pytest.mark.parametrize(
+    ("rate", "validation"), [(0.0, 2.0), (4.0, 1.0)], ids=["no-rate-limit", "rate-limit-4"]
+)
 def test_two_config_applies_at_once_the_later_one_replans(
-    simulator, tmp_path: Path, rate: float
+    simulator, tmp_path: Path, rate: float, validation: float
 ) -> None:
     # Defect 2: both planned from one state and both proceeded; the tenant matched neither.
-    sim = simulator(validation_delay=2.0, row_delay=0.2, rate_limit=rate)
+    # (The slow validation keeps A's job unproceeded while B plans: the window of the defect.)
+    sim = simulator(validation_delay=validation, row_delay=0.2, rate_limit=rate)
     a = config_dir(tmp_path, "a", CONFIG_A)
     b = config_dir(tmp_path, "b", CONFIG_B)
     client_rate = rate or 1000.0
     first = spawn(sim, "-c", str(a), "--auto-approve", rate=client_rate)
     try:
-        # B starts 0.3 s after A has made its first request (not a sleep: a wait on the log).
-        assert sim.tenant.wait_for(lambda t: bool(sim.requests), 30)
+        # B starts 0.3 s after A uploaded its job (the offset of the scenario, not a wait for
+        # something to happen: B plans while A's job validates).
+        assert sim.tenant.wait_for(lambda t: bool(t.jobs), 30)
         threading.Event().wait(0.3)
         second = spawn(sim, "-c", str(b), "--auto-approve", rate=client_rate)
         out_b, err_b = second.communicate(timeout=120)
@@ -253,10 +257,9 @@ def test_two_saved_plans_from_one_state_exactly_one_is_applied(simulator, tmp_pa
     with client_for(sim) as client:
         make_plan(a, client).save(plan_a)
         make_plan(b, client).save(plan_b)
-    before = len(sim.requests)
     first = spawn(sim, str(plan_a))
     try:
-        assert sim.tenant.wait_for(lambda t: len(sim.requests) > before, 30)
+        assert sim.tenant.wait_for(lambda t: bool(t.jobs), 30)  # A uploaded; B 0.3 s later
         threading.Event().wait(0.3)
         second = spawn(sim, str(plan_b))
         out_b, err_b = second.communicate(timeout=60)
@@ -310,30 +313,26 @@ def test_a_young_foreign_unproceeded_job_with_a_lower_id_goes_first(
         with client_for(sim) as client:
             plan = make_plan(cfg, client)
             outcome: dict[str, Any] = {}
+            waited = threading.Semaphore(0)
+
+            def on_stage(stage: str, details: dict[str, Any]) -> None:
+                if stage == "gate" and details["verdict"] == "wait":
+                    waited.release()
 
             def run() -> None:
                 try:
-                    options = ApplyOptions(poll_initial=0.02, poll_max=0.05, timeout=60)
+                    options = ApplyOptions(
+                        poll_initial=0.02, poll_max=0.05, timeout=60, on_stage=on_stage
+                    )
                     outcome["report"] = apply_plan(plan, client, options=options)
                 except BaseException as err:  # reported below
                     outcome["error"] = err
 
             thread = threading.Thread(target=run)
             thread.start()
-            # Our job is uploaded and validated; apply keeps reading the job list, and does
-            # not proceed while the foreign job with the lower id is live.
-            assert sim.tenant.wait_for(
-                lambda t: any(
-                    j.filename == job_filename(plan.hash) and j.status == "valid_scheme"
-                    for j in t.jobs.values()
-                ),
-                10,
-            )
-            n = len(sim.requests)
-            assert sim.tenant.wait_for(
-                lambda t: sum(1 for r in sim.requests[n:] if r["path"].endswith("/jobs")) >= 2,
-                10,
-            )
+            # apply uploads and validates its job, then reads the job list twice before
+            # proceeding: both times the foreign job with the lower id is live, so it waits.
+            assert waited.acquire(timeout=30) and waited.acquire(timeout=30)
             mine = next(j for j in jobs(sim) if j["filename"] == job_filename(plan.hash))
             assert mine["status"] == "valid_scheme" and mine["process_requested_at"] is None
             # The other tool gives up on its job (retires it): apply goes on.
@@ -369,4 +368,38 @@ def test_resume_finds_its_own_job_on_page_two_of_the_job_list(simulator, tmp_pat
     assert result.exit_code == 0, result.output
     assert "resuming job 1" in result.output
     assert len(uploads(sim)) == 1
+    assert plans_clean(sim, cfg)
+
+
+def test_a_young_foreign_job_proceeded_while_apply_waits_makes_it_plan_again(
+    simulator, tmp_path: Path
+) -> None:
+    sim = simulator(row_delay=0.2)
+    cfg = write_config(tmp_path)
+    rows = [{"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Other"}]
+    with client_for(sim) as other:
+        foreign = other.upload(rows, "other-tool.json")
+        sim.tenant.wait_job(foreign.id, "valid_scheme")
+        proc = spawn(sim, "-c", str(cfg), "--auto-approve")
+        try:
+            assert sim.tenant.wait_for(
+                lambda t: any(
+                    j.id > foreign.id and j.status == "valid_scheme" for j in t.jobs.values()
+                ),
+                30,
+            )
+            other.proceed(foreign.id)  # the other tool goes first after all
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, out + err
+    listed = sorted(jobs(sim), key=lambda j: j["id"])
+    ours = [j for j in listed if j["id"] != foreign.id]
+    proceeded = [j for j in ours if j["process_requested_at"] is not None]
+    # Exactly one job of ours was proceeded, after the foreign one finished; the one uploaded
+    # before was retired, never proceeded.
+    assert len(proceeded) == 1 and proceeded[0]["id"] == listed[-1]["id"]
+    assert all(j["filename"].endswith(".retired.json") for j in ours if j not in proceeded)
     assert plans_clean(sim, cfg)
