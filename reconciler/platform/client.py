@@ -525,7 +525,7 @@ class PlatformClient:
         return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
 
     def find_job(self, filename: str) -> m.Job | None:
-        """The newest job carrying ``filename``, or None (one job-list GET)."""
+        """The newest job carrying ``filename``, or None (the paged job list, see jobs())."""
         matches = [j for j in self.jobs() if j.filename == filename]
         return max(matches, key=lambda j: j.id) if matches else None
 
