@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconciler.apply import ApplyInterrupted, ApplyOptions, apply_plan, job_filename
+from reconciler.apply import ApplyInterrupted, ApplyOptions, apply_plan, job_filename, user_row
 from reconciler.cli import cli
 from reconciler.platform import PlatformClient
 from reconciler.simulator import SimulatorHandle
@@ -402,4 +402,26 @@ def test_a_young_foreign_job_proceeded_while_apply_waits_makes_it_plan_again(
     # before was retired, never proceeded.
     assert len(proceeded) == 1 and proceeded[0]["id"] == listed[-1]["id"]
     assert all(j["filename"].endswith(".retired.json") for j in ours if j not in proceeded)
+    assert plans_clean(sim, cfg)
+
+
+def test_an_own_job_too_old_to_hold_its_turn_is_retired_and_uploaded_again(
+    simulator, tmp_path: Path
+) -> None:
+    # A killed run left this plan's job unproceeded 12 minutes ago (by the tenant's clock: a
+    # newer job shows the tenant's present). Other runs will hold it abandoned at 15 minutes,
+    # so apply does not proceed it: it takes a fresh ticket for the same rows.
+    cfg = write_config(tmp_path)
+    with client_for(simulator()) as client:
+        plan = make_plan(cfg, client)
+    own = _old_job(1, "valid_scheme", 12, job_filename(plan.hash))
+    own["rows"] = [user_row(c).row for c in plan.user_changes]
+    newer = _old_job(2, "finished", 0, "someone-else.json")
+    sim = simulator(seed(jobs=[own, newer]))
+    result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    listed = {j["id"]: j for j in jobs(sim)}
+    assert listed[1]["filename"].endswith(".retired.json")
+    assert listed[1]["process_requested_at"] is None
+    assert listed[3]["filename"] == job_filename(plan.hash) and listed[3]["status"] == "finished"
     assert plans_clean(sim, cfg)
