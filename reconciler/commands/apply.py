@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,9 @@ def command(
     )
     run = _Run()
     report: ApplyReport | None = None
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    # SIGTERM (a CI cancel) ends the run like Ctrl-C. Only the main thread can handle signals.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
         if plan_file is not None:
             report = _apply_saved(plan_file, options, conn, run)
@@ -171,7 +174,8 @@ def command(
             sys.exit(143 if terminated else 130)
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     _write_report(report, report_path)
     if report is not None and not (report.outcome == "no_changes" and report.job_id is None):
         _print_report(report)
@@ -281,6 +285,7 @@ def _apply_config(
                 )
             if not auto_approve:  # a plan made again (stale) is a new change set: ask again
                 click.confirm("Apply these changes to the tenant?", abort=True, err=True)
+                options.deadline = None  # --timeout counts from the answer, not the question
             try:
                 return apply_plan(plan, client, options=options, snapshot=snapshot)
             except StalePlanError as err:
