@@ -133,9 +133,12 @@ def command(
     """
     if plan_file is not None and config:
         raise click.UsageError("give either PLAN_FILE or -c CONFIG, not both")
-    if plan_file is not None and plan_file.is_dir():
+    if plan_file is not None and (
+        plan_file.is_dir() or plan_file.suffix.lower() in (".yaml", ".yml")
+    ):
+        what = "a directory" if plan_file.is_dir() else "a YAML config"
         raise click.UsageError(
-            f"{plan_file} is a directory, not a saved plan: did you mean `apply -c {plan_file}`?"
+            f"{plan_file} is {what}, not a saved plan: did you mean `apply -c {plan_file}`?"
         )
     if report_path is not None:
         _check_report_path(report_path)  # before any change: the audit report must not be lost

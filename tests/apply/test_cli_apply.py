@@ -49,7 +49,13 @@ def test_a_config_directory_as_plan_file_hints_at_dash_c(simulator, tmp_path: Pa
     cfg = write_config(tmp_path)
     result = run(sim, str(cfg))
     assert result.exit_code == 1
-    assert f"did you mean `apply -c {cfg}`?" in result.output
+    assert f"{cfg} is a directory, not a saved plan: did you mean `apply -c {cfg}`?" in (
+        result.output
+    )
+    yaml_file = cfg / "users.yaml"
+    result = run(sim, str(yaml_file))
+    assert result.exit_code == 1
+    assert f"did you mean `apply -c {yaml_file}`?" in result.output
     assert api_requests(sim) == []
 
 
