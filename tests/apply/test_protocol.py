@@ -8,104 +8,20 @@ Subprocesses are real ``python -m reconciler apply`` runs; waits are on the simu
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from reconciler.apply import ApplyInterrupted, ApplyOptions, apply_plan, job_filename, user_row
-from reconciler.cli import cli
 from reconciler.platform import PlatformClient
 from reconciler.simulator import SimulatorHandle
 
 from .helpers import client_for, make_plan, seed, write_config
-
-BASE = """\
-users:
-  - email: boss@acme-corp.com
-    first_name: Bea
-    last_name: Boss
-    roles: [Admin]
-  - email: ana@acme-corp.com
-    first_name: Ana
-    last_name: Lopez
-    location: {ana_location}
-    roles: [Agent]
-    teams: [Tier 1]
-  - email: old.bob@acme-corp.com
-    first_name: {bob_first}
-    last_name: Stone
-    roles: [Agent]
-"""
-# A moves Ana to Austin, B renames Bob to Robert; each declares the other user as it was.
-CONFIG_A = BASE.format(ana_location="Austin", bob_first="Bob")
-CONFIG_B = BASE.format(ana_location="null", bob_first="Robert")
-
-
-def env_for(sim: SimulatorHandle, rate: float = 1000.0) -> dict[str, str]:
-    e = dict(os.environ)
-    e.update(
-        {
-            "CCAI_BASE_URL": sim.base_url,
-            "CCAI_API_TOKEN": sim.token,
-            "CCAI_SUBDOMAIN": sim.subdomain,
-            "CCAI_RATE": str(rate),
-        }
-    )
-    return e
-
-
-def spawn(sim: SimulatorHandle, *args: str, rate: float = 1000.0) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "--poll-interval", "0.05", *args],
-        env=env_for(sim, rate),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def cli_apply(sim: SimulatorHandle, *args: str) -> Any:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
-    return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.02", *args], env=env)
-
-
-def jobs(sim: SimulatorHandle) -> list[dict[str, Any]]:
-    with sim.tenant.lock:
-        return [j.to_api() for j in sim.tenant.jobs.values()]
-
-
-def uploads(sim: SimulatorHandle) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in sim.requests
-        if r["method"] == "POST" and r["path"].endswith("/bulk/users/upload") and r["status"] == 200
-    ]
-
-
-def config_dir(tmp_path: Path, name: str, text: str) -> Path:
-    d = tmp_path / name
-    d.mkdir()
-    (d / "users.yaml").write_text(textwrap.dedent(text))
-    return d
-
-
-def plans_clean(sim: SimulatorHandle, cfg: Path) -> bool:
-    with client_for(sim) as client:
-        return make_plan(cfg, client).is_empty
+from .runs import cli_apply, jobs, plans_clean, spawn, uploads
 
 
 def record_views(monkeypatch: pytest.MonkeyPatch, sim: SimulatorHandle) -> list[list[str]]:
@@ -205,76 +121,6 @@ def test_rerun_after_the_killed_runs_job_finished_plans_no_changes(
     assert len(jobs(sim)) == 1
 
 
-# --------------------------------------------------------------------------- concurrent runs
-
-
-@pytest.mark.parametrize(
-    ("rate", "validation"), [(0.0, 2.0), (4.0, 1.0)], ids=["no-rate-limit", "rate-limit-4"]
-)
-def test_two_config_applies_at_once_the_later_one_replans(
-    simulator, tmp_path: Path, rate: float, validation: float
-) -> None:
-    # Defect 2: both planned from one state and both proceeded; the tenant matched neither.
-    # (The slow validation keeps A's job unproceeded while B plans: the window of the defect.)
-    sim = simulator(validation_delay=validation, row_delay=0.2, rate_limit=rate)
-    a = config_dir(tmp_path, "a", CONFIG_A)
-    b = config_dir(tmp_path, "b", CONFIG_B)
-    client_rate = rate or 1000.0
-    first = spawn(sim, "-c", str(a), "--auto-approve", rate=client_rate)
-    try:
-        # B starts 0.3 s after A uploaded its job (the offset of the scenario, not a wait for
-        # something to happen: B plans while A's job validates).
-        assert sim.tenant.wait_for(lambda t: bool(t.jobs), 30)
-        threading.Event().wait(0.3)
-        second = spawn(sim, "-c", str(b), "--auto-approve", rate=client_rate)
-        out_b, err_b = second.communicate(timeout=120)
-    finally:
-        out_a, err_a = first.communicate(timeout=120)
-    assert first.returncode == 0, out_a + err_a
-    assert second.returncode == 0, out_b + err_b
-    proceeded = sorted(
-        (j for j in jobs(sim) if j["process_requested_at"] is not None), key=lambda j: j["id"]
-    )
-    assert all(j["status"] == "finished" for j in proceeded)
-    assert not any(j["filename"].endswith(".retired.json") for j in proceeded)
-    with sim.tenant.lock:
-        last_rows = sim.tenant.jobs[proceeded[-1]["id"]].rows
-    bob = next(r for r in last_rows if r["email"] == "old.bob@acme-corp.com")
-    last = "b" if bob["first_name"] == "Robert" else "a"
-    # The config of the run that proceeded last plans clean; the other does not (the later
-    # run re-planned after the earlier job and declared the other user as it was).
-    assert plans_clean(sim, b if last == "b" else a), (out_a + err_a, out_b + err_b)
-    assert not plans_clean(sim, a if last == "b" else b)
-    if len(proceeded) == 2:  # computed after the earlier job finished: it carries both users
-        assert {r["email"] for r in last_rows} == {"ana@acme-corp.com", "old.bob@acme-corp.com"}
-
-
-def test_two_saved_plans_from_one_state_exactly_one_is_applied(simulator, tmp_path: Path) -> None:
-    sim = simulator(validation_delay=2.0, row_delay=0.1)
-    a = config_dir(tmp_path, "a", CONFIG_A)
-    b = config_dir(tmp_path, "b", CONFIG_B)
-    plan_a, plan_b = tmp_path / "a.json", tmp_path / "b.json"
-    with client_for(sim) as client:
-        make_plan(a, client).save(plan_a)
-        make_plan(b, client).save(plan_b)
-    first = spawn(sim, str(plan_a))
-    try:
-        assert sim.tenant.wait_for(lambda t: bool(t.jobs), 30)  # A uploaded; B 0.3 s later
-        threading.Event().wait(0.3)
-        second = spawn(sim, str(plan_b))
-        out_b, err_b = second.communicate(timeout=60)
-    finally:
-        out_a, err_a = first.communicate(timeout=60)
-    codes = sorted([first.returncode, second.returncode])
-    assert codes == [0, 1], (out_a + err_a, out_b + err_b)
-    refused = err_a if first.returncode else err_b
-    assert "changed the tenant" in refused or "tenant changed" in refused
-    applied = a if first.returncode == 0 else b
-    assert plans_clean(sim, applied)
-    finished = [j for j in jobs(sim) if j["status"] == "finished"]
-    assert len(finished) == 1
-
-
 # --------------------------------------------------------------------------- abandoned jobs
 
 
@@ -368,40 +214,6 @@ def test_resume_finds_its_own_job_on_page_two_of_the_job_list(simulator, tmp_pat
     assert result.exit_code == 0, result.output
     assert "resuming job 1" in result.output
     assert len(uploads(sim)) == 1
-    assert plans_clean(sim, cfg)
-
-
-def test_a_young_foreign_job_proceeded_while_apply_waits_makes_it_plan_again(
-    simulator, tmp_path: Path
-) -> None:
-    sim = simulator(row_delay=0.2)
-    cfg = write_config(tmp_path)
-    rows = [{"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Other"}]
-    with client_for(sim) as other:
-        foreign = other.upload(rows, "other-tool.json")
-        sim.tenant.wait_job(foreign.id, "valid_scheme")
-        proc = spawn(sim, "-c", str(cfg), "--auto-approve")
-        try:
-            assert sim.tenant.wait_for(
-                lambda t: any(
-                    j.id > foreign.id and j.status == "valid_scheme" for j in t.jobs.values()
-                ),
-                30,
-            )
-            other.proceed(foreign.id)  # the other tool goes first after all
-            out, err = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 0, out + err
-    listed = sorted(jobs(sim), key=lambda j: j["id"])
-    ours = [j for j in listed if j["id"] != foreign.id]
-    proceeded = [j for j in ours if j["process_requested_at"] is not None]
-    # Exactly one job of ours was proceeded, after the foreign one finished; the one uploaded
-    # before was retired, never proceeded.
-    assert len(proceeded) == 1 and proceeded[0]["id"] == listed[-1]["id"]
-    assert all(j["filename"].endswith(".retired.json") for j in ours if j not in proceeded)
     assert plans_clean(sim, cfg)
 
 
