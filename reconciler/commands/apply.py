@@ -82,7 +82,7 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for the bulk-user job; a later apply resumes it.",
+    help="Seconds all waits for bulk jobs may take together; a later apply resumes.",
 )
 @click.option(
     "--dnc-batch-size",
