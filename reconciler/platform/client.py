@@ -322,7 +322,7 @@ class PlatformClient:
         throttle_kwargs: dict[str, Any] = {"clock": clock, "sleep": sleep}
         if margin is not None:
             throttle_kwargs["margin"] = margin
-        if shared_pace:
+        if shared_pace and clock is time.monotonic:  # (wall-clock file: not with a fake clock)
             throttle_kwargs["pace"] = SharedPace.for_tenant(self.base_url, subdomain)
         self.throttle = Throttle(rate, **throttle_kwargs)
         self.calls: Counter[str] = Counter()
