@@ -116,3 +116,40 @@ def test_no_pace_file_without_a_usable_cache_dir(sim_factory, client_for, tmp_pa
     assert client.template()
     assert client.dnc_check("+14155550100").do_not_call is False
     assert isinstance(client.throttle.pace, SharedPace) and not client.throttle.pace.enabled
+
+
+CHILD = """
+import sys
+from reconciler.platform import connect
+env = {"CCAI_API_TOKEN": sys.argv[2], "CCAI_SUBDOMAIN": sys.argv[3]}
+with connect(base_url=sys.argv[1], env=env, rate=1.0) as client:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for i in range(3):
+        client.dnc_check(f"+14155550{120 + i}")
+"""
+
+
+def test_two_processes_share_the_pace(sim_factory, client_for) -> None:
+    """The same across processes (the fcntl lock): a child process and this one, at once."""
+    import subprocess
+    import sys
+
+    sim = sim_factory(rate_limit=1.0)
+    client = client_for(sim, rate=1.0)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, sim.base_url, sim.token, sim.subdomain],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    for i in range(3):
+        client.dnc_check(f"+14155550{130 + i}")
+    assert child.wait(30) == 0
+    log = sim.requests
+    assert [r["status"] for r in log] == [200] * 6
+    assert min(_gaps([r["time"] for r in log])) >= 1.0
