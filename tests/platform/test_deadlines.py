@@ -152,10 +152,10 @@ def test_apply_timeout_bounds_a_trickled_poll(trickle: Trickle) -> None:
     assert trickle.requests == 1
 
 
-@pytest.mark.parametrize("how", ["option", "env"])
 def test_plan_against_a_trickling_server_exits_1_with_the_bound(
-    trickle: Trickle, how: str, tmp_path: Path
+    trickle: Trickle, tmp_path: Path
 ) -> None:
+    how = "option" if trickle.mode == "all" else "env"  # each way once
     env = {
         **os.environ,
         "CCAI_BASE_URL": trickle.base_url,

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from reconciler.platform.throttle import PACE_DIR_NAME, SharedPace
+from reconciler.simulator.ratelimit import TOLERANCE
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +89,8 @@ def test_two_clients_share_the_pace_and_are_never_refused(sim_factory, client_fo
         th.join(30)
     log = sim.requests
     assert [r["status"] for r in log] == [200] * 6
-    assert min(_gaps([r["time"] for r in log])) >= 1.0
+    # Spaced by the interval at sending; arrival jitter stays within the tenant's tolerance.
+    assert min(_gaps([r["time"] for r in log])) >= 1.0 - TOLERANCE
 
 
 def test_a_command_right_after_another_waits_for_its_slot(sim_factory, client_for) -> None:
@@ -152,4 +154,5 @@ def test_two_processes_share_the_pace(sim_factory, client_for) -> None:
     assert child.wait(30) == 0
     log = sim.requests
     assert [r["status"] for r in log] == [200] * 6
-    assert min(_gaps([r["time"] for r in log])) >= 1.0
+    # Spaced by the interval at sending; arrival jitter stays within the tenant's tolerance.
+    assert min(_gaps([r["time"] for r in log])) >= 1.0 - TOLERANCE
