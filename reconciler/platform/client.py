@@ -62,6 +62,7 @@ from reconciler.platform.errors import (
     ApiError,
     ConnectionSettingsError,
     DeadlineError,
+    MalformedResponseError,
     TransportError,
 )
 from reconciler.platform.throttle import (
@@ -84,6 +85,8 @@ API_PATH = "/apps/api/v1"
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, each read (also capped by the call's deadline)
 TEMPLATE_DEADLINE = 300.0  # seconds for the template call (tens of MB for a large tenant)
 REQUEST_TIMEOUT_SETTING = "--request-timeout / CCAI_REQUEST_TIMEOUT"
+MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
+BODY_CHUNK = 2**20
 ALREADY_IN_PROGRESS = "Update is already in progress."
 
 ENDPOINTS = (
@@ -109,6 +112,10 @@ class _Ambiguous(Exception):
     """The request may have reached the server (reset after sending, read timeout)."""
 
 
+class _TooLarge(Exception):
+    """The answer is larger than ``PlatformClient.max_body``."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Bound:
     """A call's deadline: ``at`` on the client's clock, ``seconds`` long, set by ``what``."""
@@ -116,6 +123,10 @@ class _Bound:
     at: float
     seconds: float
     what: str
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -316,6 +327,7 @@ class PlatformClient:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.request_timeout = request_timeout
+        self.max_body = MAX_BODY
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()  # time_limit() of the current thread
@@ -442,8 +454,17 @@ class PlatformClient:
                     files=files,
                     timeout=timeout,
                     allow_redirects=False,
+                    stream=True,
                 )
-                body = resp.content
+                with resp:
+                    body = self._read_body(resp)
+        except _TooLarge:
+            raise MalformedResponseError(
+                f"the answer to {method} {path} is larger than {_size(self.max_body)}: "
+                "refused (not an answer this API gives)",
+                method=method,
+                path=path,
+            ) from None
         except requests.RequestException as exc:
             failure = (_describe(exc), _not_sent(exc))
         except (OSError, ValueError) as exc:  # a socket cut mid-read may surface raw
@@ -464,6 +485,21 @@ class PlatformClient:
         if resp.status_code != 429:
             self.throttle.success()
         return RawResponse(resp.status_code, resp.headers, body)
+
+    def _read_body(self, resp: requests.Response) -> bytes:
+        """The whole body, in chunks, refusing one above ``max_body`` bytes (a hostile or
+        broken server must not exhaust memory; the deadline bounds the time)."""
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(BODY_CHUNK):
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _report(self, line: str) -> None:
         log.debug("%s", line)

@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.platform import DeadlineError, PlatformClient, RetryPolicy
+from reconciler.platform import (
+    DeadlineError,
+    MalformedResponseError,
+    PlatformClient,
+    RetryPolicy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "trickle-secret-token-4711"
@@ -28,7 +33,8 @@ HEAD = (
 
 class Trickle:
     """Answers every request with HEAD + BODY, one byte every ``pause`` seconds (``mode``
-    "all": from the first byte of the status line; "body": the head at once)."""
+    "all": from the first byte of the status line; "body": the head at once; "flood": a body
+    without a length and without an end, at full speed)."""
 
     def __init__(self, mode: str, pause: float = 0.2) -> None:
         self.mode, self.pause = mode, pause
@@ -68,6 +74,11 @@ class Trickle:
                         return
                     data += chunk
                 self.requests += 1
+                if self.mode == "flood":  # no length, a body without end, as fast as it goes
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n[")
+                    while not self.stop.is_set():
+                        conn.sendall(b"{}," * 65536)
+                    return
                 out = HEAD + BODY
                 if self.mode == "body":
                     conn.sendall(HEAD)
@@ -182,3 +193,22 @@ def test_request_timeout_must_be_positive(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "--request-timeout" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_endless_body_is_refused_at_the_size_cap() -> None:
+    server = Trickle("flood")
+    try:
+        with _client(server) as client:
+            client.max_body = 2**22
+            with pytest.raises(MalformedResponseError) as info:
+                client.jobs()
+    finally:
+        server.close()
+    assert "the answer to GET /bulk/users/jobs is larger than 4 MB" in str(info.value)
+
+
+def test_a_declared_length_above_the_cap_is_refused_before_reading(sim, client_for) -> None:
+    client = client_for(sim)
+    client.max_body = 100
+    with pytest.raises(MalformedResponseError, match="larger than 100 bytes"):
+        client.template()
