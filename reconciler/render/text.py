@@ -13,7 +13,15 @@ from typing import TextIO
 
 import click
 
-from reconciler.plan import DncChange, FieldChange, MembershipChange, Plan, SourceLoc, UserChange
+from reconciler.plan import (
+    DncChange,
+    FieldChange,
+    MembershipChange,
+    MembershipScope,
+    Plan,
+    SourceLoc,
+    UserChange,
+)
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
 USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
@@ -107,6 +115,45 @@ def header(plan: Plan) -> str:
     return "Plan for " + ", ".join(bits)
 
 
+SCOPE_NAMES = 8  # names shown per kind; the JSON plan has them all
+_HOW = {
+    "declared": "named in the config",
+    "all": "policy.manage_{kind}s: all",
+    "list": "policy.manage_{kind}s",
+}
+
+
+def _scope_line(kind: str, s: MembershipScope, desired_users: int) -> str:
+    how = _HOW[s.policy].format(kind=kind)
+    if not s.names:
+        return f"Manages no {kind} memberships ({how}: none the tenant has)"
+    shown = ", ".join(s.names[:SCOPE_NAMES])
+    if len(s.names) > SCOPE_NAMES:
+        shown += f" and {len(s.names) - SCOPE_NAMES} more"
+    line = f"Manages {kind}s {shown} ({how})"
+    parts = []
+    if s.users:
+        parts.append(f"for {s.users} of {desired_users} users")
+    if s.sections:
+        n = len(s.sections)
+        parts.append(f"the members of {n} {kind}s: section{'s' if n != 1 else ''}")
+    rest = desired_users - s.users
+    if rest:
+        parts.append(
+            f"the other {kind}s of {rest} user{'s' if rest != 1 else ''} with no {kind}s: and "
+            f"no defaults.{kind}s are left alone"
+        )
+    return line + (": " + "; ".join(parts) if parts else "")
+
+
+def scope_lines(plan: Plan) -> list[str]:
+    """Which roles and teams the plan manages (nothing for a plan saved without a scope)."""
+    if plan.scope is None:
+        return []
+    n = plan.stats.desired_users
+    return [_scope_line("role", plan.scope.roles, n), _scope_line("team", plan.scope.teams, n)]
+
+
 class _Writer:
     def __init__(self, stream: TextIO, color: bool) -> None:
         self.stream = stream
@@ -129,6 +176,8 @@ class _Writer:
 def render_text(plan: Plan, stream: TextIO, *, color: bool = False) -> None:
     w = _Writer(stream, color)
     w.line(header(plan))
+    for line in scope_lines(plan):
+        w.line(line)
     if plan.user_changes:
         w.line()
         w.line("Users:", bold=True)

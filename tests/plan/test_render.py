@@ -17,7 +17,9 @@ from .helpers import NOW, desired, dnc, duser, live, row
 
 
 def mixed_plan() -> Plan:
-    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=0))
+    pol = Policy(
+        unmanaged_users="deactivate", max_deactivations=Threshold(count=0), manage_roles="all"
+    )
     d = desired(
         duser("new@x.com", roles=("Agent",), location="Mexico"),
         duser("a@x.com", line=10, last_name="Smith", roles=("Admin",)),
