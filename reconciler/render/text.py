@@ -124,26 +124,22 @@ _HOW = {
 
 
 def _scope_line(kind: str, s: MembershipScope, desired_users: int) -> str:
+    """``Roles managed (named in the config): Admin, Agent: all for 4 of 5 users (roles: or
+    defaults.roles), 1 with a roles: section for every user``."""
     how = _HOW[s.policy].format(kind=kind)
+    title = f"{kind.capitalize()}s managed ({how})"
     if not s.names:
-        return f"Manages no {kind} memberships ({how}: none the tenant has)"
+        return f"{title}: none the tenant has"
     shown = ", ".join(s.names[:SCOPE_NAMES])
     if len(s.names) > SCOPE_NAMES:
         shown += f" and {len(s.names) - SCOPE_NAMES} more"
-    line = f"Manages {kind}s {shown} ({how})"
-    parts = []
-    if s.users:
-        parts.append(f"for {s.users} of {desired_users} users")
+    line = (
+        f"{title}: {shown}: all for {s.users} of {desired_users} user"
+        f"{'s' if desired_users != 1 else ''} ({kind}s: or defaults.{kind}s)"
+    )
     if s.sections:
-        n = len(s.sections)
-        parts.append(f"the members of {n} {kind}s: section{'s' if n != 1 else ''}")
-    rest = desired_users - s.users
-    if rest:
-        parts.append(
-            f"the other {kind}s of {rest} user{'s' if rest != 1 else ''} with no {kind}s: and "
-            f"no defaults.{kind}s are left alone"
-        )
-    return line + (": " + "; ".join(parts) if parts else "")
+        line += f", {len(s.sections)} with a {kind}s: section for every user"
+    return line
 
 
 def scope_lines(plan: Plan) -> list[str]:
