@@ -40,9 +40,10 @@ from reconciler.jobqueue import (
     take_snapshot,
 )
 from reconciler.plan import Plan, UserChange
-from reconciler.platform.client import ALREADY_IN_PROGRESS
+from reconciler.platform.client import ALREADY_IN_PROGRESS, time_limit
 from reconciler.platform.errors import (
     AuthenticationError,
+    DeadlineError,
     PermissionDeniedError,
     RequestRejectedError,
 )
@@ -340,6 +341,25 @@ class JobDriver:
             yield delay
             delay = min(self.options.poll_max, delay * 2)
 
+    def _timeout(self, job: Any, what: str) -> ApplyTimeout:
+        name = _attr(job, "filename", None) or self.progress.filename
+        if self.progress.filename and name != self.progress.filename:
+            after = (
+                "It is not this plan's job: nothing of this plan was proceeded; run apply "
+                "again once it has finished (a job stuck in progress is for the platform's "
+                "support)."
+            )
+        elif not self.progress.filename:  # the wait before the plan's view
+            after = "Nothing was changed by this run: run apply again once it has finished."
+        else:
+            after = "Nothing is lost: run apply again to resume it."
+        timeout = ApplyTimeout(
+            f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
+            f"({name}) {what}; it is {job.status}. {after}"
+        )
+        timeout.job = job
+        return timeout
+
     def wait(self, job: Any, until: Callable[[Any], bool], what: str) -> Any:
         """Poll ``job`` until ``until(job)``; backoff from 1 s to 10 s, measured from the last
         poll so that the client's own throttle spacing counts towards it."""
@@ -350,29 +370,18 @@ class JobDriver:
             delay = next(delays)
             now = self.options.clock()
             if now >= self.deadline:
-                name = _attr(job, "filename", None) or self.progress.filename
-                foreign = bool(self.progress.filename) and name != self.progress.filename
-                if foreign:
-                    after = (
-                        "It is not this plan's job: nothing of this plan was proceeded; run "
-                        "apply again once it has finished (a job stuck in progress is for the "
-                        "platform's support)."
-                    )
-                elif not self.progress.filename:  # the wait before the plan's view
-                    after = "Nothing was changed by this run: run apply again once it has finished."
-                else:
-                    after = "Nothing is lost: run apply again to resume it."
-                timeout = ApplyTimeout(
-                    f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
-                    f"({name}) {what}; it is {job.status}. {after}"
-                )
-                timeout.job = job
-                raise timeout
+                raise self._timeout(job, what)
             pause = min(delay - (now - last), self.deadline - now)
             if pause > 0:
                 self.options.sleep(pause)
             last = self.options.clock()
-            job = self.client.job(job.id)
+            # The poll itself is bounded by --timeout too (a slow or trickling server).
+            bound = f"apply --timeout {self.options.timeout:g} s"
+            try:
+                with time_limit(self.client, self.deadline - last, bound):
+                    job = self.client.job(job.id)
+            except DeadlineError:
+                raise self._timeout(job, what) from None
             self.progress.job(job)
             self.stage("poll", job=job)
         return job
@@ -380,11 +389,17 @@ class JobDriver:
     def wait_finished(self, job: Any) -> Any:
         return self.wait(job, lambda j: j.status == FINISHED, "to finish")
 
+    def bounded(self) -> Any:
+        """Calls inside end by --timeout (a slow or trickling server included)."""
+        left = self.deadline - self.options.clock()
+        return time_limit(self.client, left, f"apply --timeout {self.options.timeout:g} s")
+
     def snapshot(self) -> Snapshot:
         """Wait until no job runs, then the job list the view is taken after."""
-        return take_snapshot(
-            self.client, self.wait_finished, self.progress.message, self.tenant_clock
-        )
+        with self.bounded():
+            return take_snapshot(
+                self.client, self.wait_finished, self.progress.message, self.tenant_clock
+            )
 
     def pause(self, delays: Iterator[float], what: str, job: Any) -> None:
         """Sleep the next backoff delay, or raise ApplyTimeout at the deadline."""
@@ -548,7 +563,8 @@ def _admit(gate: Gate, job: Any, driver: JobDriver, cells: list[dict[str, Any]])
     delays = backoff(driver.options.poll_initial, driver.options.poll_max)
     shown: int | None = None
     while True:
-        verdict = gate.check(job)
+        with driver.bounded():
+            verdict = gate.check(job)
         driver.stage("gate", verdict=verdict.kind, job=verdict.job)
         if verdict.kind == "stale":
             note = retire(gate.client, job, cells, job.filename or driver.progress.filename)
@@ -772,13 +788,15 @@ def _dnc_contact(op: DncOp) -> Any:
 
 
 def check_safety(plan: Plan, options: ApplyOptions) -> None:
-    """Refuse the plan's safety violations unless explicitly allowed (after it was shown)."""
-    refused = []
-    for v in plan.safety:
-        if v.kind == "admin" and not options.allow_no_admin:
-            refused.append(f"{v.message} (use --allow-no-admin to apply anyway)")
-        elif v.kind != "admin" and not options.allow_mass_changes:
-            refused.append(f"{v.message} (use --allow-mass-changes to apply anyway)")
+    """Refuse the plan's safety violations unless explicitly allowed (after it was shown). The
+    violations are computed at plan time by :mod:`reconciler.safety`; this only enforces."""
+    from reconciler.safety import refusals
+
+    refused = refusals(
+        plan.safety,
+        allow_mass_changes=options.allow_mass_changes,
+        allow_no_admin=options.allow_no_admin,
+    )
     if refused:
         raise ApplyRefused("refusing to apply:\n  " + "\n  ".join(refused))
 
