@@ -343,11 +343,12 @@ class JobDriver:
 
     def _timeout(self, job: Any, what: str) -> ApplyTimeout:
         name = _attr(job, "filename", None) or self.progress.filename
-        if self.progress.filename and name != self.progress.filename:
+        foreign = bool(self.progress.filename) and name != self.progress.filename
+        if foreign:
             after = (
-                "It is not this plan's job: nothing of this plan was proceeded; run apply "
-                "again once it has finished (a job stuck in progress is for the platform's "
-                "support)."
+                "It is not this plan's job: nothing of this plan was proceeded; run "
+                "apply again once it has finished (a job stuck in progress is for the "
+                "platform's support)."
             )
         elif not self.progress.filename:  # the wait before the plan's view
             after = "Nothing was changed by this run: run apply again once it has finished."
