@@ -72,7 +72,10 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 @click.option(
     "--allow-mass-changes",
     is_flag=True,
-    help="Apply even if deactivations / DNC removals exceed the policy thresholds.",
+    help=(
+        "Apply even if a destructive-change guard refuses: it overrides every one "
+        "(deactivations, role/team membership removals, field clears, DNC removals)."
+    ),
 )
 @click.option(
     "--allow-no-admin", is_flag=True, help="Apply even if no active user keeps the Admin role."
