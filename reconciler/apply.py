@@ -311,8 +311,8 @@ class ApplyOptions:
     journal: Journal | None = None
     # Called at each stage with (stage, details); raising stops the driver there (tests).
     on_stage: Callable[[str, dict[str, Any]], None] | None = None
-    # The end of --timeout, set by the first wait of the command and shared by every later one
-    # (the wait before the view, the job, the waits of a re-plan).
+    # The end of --timeout, set by the first wait and shared by the later ones until reset
+    # (``apply -c`` resets it once the plan is made: planning is not waiting).
     deadline: float | None = None
 
 
@@ -564,8 +564,11 @@ def _admit(gate: Gate, job: Any, driver: JobDriver, cells: list[dict[str, Any]])
     delays = backoff(driver.options.poll_initial, driver.options.poll_max)
     shown: int | None = None
     while True:
-        with driver.bounded():
-            verdict = gate.check(job)
+        try:
+            with driver.bounded():
+                verdict = gate.check(job)
+        except DeadlineError:  # --timeout ran out at the check: the job is left to resume
+            raise driver._timeout(job, "to be proceeded") from None
         driver.stage("gate", verdict=verdict.kind, job=verdict.job)
         if verdict.kind == "stale":
             note = retire(gate.client, job, cells, job.filename or driver.progress.filename)

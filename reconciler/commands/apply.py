@@ -85,7 +85,7 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    help="Seconds all waits for bulk jobs may take together; a later apply resumes.",
+    help="Seconds to wait for bulk jobs (before planning, then for ours); a re-run resumes.",
 )
 @click.option(
     "--dnc-batch-size",
@@ -280,6 +280,9 @@ def _apply_config(
                 **plan_options,
             )
             run.plan = plan
+            # Planning is not waiting (its calls have their own deadlines): --timeout bounds
+            # the wait before it and, afresh, the job's waits from here on.
+            options.deadline = None
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
