@@ -48,11 +48,20 @@ def _list_not_null(value: Any) -> Any:
     return value
 
 
+def _not_blank_kept(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 Name = Annotated[str, BeforeValidator(_not_blank), Field(strict=True)]
+#: A role or team name: exactly as written (the platform's names may have leading or trailing
+#: spaces, which YAML keeps only in quotes), never blank.
+GroupName = Annotated[str, BeforeValidator(_not_blank_kept), Field(strict=True)]
 Email = Annotated[
     str, BeforeValidator(_not_blank), Field(strict=True, examples=["ann@example.com"])
 ]
-NameList = Annotated[list[Name], BeforeValidator(_list_not_null)]
+NameList = Annotated[list[GroupName], BeforeValidator(_list_not_null)]
 Status = Annotated[Literal["Active", "Inactive"], BeforeValidator(_not_null("the status"))]
 Location = Annotated[
     str | None,
