@@ -119,12 +119,14 @@ def _check_dnc_file(out_dir: Path, force: bool, numbers: Sequence[tuple[str, str
     lost = [n for n in _declared_numbers(path) if n not in checked]
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        one = len(lost) == 1
+        them = "it" if one else "them"
         raise ExportError(
-            f"{path} declares {len(lost)} number{'s' if len(lost) != 1 else ''} that "
-            f"--dnc-numbers does not list ({shown}); replacing it would lose "
-            f"{'those declarations' if len(lost) != 1 else 'that declaration'}. Add them to the "
-            "--dnc-numbers file to check them again, or delete dnc.yaml to drop them on purpose; "
-            "nothing was written"
+            f"{path} declares {len(lost)} number{'' if one else 's'} that --dnc-numbers does "
+            f"not list ({shown}); replacing it would lose "
+            f"{'that declaration' if one else 'those declarations'}. Add {them} to the "
+            f"--dnc-numbers file to check {them} again, or delete dnc.yaml to drop {them} on "
+            "purpose; nothing was written"
         )
 
 

@@ -130,8 +130,8 @@ def test_force_with_numbers_refuses_to_drop_declared_ones(
     assert res.exit_code == 1
     assert res.stderr == (
         f"error: {out / 'dnc.yaml'} declares 1 number that --dnc-numbers does not list "
-        "(+14155550101); replacing it would lose that declaration. Add them to the "
-        "--dnc-numbers file to check them again, or delete dnc.yaml to drop them on purpose; "
+        "(+14155550101); replacing it would lose that declaration. Add it to the "
+        "--dnc-numbers file to check it again, or delete dnc.yaml to drop it on purpose; "
         "nothing was written\n"
     )
     assert len(acme.requests) == calls_before  # refused before any API call
