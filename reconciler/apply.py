@@ -678,13 +678,15 @@ def _dnc_contact(op: DncOp) -> Any:
 
 
 def check_safety(plan: Plan, options: ApplyOptions) -> None:
-    """Refuse the plan's safety violations unless explicitly allowed (after it was shown)."""
-    refused = []
-    for v in plan.safety:
-        if v.kind == "admin" and not options.allow_no_admin:
-            refused.append(f"{v.message} (use --allow-no-admin to apply anyway)")
-        elif v.kind != "admin" and not options.allow_mass_changes:
-            refused.append(f"{v.message} (use --allow-mass-changes to apply anyway)")
+    """Refuse the plan's safety violations unless explicitly allowed (after it was shown). The
+    violations are computed at plan time by :mod:`reconciler.safety`; this only enforces."""
+    from reconciler.safety import refusals
+
+    refused = refusals(
+        plan.safety,
+        allow_mass_changes=options.allow_mass_changes,
+        allow_no_admin=options.allow_no_admin,
+    )
     if refused:
         raise ApplyError("refusing to apply:\n  " + "\n  ".join(refused))
 

@@ -291,10 +291,7 @@ def test_validate_and_the_schema_agree_on_the_corpus(name: str) -> None:
     check(CORPUS[name])
 
 
-@pytest.mark.xfail(
-    reason="`members:` with no value: its meaning is being decided with the membership rules "
-    "(issue 10 section 1/4, helper 'membership'); validate accepts it, the schema does not",
-    strict=False,
-)
 def test_empty_members_agree() -> None:
+    # `members:` with no value: validate refuses it (it used to mean "remove everyone"), as
+    # the schema always did
     check({"users": [U], "teams": {"T": {"members": None}}})
