@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from reconciler.errors import ApplyError, PlatformError, ReconcilerError
+from reconciler.errors import ApplyError, Diagnostic, PlatformError, ReconcilerError
 from reconciler.jobqueue import (
     Gate,
     Snapshot,
@@ -802,7 +802,7 @@ def check_safety(plan: Plan, options: ApplyOptions) -> None:
         allow_no_admin=options.allow_no_admin,
     )
     if refused:
-        raise ApplyRefused("refusing to apply:\n  " + "\n  ".join(refused))
+        raise ApplyRefused("refusing to apply:", [Diagnostic(r) for r in refused])
 
 
 class ApplyRefused(ApplyError):
@@ -914,12 +914,22 @@ def apply_plan(
             report.job = _job_dict(err.job)  # the audit trail shows where the wait ended
         report.outcome = outcome_of(err, sent=report.job_id is not None or bool(report.dnc))
         if isinstance(err, ReconcilerError):
-            report.add_diagnostic(str(err), None, "error")
+            record_error(report, err)
         err.report = report  # type: ignore[union-attr]  # so --report still gets written
         raise
     finally:
         report.api_calls = _calls(client)
         report.finished_at = now_utc()
+
+
+def record_error(report: ApplyReport, err: ReconcilerError) -> None:
+    """The error that ended the run, in the report's diagnostics (one per problem)."""
+    diagnostics = list(getattr(err, "diagnostics", []) or [])
+    headline = getattr(err, "headline", None) if diagnostics else str(err)
+    if headline:
+        report.add_diagnostic(str(headline), None, "error")
+    for diag in diagnostics:
+        report.add_diagnostic(diag.message, diag.loc, diag.severity)
 
 
 def outcome_of(err: BaseException, *, sent: bool) -> Outcome:

@@ -27,6 +27,7 @@ from reconciler.apply import (
     apply_plan,
     check_safety,
     outcome_of,
+    record_error,
     wait_for_view,
 )
 from reconciler.commands._options import connection_options, open_client, planning_options
@@ -215,7 +216,7 @@ def _report_for(err: BaseException, run: _Run) -> ApplyReport:
         else outcome_of(err, sent=False),
     )
     if isinstance(err, ReconcilerError):
-        report.add_diagnostic(str(err), None, "error")
+        record_error(report, err)
     elif isinstance(err, click.Abort):
         report.add_diagnostic("not confirmed: nothing was applied", None, "error")
     report.finished_at = datetime.now(UTC)

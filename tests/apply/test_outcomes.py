@@ -42,7 +42,8 @@ def test_a_safety_refusal_writes_a_refused_report(simulator, tmp_path: Path) -> 
     assert result.exit_code == 1
     saved = report_of(out)
     assert saved["outcome"] == "refused" and saved["plan_hash"]
-    assert "--allow-mass-changes" in saved["diagnostics"][0]["message"]
+    assert saved["diagnostics"][0]["message"] == "refusing to apply:"
+    assert any("--allow-mass-changes" in d["message"] for d in saved["diagnostics"][1:])
 
 
 def test_a_stale_saved_plan_writes_a_refused_report(simulator, tmp_path: Path) -> None:
