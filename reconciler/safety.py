@@ -235,7 +235,8 @@ def _admin(user_changes: Sequence[UserChange], live: LiveState) -> SafetyViolati
         return SafetyViolation(
             kind="admin",
             message=(
-                f"no active user would hold the {admin} role after this plan ({before} do now)"
+                f"no active user would hold the {admin} role after this plan ({before} "
+                f"{'does' if before == 1 else 'do'} now)"
             ),
             count=before,
             total=before,

@@ -251,6 +251,16 @@ def test_no_admin_left_is_safety_violation() -> None:
     d = desired(duser("a@x.com", roles=("Agent",)), policy=Policy(manage_roles="all"))
     p = diff(d, live(row("a@x.com", roles=("Admin",))), now=NOW)
     assert [v.kind for v in p.safety] == ["admin"]
+    assert (
+        p.safety[0].message
+        == "no active user would hold the Admin role after this plan (1 does now)"
+    )
+    two = live(row("a@x.com", roles=("Admin",)), row("b@x.com", roles=("Admin",)))
+    d = desired(
+        duser("a@x.com", roles=()), duser("b@x.com", roles=()), policy=Policy(manage_roles="all")
+    )
+    [v] = diff(d, two, now=NOW).safety
+    assert v.message == "no active user would hold the Admin role after this plan (2 do now)"
 
 
 def test_no_admin_before_or_after_is_warning_only() -> None:
