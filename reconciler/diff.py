@@ -323,14 +323,15 @@ class _Differ:
             frozenset() if lu is None else (lu.roles if kind == "role" else lu.teams)
         )
         # The user's own key or defaults: exact over the scope; otherwise only the sections.
-        if du.roles_managed if kind == "role" else du.teams_managed:
+        whole = du.roles_managed if kind == "role" else du.teams_managed
+        if whole:
             managed = self.scope_roles if kind == "role" else self.scope_teams
         else:
             managed = self.section_roles if kind == "role" else self.section_teams
         manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
-        if not want and manage == "declared" and (kept := sorted(have - managed)):
-            if du.roles_managed if kind == "role" else du.teams_managed:
-                self.kept_unnamed[kind].append((du, kept))
+        # `roles: []` that keeps roles the config never names (declared scope): warned later.
+        if whole and not want and manage == "declared" and (kept := sorted(have - managed)):
+            self.kept_unnamed[kind].append((du, kept))
         out = [
             MembershipChange(
                 name=n,
