@@ -449,7 +449,9 @@ class _Differ:
     def warn_kept_unnamed(self) -> None:
         """``roles: []`` reads as "no roles"; with ``declared`` it removes only named roles, so
         say which users keep which (one warning per kind, the first few users named)."""
+        protected = self.policy.protected_users
         for kind, found in self.kept_unnamed.items():
+            found = [f for f in found if f[0].email not in protected]
             if not found:
                 continue
             found.sort(key=lambda f: f[0].email)

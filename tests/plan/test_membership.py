@@ -199,6 +199,9 @@ def test_empty_list_warning_only_when_something_unnamed_is_kept() -> None:
     assert p.warnings == []
     rows = [row(f"u{i}@x.com", roles=("Agent",)) for i in range(5)]
     users = "".join(f"  - {{email: u{i}@x.com, first_name: F, last_name: L}}\n" for i in range(5))
+    # a protected user is left unchanged anyway (and warned about as such)
+    p = plan(f"policy: {{protected_users: [ana@x.com]}}\nusers:\n{ANA}, roles: []}}\n", TENANT)
+    assert [w.message for w in p.warnings if "keep" in w.message] == []
     p = plan(f"defaults: {{roles: []}}\nusers:\n{users}", live(*rows))
     [w] = [w for w in p.warnings if "keep" in w.message]
     assert w.message.startswith("5 users with roles: [] keep roles the config does not name")
