@@ -126,8 +126,9 @@ _HOW = {
 def _scope_line(
     kind: str, s: MembershipScope, desired_users: int, base_ref: str | None = None
 ) -> str:
-    """``Roles managed (named in the config): Admin, Agent: all for 4 of 5 users (roles: or
-    defaults.roles), 1 with a roles: section for every user``. With ``declared`` and a base
+    """``Roles managed (named in the config): Admin, Agent; every one for 4 of 5 users (their
+    roles: list or defaults.roles); 1 by a roles: section, for every declared user``. With
+    ``declared`` and a base
     ref, the names the config had at the base are in scope too, and the title says so."""
     how = _HOW[s.policy].format(kind=kind)
     if s.policy == "declared" and base_ref:
@@ -139,11 +140,11 @@ def _scope_line(
     if len(s.names) > SCOPE_NAMES:
         shown += f" and {len(s.names) - SCOPE_NAMES} more"
     line = (
-        f"{title}: {shown}: all for {s.users} of {desired_users} user"
-        f"{'s' if desired_users != 1 else ''} ({kind}s: or defaults.{kind}s)"
+        f"{title}: {shown}; every one for {s.users} of {desired_users} user"
+        f"{'s' if desired_users != 1 else ''} (their {kind}s: list or defaults.{kind}s)"
     )
     if s.sections:
-        line += f", {len(s.sections)} with a {kind}s: section for every user"
+        line += f"; {len(s.sections)} by a {kind}s: section, for every declared user"
     return line
 
 

@@ -97,7 +97,10 @@ def test_roles_only_config_does_not_touch_teams(simulator, tmp_path) -> None:
     cfg = write_config(tmp_path, users_yaml("roles: [Agent]", agent0="roles: [Admin, Agent]"))
     res = plan_cli(sim, "-c", str(cfg), "--detailed-exitcode")
     assert res.exit_code == 0, res.output  # no changes: every role matches, teams unmanaged
-    assert "Roles managed (named in the config): Admin, Agent: all for 40 of 40 users" in res.output
+    assert (
+        "Roles managed (named in the config): Admin, Agent; every one for 40 of 40 users"
+        in res.output
+    )
     assert "Teams managed (named in the config): none (no team membership is changed)" in res.output
     # Taking agent 5 off Agent is one role change; the teams stay as they are, also with
     # manage_teams: all (it widens the scope, not which users' teams are managed).

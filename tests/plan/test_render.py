@@ -218,8 +218,11 @@ def test_scope_and_new_guards_in_text_markdown_and_json() -> None:
     assert [v.kind for v in p.safety] == ["team_removals", "field_clears"]
     team = "would remove 4 of 4 team memberships (100%) from 4 of 4 users that have one"
     clear = "would clear the location of 4 of 4 users that have one (100%)"
-    roles = "Roles managed (named in the config): Agent: all for 4 of 4 users"
-    teams = "Teams managed (named in the config): Tier 1: all for 0 of 4 users (teams: or "
+    roles = "Roles managed (named in the config): Agent; every one for 4 of 4 users"
+    teams = (
+        "Teams managed (named in the config): Tier 1; every one for 0 of 4 users "
+        "(their teams: list or "
+    )
     out = text(p)
     assert f"  ! {team}, limit 10% (= 3, policy.max_team_removals)" in out
     assert f"  ! {clear}, limit 10% (= 3, policy.max_field_clears)" in out
@@ -228,7 +231,7 @@ def test_scope_and_new_guards_in_text_markdown_and_json() -> None:
     render_markdown(p, buf)
     md = buf.getvalue()
     assert f"> - {team}" in md and f"> - {clear}" in md
-    assert f"<sub>{roles}" in md and "1 with a teams: section for every user</sub>" in md
+    assert f"<sub>{roles}" in md and "1 by a teams: section, for every declared user</sub>" in md
     buf = io.StringIO()
     render_json(p, buf)
     data = json.loads(buf.getvalue())
@@ -267,6 +270,7 @@ def test_scope_lines_say_when_nothing_is_managed_and_when_the_base_ref_adds_name
         text(p)
         .splitlines()[1]
         .startswith(
-            "Roles managed (named in the config or at base ref origin/main): Agent: all for 1 of 1"
+            "Roles managed (named in the config or at base ref origin/main): Agent; "
+            "every one for 1 of 1"
         )
     )
