@@ -151,12 +151,13 @@ def test_apply_timeout_bounds_a_trickled_poll(trickle: Trickle) -> None:
     """`apply --timeout 1`: the driver's wait ends at its timeout even when the poll it is in
     never completes (the client's own bound, 10 s here, is later): an ApplyTimeout, which the
     command reports as a resumable timeout."""
-    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver, _Quiet
+    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver
     from reconciler.platform.models import Job
+    from reconciler.render.jobprogress import QuietJobProgress
 
     job = Job(id=7, status="in_progress", filename="plan-abc.json")
     with _client(trickle) as client:
-        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), _Quiet())
+        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), QuietJobProgress())
         with pytest.raises(ApplyTimeout) as info:
             driver.wait(job, lambda j: j.status == "finished", "to finish")
     assert "timed out after 1 s waiting for job 7 (plan-abc.json) to finish" in str(info.value)
