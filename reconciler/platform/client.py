@@ -27,19 +27,16 @@ server trickling its answer cannot hold a call past it: :class:`DeadlineError`.
 from __future__ import annotations
 
 import gc
-import ipaddress
 import json
 import logging
-import os
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -50,6 +47,14 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 from reconciler import __version__
 from reconciler.platform import models as m
+from reconciler.platform.connection import (
+    API_PATH,
+    DEFAULT_TIMEOUT,
+    check_base_url,
+    connect,
+    is_loopback,
+    read_token_file,
+)
 from reconciler.platform.decode import (
     RawResponse,
     decode,
@@ -61,7 +66,6 @@ from reconciler.platform.decode import (
 )
 from reconciler.platform.errors import (
     ApiError,
-    ConnectionSettingsError,
     DeadlineError,
     MalformedResponseError,
     TransportError,
@@ -75,15 +79,12 @@ from reconciler.platform.throttle import (
     Throttle,
 )
 from reconciler.platform.transport import Watchdog, WatchedAdapter
-from reconciler.state import Tenant
 
 T = TypeVar("T")
 
 log = logging.getLogger("reconciler.platform")
 
 USER_AGENT = f"ccai-reconciler/{__version__}"
-API_PATH = "/apps/api/v1"
-DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, each read (also capped by the call's deadline)
 TEMPLATE_DEADLINE = 300.0  # seconds for the template call (tens of MB for a large tenant)
 REQUEST_TIMEOUT_SETTING = "--request-timeout / CCAI_REQUEST_TIMEOUT"
 MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
@@ -91,20 +92,6 @@ BODY_CHUNK = 2**20
 ALREADY_IN_PROGRESS = "Update is already in progress."
 JOBS_PER_PAGE = 100  # the vendor's maximum page size
 JOBS_HORIZON = 24 * 3600.0  # how far back (before the newest job) the job list is read
-
-ENDPOINTS = (
-    "template",
-    "jobs",
-    "job",
-    "upload",
-    "replace_upload",
-    "proceed",
-    "scheme_errors",
-    "update_errors",
-    "dnc_add",
-    "dnc_remove",
-    "dnc_check",
-)
 
 
 class _NotSent(Exception):
@@ -164,137 +151,6 @@ def _has_next_page(raw: RawResponse, size: int) -> bool:
     if link is not None:
         return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
     return size >= JOBS_PER_PAGE
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """A usable base URL: https, or http on a loopback host; no credentials in it."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectionSettingsError(
-            f"base URL {parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}"
-            f"{parts.path} is not an http(s) URL"
-        )
-    if parts.username or parts.password:
-        raise ConnectionSettingsError(
-            "the base URL must not contain credentials: give the token with CCAI_API_TOKEN or "
-            "--token-file"
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConnectionSettingsError(
-            f"refusing plain http to {parts.hostname}: use https (http is only allowed for "
-            "loopback hosts such as 127.0.0.1 and localhost)"
-        )
-    if parts.query or parts.fragment:
-        raise ConnectionSettingsError("the base URL must not have a query or fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def read_token_file(path: str | os.PathLike[str]) -> str:
-    p = Path(path)
-    try:
-        token = p.read_text(encoding="utf-8").strip()
-    except OSError as err:
-        raise ConnectionSettingsError(
-            f"cannot read the token file {p}: {err.strerror or type(err).__name__}"
-        ) from None
-    except UnicodeDecodeError:
-        raise ConnectionSettingsError(f"the token file {p} is not UTF-8 text") from None
-    if not token:
-        raise ConnectionSettingsError(f"the token file {p} is empty")
-    return token
-
-
-def connect(
-    tenant: Tenant | None = None,
-    *,
-    token: str | None = None,
-    token_file: str | os.PathLike[str] | None = None,
-    base_url: str | None = None,
-    rate: float = 1.0,
-    verbose: bool = False,
-    env: Mapping[str, str] = os.environ,
-    echo: Callable[[str], None] | None = None,
-    retry: RetryPolicy | None = None,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    request_timeout: float | None = None,
-    shared_pace: bool = True,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
-) -> PlatformClient:
-    """Resolve the connection settings and open a client.
-
-    Token: ``token``, else ``token_file``, else ``CCAI_API_TOKEN``. Subdomain and domain:
-    ``CCAI_SUBDOMAIN`` / ``CCAI_DOMAIN``, else the config's ``tenant:`` section. URL:
-    ``base_url``, else ``CCAI_BASE_URL``, else ``https://{subdomain}.{domain}/apps/api/v1``.
-    """
-    if not (isinstance(rate, int | float) and rate > 0):
-        raise ConnectionSettingsError(f"--rate must be a positive number, got {rate!r}")
-    if request_timeout is not None and not (
-        isinstance(request_timeout, int | float) and request_timeout > 0
-    ):
-        raise ConnectionSettingsError(
-            f"--request-timeout must be a positive number of seconds, got {request_timeout!r}"
-        )
-    tenant = tenant or Tenant()
-    subdomain = (env.get("CCAI_SUBDOMAIN") or tenant.subdomain or "").strip() or None
-    domain = (env.get("CCAI_DOMAIN") or tenant.domain or "").strip() or None
-    url = (base_url or env.get("CCAI_BASE_URL") or "").strip() or None
-
-    if url is not None:
-        url = check_base_url(url)
-        if subdomain is None:
-            host = urlsplit(url).hostname or ""
-            labels = host.split(".")
-            if not is_loopback(host) and len(labels) > 2 and not host.replace(".", "").isdigit():
-                subdomain = labels[0]
-        if subdomain is None:
-            raise ConnectionSettingsError(
-                "no subdomain: set CCAI_SUBDOMAIN or tenant.subdomain in the config (it is the "
-                "API user name)"
-            )
-    else:
-        missing = [
-            name
-            for name, value in (("CCAI_SUBDOMAIN", subdomain), ("CCAI_DOMAIN", domain))
-            if value is None
-        ]
-        if missing:
-            raise ConnectionSettingsError(
-                f"no tenant address: set {' and '.join(missing)} (or tenant.subdomain and "
-                "tenant.domain in the config, or CCAI_BASE_URL)"
-            )
-        url = check_base_url(f"https://{subdomain}.{domain}{API_PATH}")
-    assert subdomain is not None
-
-    if token is None and token_file is not None:
-        token = read_token_file(token_file)
-    if token is None:
-        token = (env.get("CCAI_API_TOKEN") or "").strip() or None
-    if not token:
-        raise ConnectionSettingsError("no API token: set CCAI_API_TOKEN or pass --token-file PATH")
-    return PlatformClient(
-        base_url=url,
-        subdomain=subdomain,
-        token=token,
-        rate=rate,
-        verbose=verbose,
-        echo=echo,
-        retry=retry,
-        timeout=timeout,
-        request_timeout=request_timeout,
-        shared_pace=shared_pace,
-        clock=clock,
-        sleep=sleep,
-    )
 
 
 @contextmanager
@@ -862,11 +718,13 @@ def time_limit(client: Any, seconds: float, what: str) -> AbstractContextManager
 
 
 __all__ = [
-    "ENDPOINTS",
+    "API_PATH",
+    "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "PlatformClient",
     "check_base_url",
     "connect",
     "is_loopback",
+    "read_token_file",
     "time_limit",
 ]
