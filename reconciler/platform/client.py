@@ -115,6 +115,20 @@ class _Bound:
     what: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What one call sends (on every attempt)."""
+
+    endpoint: str
+    method: str
+    path: str
+    base_path: bool
+    params: dict[str, str] | None = None
+    json_body: Any = None
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+
+
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
@@ -417,37 +431,82 @@ class PlatformClient:
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> RawResponse:
         """A retryable call: GETs and idempotent writes. Returns the 2xx answer."""
-        bound = self._bound(endpoint)
-        deadline = bound.at
+        request = _Request(endpoint, method, path, base_path, params, json_body, data, files)
+        return self._retrying(request, lambda raw: raw)
+
+    def _retrying(
+        self,
+        request: _Request,
+        done: Callable[[RawResponse], T],
+        *,
+        landed: Callable[[str], T | None] | None = None,
+        refused: Callable[[RawResponse, bool], T | None] | None = None,
+        gave_up: Callable[[int], str] | None = None,
+    ) -> T:
+        """The one retry loop: send ``request`` until a 2xx answer (``done(raw)``), within the
+        call's deadline and attempt budget.
+
+        Without ``landed`` the call is idempotent: any transport failure, 429 or 5xx is
+        retried. With it the call is a write that must not happen twice: after an *ambiguous*
+        failure (the request may have reached the server: reset after sending, read timeout,
+        5xx) ``landed(why)`` looks whether it went through, and its answer (when not None) is
+        the result; only 429 and failures before sending are retried blindly. ``refused(raw,
+        was_ambiguous)`` may turn a non-retryable answer into a result (None: the API error is
+        raised). ``gave_up(attempts)`` words the end of a transport failure's message."""
+        method, path = request.method, request.path
+        bound = self._bound(request.endpoint)
         attempt = 0
+        was_ambiguous = False
         while True:
             raw: RawResponse | None = None
+            ambiguous = False
             try:
                 raw = self._send(
-                    endpoint,
+                    request.endpoint,
                     method,
                     path,
                     bound,
-                    params=params,
-                    json_body=json_body,
-                    data=data,
-                    files=files,
+                    params=request.params,
+                    json_body=request.json_body,
+                    data=request.data,
+                    files=request.files,
                 )
-            except (_NotSent, _Ambiguous) as exc:
-                if not self._wait_before_retry(attempt, deadline, None, what=str(exc)):
-                    raise TransportError(
-                        f"{method} {path} failed: {exc} (gave up after {attempt + 1} "
-                        f"attempt{'s' if attempt else ''}; is {self._host()} reachable?)",
-                        method=method,
-                        path=path,
-                    ) from None
+            except _NotSent as exc:
+                why = str(exc)
+            except _Ambiguous as exc:
+                why, ambiguous = str(exc), True
             else:
                 if 200 <= raw.status < 300:
-                    return raw
-                if not is_retryable_status(raw.status) or not self._wait_before_retry(
-                    attempt, deadline, raw, what=f"HTTP {raw.status}"
-                ):
-                    raise self._error(raw, method, path, base_path)
+                    return done(raw)
+                why = f"HTTP {raw.status}"
+                if landed is None:
+                    retryable = is_retryable_status(raw.status)
+                else:
+                    ambiguous = raw.status >= 500
+                    retryable = ambiguous or raw.status == 429
+                if not retryable:
+                    answer = refused(raw, was_ambiguous) if refused is not None else None
+                    if answer is not None:
+                        return answer
+                    raise self._error(raw, method, path, request.base_path)
+            if ambiguous and landed is not None:
+                was_ambiguous = True
+                answer = landed(why)
+                if answer is not None:
+                    return answer
+            if not self._wait_before_retry(attempt, bound.at, raw, what=why):
+                if raw is not None:
+                    raise self._error(raw, method, path, request.base_path)
+                if gave_up is not None:
+                    after = gave_up(attempt + 1)
+                else:
+                    after = (
+                        f"gave up after {attempt + 1} attempt{'s' if attempt else ''}; "
+                        f"is {self._host()} reachable?"
+                    )
+                raise TransportError(
+                    f"{method} {path} failed: {why} ({after})", method=method, path=path
+                )
             attempt += 1
 
     def _host(self) -> str:
@@ -571,41 +630,19 @@ class PlatformClient:
         method, path = "POST", "/bulk/users/upload"
         files = self._file(rows, filename)
         known = set(self._seen_jobs.get(filename, ()))
-        bound = self._bound("upload")
-        deadline = bound.at
-        attempt = 0
-        while True:
-            raw: RawResponse | None = None
-            ambiguous: str | None = None
-            try:
-                raw = self._send("upload", method, path, bound, files=files)
-            except _NotSent as exc:
-                why = str(exc)
-            except _Ambiguous as exc:
-                why = ambiguous = str(exc)
-            else:
-                if 200 <= raw.status < 300:
-                    return self._job_after_write(raw, method, path, filename, len(rows))
-                why = f"HTTP {raw.status}"
-                if raw.status >= 500:
-                    ambiguous = why
-                elif raw.status != 429:
-                    raise self._error(raw, method, path, base_path=True)
-            if ambiguous is not None:
-                job = self._find_new_job(filename, known)
-                if job is not None:
-                    log.info("upload %s went through despite %s: job %s", filename, why, job.id)
-                    return job
-            if not self._wait_before_retry(attempt, deadline, raw, what=why):
-                if raw is not None:
-                    raise self._error(raw, method, path, base_path=True)
-                raise TransportError(
-                    f"{method} {path} failed: {why} (gave up after {attempt + 1} attempts; no "
-                    f"job named {filename!r} was created)",
-                    method=method,
-                    path=path,
-                )
-            attempt += 1
+
+        def landed(why: str) -> m.Job | None:
+            job = self._find_new_job(filename, known)
+            if job is not None:
+                log.info("upload %s went through despite %s: job %s", filename, why, job.id)
+            return job
+
+        return self._retrying(
+            _Request("upload", method, path, True, files=files),
+            lambda raw: self._job_after_write(raw, method, path, filename, len(rows)),
+            landed=landed,
+            gave_up=lambda n: f"gave up after {n} attempts; no job named {filename!r} was created",
+        )
 
     def _find_new_job(self, filename: str, known: set[int]) -> m.Job | None:
         """After an ambiguous upload: the job this upload created, if any. Not one seen in an
@@ -635,44 +672,24 @@ class PlatformClient:
         """Start the update of a validated job. Safe after an ambiguous failure: the job is
         re-read, and ``in_progress``/``finished`` means the proceed went through."""
         method, path = "POST", "/bulk/users/proceed"
-        data = {"id": str(int(job_id))}
-        bound = self._bound("proceed")
-        deadline = bound.at
-        attempt = 0
-        was_ambiguous = False
-        while True:
-            raw: RawResponse | None = None
-            ambiguous = False
-            try:
-                raw = self._send("proceed", method, path, bound, data=data)
-            except _NotSent as exc:
-                why = str(exc)
-            except _Ambiguous as exc:
-                why, ambiguous = str(exc), True
-            else:
-                if 200 <= raw.status < 300:
-                    return self._job_after_write(raw, method, path, None, None)
-                why = f"HTTP {raw.status}"
-                if raw.status >= 500:
-                    ambiguous = True
-                elif raw.status != 429:
-                    if was_ambiguous and server_message(raw.body) == ALREADY_IN_PROGRESS:
-                        return self.job(job_id)
-                    raise self._error(raw, method, path, base_path=False)
-            if ambiguous:
-                was_ambiguous = True
-                job = self.job(job_id)
-                if job.accepted:
-                    return job
-            if not self._wait_before_retry(attempt, deadline, raw, what=why):
-                if raw is not None:
-                    raise self._error(raw, method, path, base_path=False)
-                raise TransportError(
-                    f"{method} {path} failed: {why} (gave up after {attempt + 1} attempts)",
-                    method=method,
-                    path=path,
-                )
-            attempt += 1
+
+        def landed(why: str) -> m.Job | None:
+            job = self.job(job_id)
+            return job if job.accepted else None
+
+        def refused(raw: RawResponse, was_ambiguous: bool) -> m.Job | None:
+            # "already in progress" after an ambiguous attempt: that attempt went through.
+            if was_ambiguous and server_message(raw.body) == ALREADY_IN_PROGRESS:
+                return self.job(job_id)
+            return None
+
+        return self._retrying(
+            _Request("proceed", method, path, False, data={"id": str(int(job_id))}),
+            lambda raw: self._job_after_write(raw, method, path, None, None),
+            landed=landed,
+            refused=refused,
+            gave_up=lambda n: f"gave up after {n} attempts",
+        )
 
     # --- DNC --------------------------------------------------------------------------------
 
