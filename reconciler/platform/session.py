@@ -232,21 +232,11 @@ class ApiSession:
 
     # --- transport --------------------------------------------------------------------------
 
-    def _send(
-        self,
-        endpoint: str,
-        method: str,
-        path: str,
-        bound: _Bound,
-        *,
-        params: dict[str, str] | None = None,
-        json_body: Any = None,
-        data: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes, str]] | None = None,
-    ) -> RawResponse:
+    def _send(self, request: _Request, bound: _Bound) -> RawResponse:
         """One throttled HTTP request, over by ``bound``. Raises _NotSent / _Ambiguous on
         transport failures, DeadlineError when the bound is reached (before sending: the slot
         is too late; while sending or receiving: the watchdog cut the connection)."""
+        method, path, params = request.method, request.path, request.params
         try:
             self.throttle.acquire(bound.at)
         except SlotBeyondDeadline:
@@ -257,7 +247,7 @@ class ApiSession:
         if remaining <= 0:
             raise self._deadline_error(method, path, bound, "could not be sent")
         with self._calls_lock:
-            self.calls[endpoint] += 1
+            self.calls[request.endpoint] += 1
         shown = path + ("?" + urlencode(params) if params else "")
         started = self._clock()
         failure: tuple[str, bool] | None = None
@@ -269,9 +259,9 @@ class ApiSession:
                     method,
                     self.base_url + path,
                     params=params,
-                    json=json_body,
-                    data=data,
-                    files=files,
+                    json=request.json_body,
+                    data=request.data,
+                    files=request.files,
                     timeout=timeout,
                     allow_redirects=False,
                     stream=True,
@@ -398,16 +388,7 @@ class ApiSession:
             raw: RawResponse | None = None
             ambiguous = False
             try:
-                raw = self._send(
-                    request.endpoint,
-                    method,
-                    path,
-                    bound,
-                    params=request.params,
-                    json_body=request.json_body,
-                    data=request.data,
-                    files=request.files,
-                )
+                raw = self._send(request, bound)
             except _NotSent as exc:
                 why = str(exc)
             except _Ambiguous as exc:
