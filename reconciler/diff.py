@@ -150,6 +150,8 @@ class _Differ:
         self.section_roles = self.scope_roles & set(desired.role_sections)
         self.section_teams = self.scope_teams & set(desired.team_sections)
         self.dnc_in_sync = 0
+        # kind -> [(user, the unnamed memberships it keeps)] for users whose list is empty.
+        self.kept_unnamed: dict[str, list[tuple[DesiredUser, list[str]]]] = {"role": [], "team": []}
 
     def error(self, message: str, loc: Location | None = None) -> None:
         self.errors.append(Diagnostic(message, loc))
@@ -209,11 +211,7 @@ class _Differ:
                 self.error(f"{kind} {n!r} does not exist in the tenant{_suggest(n, known)}", loc)
             manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
             if isinstance(manage, frozenset):
-                for n in sorted(manage - known_set):
-                    self.warn(
-                        f"policy.manage_{kind}s names {kind} {n!r}, which the tenant does not "
-                        f"have{_suggest(n, known)}"
-                    )
+                # A listed name the tenant lacks is in refs (the loader puts it there): an error.
                 for n, loc in sorted(refs.items(), key=lambda kv: kv[1]):
                     if n in known_set and n not in manage:
                         self.warn(
@@ -325,10 +323,15 @@ class _Differ:
             frozenset() if lu is None else (lu.roles if kind == "role" else lu.teams)
         )
         # The user's own key or defaults: exact over the scope; otherwise only the sections.
-        if du.roles_managed if kind == "role" else du.teams_managed:
+        whole = du.roles_managed if kind == "role" else du.teams_managed
+        if whole:
             managed = self.scope_roles if kind == "role" else self.scope_teams
         else:
             managed = self.section_roles if kind == "role" else self.section_teams
+        manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
+        # `roles: []` that keeps roles the config never names (declared scope): warned later.
+        if whole and not want and manage == "declared" and (kept := sorted(have - managed)):
+            self.kept_unnamed[kind].append((du, kept))
         out = [
             MembershipChange(
                 name=n,
@@ -441,6 +444,28 @@ class _Differ:
                 "whose YAML was deleted)"
             )
         self.user_changes.sort(key=lambda u: (USER_ACTION_ORDER[u.action], u.key))
+        self.warn_kept_unnamed()
+
+    def warn_kept_unnamed(self) -> None:
+        """``roles: []`` reads as "no roles"; with ``declared`` it removes only named roles, so
+        say which users keep which (one warning per kind, the first few users named)."""
+        protected = self.policy.protected_users
+        for kind, found in self.kept_unnamed.items():
+            found = [f for f in found if f[0].email not in protected]
+            if not found:
+                continue
+            found.sort(key=lambda f: f[0].email)
+            n = len(found)
+            shown = ", ".join(f"{du.email} ({', '.join(names)})" for du, names in found[:3])
+            if n > 3:
+                shown += f" and {n - 3} more"
+            self.warn(
+                f"{n} user{'s' if n != 1 else ''} with {kind}s: [] keep{'' if n != 1 else 's'} "
+                f"{kind}s the config does not name (policy.manage_{kind}s: declared manages only "
+                f"the {kind}s the config names): {shown}; name them in the config or set "
+                f"policy.manage_{kind}s: all to remove them",
+                found[0][0].loc,
+            )
 
     # -- DNC --
 

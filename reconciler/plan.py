@@ -9,8 +9,9 @@ Stability rules (``format_version`` 1):
 - fields are only ever added, never renamed or retyped, within one ``format_version``;
 - every list is in a deterministic order (users by action then e-mail, DNC by action then
   number), so re-planning the same situation yields the same JSON apart from ``created_at``;
-- :attr:`Plan.hash` covers the live fingerprint and the changes (without YAML locations and
-  reasons), never timestamps: the same situation gives the same hash.
+- :attr:`Plan.hash` covers the live fingerprint, the changes and the safety violations
+  (without YAML locations, reasons and messages), never timestamps: the same situation gives
+  the same hash.
 """
 
 from __future__ import annotations
@@ -233,8 +234,9 @@ class Plan(_Model):
 
     @property
     def hash(self) -> str:
-        """sha256 (hex) over the fingerprint and the changes, without locations, reasons and
-        timestamps: re-planning the same situation yields the same hash."""
+        """sha256 (hex) over the fingerprint, the changes and the safety violations (what
+        ``apply`` refuses), without locations, reasons, messages and timestamps: re-planning the
+        same situation yields the same hash."""
         body = {
             "format_version": self.format_version,
             "fingerprint": self.fingerprint,
@@ -247,6 +249,8 @@ class Plan(_Model):
                 for d in self.dnc_changes
             ],
         }
+        if self.safety:  # absent when empty: the hash of a plan with no refusal is unchanged
+            body["safety"] = [v.model_dump(mode="json", exclude={"message"}) for v in self.safety]
         data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(data.encode()).hexdigest()
 

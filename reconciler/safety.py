@@ -101,14 +101,16 @@ def _over(
     field: str | None = None,
 ) -> SafetyViolation | None:
     """A violation when ``n`` of ``total`` is more than ``threshold`` allows. The message is
-    ``{head} ({share}){tail}, limit {threshold} (= {count}, policy.{key})``."""
+    ``{head} ({share}){tail}, limit {threshold} (= {count}, policy.{key})``, without the
+    ``= {count}`` when the threshold is a count."""
     if not n or threshold.allows(n, total):
         return None
     limit = threshold.limit(total)
     share = pct(n, total, threshold.percent)
+    counted = "" if threshold.count is not None else f"= {limit}, "
     return SafetyViolation(
         kind=kind,  # type: ignore[arg-type]
-        message=(f"{head} ({share}){tail}, limit {threshold.describe()} (= {limit}, policy.{key})"),
+        message=f"{head} ({share}){tail}, limit {threshold.describe()} ({counted}policy.{key})",
         count=n,
         total=total,
         limit=limit,
@@ -235,7 +237,8 @@ def _admin(user_changes: Sequence[UserChange], live: LiveState) -> SafetyViolati
         return SafetyViolation(
             kind="admin",
             message=(
-                f"no active user would hold the {admin} role after this plan ({before} do now)"
+                f"no active user would hold the {admin} role after this plan ({before} "
+                f"{'does' if before == 1 else 'do'} now)"
             ),
             count=before,
             total=before,

@@ -14,7 +14,7 @@ The package, from the pure to the driving part (see docs/internals.md):
 Terminal progress of the job is :mod:`reconciler.render.jobprogress`.
 """
 
-from reconciler.apply.driver import JobDriver, run_dnc, run_user_job, wait_for_view
+from reconciler.apply.driver import JobDriver, _proceed, run_dnc, run_user_job, wait_for_view
 from reconciler.apply.errors import (
     ApplyInterrupted,
     ApplyRefused,
@@ -58,6 +58,7 @@ __all__ = [
     "StalePlanError",
     "UserRow",
     "_map_error",
+    "_proceed",
     "apply_plan",
     "check_safety",
     "dnc_ops",

@@ -155,12 +155,16 @@ def _proceed(client: ClientLike, job: Any, driver: JobDriver) -> Any:
         driver.progress.message(f"job {job.id}: proceed was already requested")
         return job
     try:
-        job = client.proceed(job.id)
-    except RequestRejectedError as err:
-        if err.server_message != ALREADY_IN_PROGRESS:
-            raise
-        driver.progress.message(f"job {job.id}: already in progress")
-        return client.job(job.id)
+        with driver.bounded():  # the proceed and its follow-up read end by --timeout too
+            try:
+                job = client.proceed(job.id)
+            except RequestRejectedError as err:
+                if err.server_message != ALREADY_IN_PROGRESS:
+                    raise
+                driver.progress.message(f"job {job.id}: already in progress")
+                return client.job(job.id)
+    except DeadlineError:
+        raise driver._timeout(job, "to be proceeded") from None
     driver.progress.message(f"job {job.id}: proceed requested")
     return job
 
@@ -280,9 +284,10 @@ def _admit(gate: Gate, job: Any, driver: JobDriver, cells: list[dict[str, Any]])
         driver.stage("gate", verdict=verdict.kind, job=verdict.job)
         if verdict.kind == "stale":
             note = retire(gate.client, job, cells, job.filename or driver.progress.filename)
+            advice = "; run plan again" if driver.options.saved_plan else ""
             raise StalePlanError(
                 f"{describe(verdict.job)} changed the tenant since this plan's view was "
-                f"taken; {note}"
+                f"taken; {note}{advice}"
             )
         if verdict.kind != "wait":
             return verdict

@@ -9,7 +9,9 @@ its deadline; the blocked read then returns at once, requests raises, and the ca
 The socket is found through the connection pool: :class:`WatchedAdapter` makes urllib3 use
 pools whose ``_get_conn`` hands the connection about to be used to the watchdog of the current
 thread. A connection obtained before the deadline but not yet connected is shut down as soon as
-its socket exists (the watchdog re-checks every few milliseconds after firing).
+its socket exists (the watchdog re-checks every few milliseconds after firing). The socket is
+remembered once seen: for an answer that closes the connection (HTTP/1.0, ``Connection:
+close``) http.client drops ``conn.sock`` while the response still reads from that socket.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ RECHECK = 0.02  # seconds between attempts to shut a connection that had no sock
 _current = threading.local()
 
 
-def _shutdown(conn: Any) -> bool:
-    """Shut the connection's socket down (both directions); False if it has none yet."""
-    sock = getattr(conn, "sock", None)
+def _shutdown(sock: Any) -> bool:
+    """Shut the socket down (both directions); False if there is none yet."""
     if sock is None:
         return False
     # The plain socket method, also for an SSL socket: SSLSocket.shutdown would unwrap the TLS
@@ -50,6 +51,7 @@ class Watchdog:
         self.seconds = max(0.0, seconds)
         self.fired = False
         self._conn: Any = None
+        self._sock: Any = None  # the connection's socket, kept once seen
         self._done = False
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -57,15 +59,29 @@ class Watchdog:
     def attach(self, conn: Any) -> None:
         with self._lock:
             self._conn = conn
+            self._sock = getattr(conn, "sock", None)
             if self.fired:
-                _shutdown(conn)
+                _shutdown(self._sock)
+        _note_socket_on_connect(conn)
+
+    def note_socket(self, sock: Any) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                _shutdown(sock)
+
+    def _socket(self) -> Any:
+        sock = getattr(self._conn, "sock", None) if self._conn is not None else None
+        if sock is not None:
+            self._sock = sock
+        return self._sock
 
     def _fire(self) -> None:
         with self._lock:
             if self._done:
                 return
             self.fired = True
-            if self._conn is not None and _shutdown(self._conn):
+            if _shutdown(self._socket()):
                 return
             self._arm(RECHECK)  # no socket yet: try again until the block ends
 
@@ -91,6 +107,23 @@ class Watchdog:
             self._done = True
             if self._timer is not None:
                 self._timer.cancel()
+
+
+def _note_socket_on_connect(conn: Any) -> None:
+    """Make the connection tell the current thread's watchdog its socket when it connects (a
+    pooled connection is patched once; the watchdog is looked up at connect time)."""
+    if getattr(conn, "_ccai_watched", False):
+        return
+    connect = conn.connect
+
+    def watched_connect() -> None:
+        connect()
+        watchdog = getattr(_current, "watchdog", None)
+        if watchdog is not None:
+            watchdog.note_socket(getattr(conn, "sock", None))
+
+    conn.connect = watched_connect
+    conn._ccai_watched = True
 
 
 def _watch(conn: Any) -> Any:

@@ -123,13 +123,18 @@ _HOW = {
 }
 
 
-def _scope_line(kind: str, s: MembershipScope, desired_users: int) -> str:
+def _scope_line(
+    kind: str, s: MembershipScope, desired_users: int, base_ref: str | None = None
+) -> str:
     """``Roles managed (named in the config): Admin, Agent: all for 4 of 5 users (roles: or
-    defaults.roles), 1 with a roles: section for every user``."""
+    defaults.roles), 1 with a roles: section for every user``. With ``declared`` and a base
+    ref, the names the config had at the base are in scope too, and the title says so."""
     how = _HOW[s.policy].format(kind=kind)
+    if s.policy == "declared" and base_ref:
+        how += f" or at base ref {base_ref}"
     title = f"{kind.capitalize()}s managed ({how})"
     if not s.names:
-        return f"{title}: none the tenant has"
+        return f"{title}: none (no {kind} membership is changed)"
     shown = ", ".join(s.names[:SCOPE_NAMES])
     if len(s.names) > SCOPE_NAMES:
         shown += f" and {len(s.names) - SCOPE_NAMES} more"
@@ -146,8 +151,11 @@ def scope_lines(plan: Plan) -> list[str]:
     """Which roles and teams the plan manages (nothing for a plan saved without a scope)."""
     if plan.scope is None:
         return []
-    n = plan.stats.desired_users
-    return [_scope_line("role", plan.scope.roles, n), _scope_line("team", plan.scope.teams, n)]
+    n, ref = plan.stats.desired_users, plan.base_ref
+    return [
+        _scope_line("role", plan.scope.roles, n, ref),
+        _scope_line("team", plan.scope.teams, n, ref),
+    ]
 
 
 class _Writer:

@@ -76,6 +76,7 @@ def test_two_saved_plans_from_one_state_exactly_one_is_applied(simulator, tmp_pa
     assert codes == [0, 1], (out_a + err_a, out_b + err_b)
     refused = err_a if first.returncode else err_b
     assert "changed the tenant" in refused or "tenant changed" in refused
+    assert "run plan again" in refused  # a saved plan is not re-planned: say what to do
     applied = a if first.returncode == 0 else b
     assert plans_clean(sim, applied)
     finished = [j for j in jobs(sim) if j["status"] == "finished"]

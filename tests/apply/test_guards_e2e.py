@@ -83,7 +83,7 @@ def test_names_only_config_plans_and_applies_no_membership_change(simulator, tmp
     assert p["safety"] == []
     assert p["scope"]["roles"] == {"policy": "declared", "names": [], "users": 0, "sections": []}
     text = plan_cli(sim, "-c", str(cfg)).output
-    assert "Roles managed (named in the config): none the tenant has" in text
+    assert "Roles managed (named in the config): none (no role membership is changed)" in text
     res = run_apply(sim, "-c", str(cfg), "--auto-approve")
     assert res.exit_code == 0, res.output
     assert memberships(sim) == before
@@ -98,7 +98,7 @@ def test_roles_only_config_does_not_touch_teams(simulator, tmp_path) -> None:
     res = plan_cli(sim, "-c", str(cfg), "--detailed-exitcode")
     assert res.exit_code == 0, res.output  # no changes: every role matches, teams unmanaged
     assert "Roles managed (named in the config): Admin, Agent: all for 40 of 40 users" in res.output
-    assert "Teams managed (named in the config): none the tenant has" in res.output
+    assert "Teams managed (named in the config): none (no team membership is changed)" in res.output
     # Taking agent 5 off Agent is one role change; the teams stay as they are, also with
     # manage_teams: all (it widens the scope, not which users' teams are managed).
     text = users_yaml("roles: [Agent]", agent0="roles: [Admin, Agent]", agent5="roles: []")
@@ -108,6 +108,28 @@ def test_roles_only_config_does_not_touch_teams(simulator, tmp_path) -> None:
     after = memberships(sim)
     assert after["agent5@acme-corp.com"] == ([], before["agent5@acme-corp.com"][1])
     assert {e: t for e, (_, t) in after.items()} == {e: t for e, (_, t) in before.items()}
+
+
+def test_empty_team_lists_naming_no_team_change_nothing_and_say_so(simulator, tmp_path) -> None:
+    # `teams: []` for everyone, but no team named anywhere: with manage_teams: declared nothing
+    # is in scope. The plan says so (scope line and a warning) and apply changes no team.
+    sim = simulator(tenant())
+    before = memberships(sim)
+    cfg = write_config(tmp_path, users_yaml("teams: []", first0="Zero"))
+    res = plan_cli(sim, "-c", str(cfg))
+    assert res.exit_code == 0, res.output
+    assert "Teams managed (named in the config): none (no team membership is changed)" in (
+        res.output
+    )
+    assert (
+        "warning: 40 users with teams: [] keep teams the config does not name (policy."
+        "manage_teams: declared manages only the teams the config names): agent0@acme-corp.com "
+        "(Tier 2), agent10@acme-corp.com (Tier 2), agent11@acme-corp.com (Tier 1) and 37 more; "
+        "name them in the config or set policy.manage_teams: all to remove them"
+    ) in res.output
+    res = run_apply(sim, "-c", str(cfg), "--auto-approve")
+    assert res.exit_code == 0, res.output
+    assert memberships(sim) == before
 
 
 # ---- every guard ---------------------------------------------------------------------------

@@ -165,3 +165,64 @@ def test_scope_is_in_the_plan() -> None:
         0,
         ["Tier 1"],
     )
+
+
+# ---- found by trying the tool: what the plan says about the scope ------------------------
+
+
+def test_explicit_empty_list_that_keeps_unnamed_roles_is_warned() -> None:
+    # `roles: []` reads as "no roles", but with manage_roles: declared only named roles are
+    # removed: a config that names no role removes nothing. The plan must say so.
+    p = plan(f"users:\n{ANA}, roles: []}}\n{BOB}, teams: []}}\n", TENANT)
+    assert p.is_empty
+    by_text = {w.message: str(w.loc) for w in p.warnings}
+    assert by_text == {
+        "1 user with roles: [] keeps roles the config does not name (policy.manage_roles: "
+        "declared manages only the roles the config names): ana@x.com (Admin, Agent, Manager); "
+        "name them in the config or set policy.manage_roles: all to remove them": "c.yaml:2:6",
+        "1 user with teams: [] keeps teams the config does not name (policy.manage_teams: "
+        "declared manages only the teams the config names): bob@x.com (Tier 1); "
+        "name them in the config or set policy.manage_teams: all to remove them": "c.yaml:3:6",
+    }
+
+
+def test_empty_list_warning_only_when_something_unnamed_is_kept() -> None:
+    # Agent is named (by bob), so ana's roles: [] removes it; Admin and Manager stay: warned.
+    p = plan(f"users:\n{ANA}, roles: []}}\n{BOB}, roles: [Agent, Manager]}}\n", TENANT)
+    assert changes(p) == {"ana@x.com": ["-role Agent", "-role Manager"]}
+    [w] = p.warnings
+    assert "ana@x.com (Admin);" in w.message
+    # Nothing kept (all), a section giving the user a role, or defaults.roles: [] for many.
+    p = plan(f"policy: {{manage_roles: all}}\nusers:\n{ANA}, roles: []}}\n{BOB}}}\n", TENANT)
+    assert p.warnings == []
+    p = plan(f"users:\n{ANA}, roles: []}}\n{BOB}}}\nroles:\n  Agent: [ana@x.com]\n", TENANT)
+    assert p.warnings == []
+    rows = [row(f"u{i}@x.com", roles=("Agent",)) for i in range(5)]
+    users = "".join(f"  - {{email: u{i}@x.com, first_name: F, last_name: L}}\n" for i in range(5))
+    # a protected user is left unchanged anyway (and warned about as such)
+    p = plan(f"policy: {{protected_users: [ana@x.com]}}\nusers:\n{ANA}, roles: []}}\n", TENANT)
+    assert [w.message for w in p.warnings if "keep" in w.message] == []
+    p = plan(f"defaults: {{roles: []}}\nusers:\n{users}", live(*rows))
+    [w] = [w for w in p.warnings if "keep" in w.message]
+    assert w.message.startswith("5 users with roles: [] keep roles the config does not name")
+    assert "u0@x.com (Agent), u1@x.com (Agent), u2@x.com (Agent) and 2 more;" in w.message
+
+
+def test_deleting_a_section_at_the_base_ref_removes_it_only_from_users_with_a_key() -> None:
+    # docs/config.md: deleting a section stops managing the group for users without a key.
+    base = f"users:\n{ANA}}}\n{BOB}, roles: [Agent, Manager]}}\nroles:\n  Manager: [ana@x.com]\n"
+    now = f"users:\n{ANA}}}\n{BOB}, roles: [Agent]}}\n"
+    assert changes(plan(now, TENANT, base=base)) == {"bob@x.com": ["-role Manager"]}
+
+
+def test_a_list_scope_naming_a_role_the_tenant_lacks_is_an_error() -> None:
+    import pytest
+
+    from reconciler.errors import PlanError
+
+    with pytest.raises(PlanError) as err:
+        plan(f"policy: {{manage_roles: [Agent, Agnet]}}\nusers:\n{ANA}, roles: [Agent]}}\n", TENANT)
+    assert (
+        "c.yaml:1:32: error: role 'Agnet' does not exist in the tenant (did you mean 'Agent'?)"
+        in str(err.value)
+    )

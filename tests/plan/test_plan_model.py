@@ -123,3 +123,19 @@ def test_load_refuses_a_plan_whose_hash_was_removed(tmp_path: Path) -> None:
 def test_load_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="cannot read plan file"):
         Plan.load(tmp_path / "nope.json")
+
+
+def test_load_detects_a_dropped_or_edited_safety_violation(tmp_path: Path) -> None:
+    # apply PLAN.json enforces the refusals the plan recorded: editing them out of the file
+    # must not turn a refused plan into an applicable one.
+    from reconciler.plan import SafetyViolation
+
+    path = tmp_path / "PLAN.json"
+    v = SafetyViolation(kind="team_removals", message="would remove 9 of 9", count=9, total=9)
+    sample_plan(safety=[v]).save(path)
+    assert Plan.load(path).safety == [v]
+    data = json.loads(path.read_text())
+    for edit in ({"safety": []}, {"safety": [{**data["safety"][0], "limit": 9}]}):
+        path.write_text(json.dumps({**data, **edit}))
+        with pytest.raises(PlanError, match="hash does not match"):
+            Plan.load(path)

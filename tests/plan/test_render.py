@@ -245,3 +245,28 @@ def test_scope_and_new_guards_in_text_markdown_and_json() -> None:
         "sections": ["Tier 1"],
     }
     assert Plan.from_json(buf.getvalue()).scope == p.scope
+
+
+def test_scope_lines_say_when_nothing_is_managed_and_when_the_base_ref_adds_names() -> None:
+    from reconciler.config import load_config_sources
+
+    d = load_config_sources(
+        [
+            (
+                "c.yaml",
+                b"users:\n  - {email: u@x.com, first_name: F, last_name: L, roles: [Agent]}\n",
+            )
+        ],
+        now=NOW,
+    ).state
+    lv = live(row("u@x.com", roles=("Agent",), teams=("Tier 1",)))
+    lines = text(diff(d, lv, now=NOW)).splitlines()
+    assert lines[2] == "Teams managed (named in the config): none (no team membership is changed)"
+    p = diff(d, lv, now=NOW, base=d, base_ref="origin/main")
+    assert (
+        text(p)
+        .splitlines()[1]
+        .startswith(
+            "Roles managed (named in the config or at base ref origin/main): Agent: all for 1 of 1"
+        )
+    )

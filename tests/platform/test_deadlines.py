@@ -33,8 +33,10 @@ HEAD = (
 
 class Trickle:
     """Answers every request with HEAD + BODY, one byte every ``pause`` seconds (``mode``
-    "all": from the first byte of the status line; "body": the head at once; "flood": a body
-    without a length and without an end, at full speed)."""
+    "all": from the first byte of the status line; "body": the head at once; "http10": the head
+    at once as an HTTP/1.0 answer, after which http.client drops the connection's socket
+    reference (the response keeps it); "flood": a body without a length and without an end, at
+    full speed)."""
 
     def __init__(self, mode: str, pause: float = 0.2) -> None:
         self.mode, self.pause = mode, pause
@@ -83,6 +85,9 @@ class Trickle:
                 if self.mode == "body":
                     conn.sendall(HEAD)
                     out = BODY
+                elif self.mode == "http10":
+                    conn.sendall(HEAD.replace(b"HTTP/1.1", b"HTTP/1.0", 1))
+                    out = BODY
                 for i in range(len(out)):
                     if self.stop.wait(self.pause):
                         return
@@ -98,7 +103,7 @@ class Trickle:
             th.join(5)
 
 
-@pytest.fixture(params=["all", "body"])
+@pytest.fixture(params=["all", "body", "http10"])
 def trickle(request: pytest.FixtureRequest) -> Iterator[Trickle]:
     server = Trickle(request.param)
     yield server
@@ -213,3 +218,20 @@ def test_a_declared_length_above_the_cap_is_refused_before_reading(sim, client_f
     client.max_body = 100
     with pytest.raises(MalformedResponseError, match="larger than 100 bytes"):
         client.template()
+
+
+def test_apply_timeout_bounds_the_proceed_and_its_read(trickle: Trickle) -> None:
+    """`apply --timeout 1`: the proceed call (and the job read that follows it) ends at the
+    timeout too, not at the client's later per-call bound: an ApplyTimeout."""
+    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver, _proceed
+    from reconciler.platform.models import Job
+    from reconciler.render.jobprogress import QuietJobProgress
+
+    job = Job(id=7, status="valid_scheme", filename="plan-abc.json")
+    with _client(trickle, request_timeout=30.0) as client:
+        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), QuietJobProgress())
+        with pytest.raises(ApplyTimeout) as info:
+            _proceed(client, job, driver)
+    assert "timed out after 1 s waiting for job 7 (plan-abc.json) to be proceeded" in str(
+        info.value
+    )
