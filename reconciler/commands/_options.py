@@ -19,8 +19,6 @@ from reconciler.state import Tenant
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CONNECTION_OPTION_NAMES = ("token_file", "base_url", "rate", "request_timeout", "verbose")
-
 
 def connection_options(func: F) -> F:
     """Add ``--token-file``, ``--base-url``, ``--rate``, ``--request-timeout`` and

@@ -22,7 +22,6 @@ from reconciler.apply import (
     ApplyOptions,
     ApplyRefused,
     Journal,
-    Progress,
     StalePlanError,
     apply_plan,
     check_safety,
@@ -37,6 +36,7 @@ from reconciler.errors import ApplyError, ReconcilerError
 from reconciler.plan import Plan
 from reconciler.planning import compute_plan
 from reconciler.render import render_text
+from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
 from reconciler.state import Tenant
 
@@ -152,7 +152,7 @@ def command(
         reassert_dnc=reassert_dnc,
         allow_mass_changes=allow_mass_changes,
         allow_no_admin=allow_no_admin,
-        progress=Progress(),
+        progress=JobProgress(),
         poll_initial=poll_interval,
         poll_max=max(10.0, poll_interval),
     )

@@ -1,6 +1,6 @@
 """The tenant's Apps API: ``connect(...)`` gives a :class:`PlatformClient` (see docs/client.md)."""
 
-from reconciler.platform.client import ENDPOINTS, PlatformClient, connect, time_limit
+from reconciler.platform.client import PlatformClient, connect, time_limit
 from reconciler.platform.errors import (
     ApiError,
     AuthenticationError,
@@ -29,7 +29,6 @@ from reconciler.platform.models import (
 from reconciler.platform.throttle import RetryPolicy, Throttle
 
 __all__ = [
-    "ENDPOINTS",
     "ApiError",
     "AuthenticationError",
     "ConnectionSettingsError",

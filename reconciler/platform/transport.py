@@ -22,8 +22,10 @@ import threading
 from types import TracebackType
 from typing import Any
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 RECHECK = 0.02  # seconds between attempts to shut a connection that had no socket yet
 
@@ -158,3 +160,28 @@ class WatchedAdapter(HTTPAdapter):
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = dict(_POOLS)
         return manager
+
+
+def describe_failure(exc: requests.RequestException) -> str:
+    """A short, token-free description of a transport failure (never the request headers)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout"
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        name = type(reason).__name__ if reason is not None else type(exc).__name__
+        return f"connection error ({name})"
+    return type(exc).__name__
+
+
+def surely_not_sent(exc: requests.RequestException) -> bool:
+    """The request surely did not reach the server (refused, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)

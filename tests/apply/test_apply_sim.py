@@ -6,7 +6,8 @@ import io
 import json
 from pathlib import Path
 
-from reconciler.apply import ApplyOptions, Progress, apply_plan, job_filename, wait_for_view
+from reconciler.apply import ApplyOptions, apply_plan, job_filename, wait_for_view
+from reconciler.render.jobprogress import JobProgress
 
 from .helpers import calls_to, client_for, jobs_named, make_plan, write_config
 
@@ -24,7 +25,7 @@ def test_apply_converges_and_replan_is_empty(simulator, tmp_path: Path) -> None:
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
         assert [u.action for u in plan.user_changes] == ["create", "rename", "update"]
-        report = apply_plan(plan, client, options=fast(progress=Progress(out, tty=False)))
+        report = apply_plan(plan, client, options=fast(progress=JobProgress(out, tty=False)))
         assert report.exit_code == 0, report.diagnostics
         assert report.outcome == "applied"
         assert report.job_filename == job_filename(plan.hash)

@@ -9,7 +9,6 @@ import pytest
 from reconciler.apply import (
     ApplyOptions,
     DncOp,
-    Progress,
     UserRow,
     check_safety,
     dnc_ops,
@@ -28,6 +27,7 @@ from reconciler.plan import (
     SourceLoc,
     UserChange,
 )
+from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport, DncResult, UserResult
 from reconciler.state import Location
 
@@ -188,7 +188,7 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
         return Job(id=4, status=status, filename="f.json", total_rows=10, affected_rows=done)
 
     tty = io.StringIO()
-    p = Progress(tty, tty=True)
+    p = JobProgress(tty, tty=True)
     for j in (job("created", 0), job("in_progress", 5), job("in_progress", 10)):
         p.job(j)
     p.job(job("finished", 10))
@@ -197,7 +197,7 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
     assert "job 4 f.json: finished (10/10 rows)" in out
 
     plain = io.StringIO()
-    p = Progress(plain, tty=False)
+    p = JobProgress(plain, tty=False)
     for j in (job("created", 0), job("in_progress", 2), job("in_progress", 7), job("finished", 10)):
         p.job(j)
     assert plain.getvalue().splitlines() == [
@@ -230,7 +230,7 @@ def test_dnc_batches_at_scale_skip_what_was_sent(tmp_path) -> None:
         ops,
         client,  # type: ignore[arg-type]
         report,
-        JobDriver(client, ApplyOptions(), Progress(tty=False)),  # type: ignore[arg-type]
+        JobDriver(client, ApplyOptions(), JobProgress(tty=False)),  # type: ignore[arg-type]
         batch_size=500,
         journal=journal,
         make_contact=lambda op: op.number,
@@ -301,7 +301,7 @@ def test_a_batch_refused_as_a_whole_fails_its_numbers_and_the_rest_still_runs(tm
         ops,
         client,  # type: ignore[arg-type]
         report,
-        JobDriver(client, ApplyOptions(), Progress(tty=False)),  # type: ignore[arg-type]
+        JobDriver(client, ApplyOptions(), JobProgress(tty=False)),  # type: ignore[arg-type]
         batch_size=2,
         journal=journal,
         make_contact=lambda op: op.number,
@@ -365,7 +365,7 @@ def test_resuming_a_job_already_proceeded_waits_for_it(requested: bool) -> None:
     )
     report = ApplyReport(plan_hash="0" * 64)
     options = ApplyOptions(sleep=lambda s: None)
-    driver = JobDriver(client, options, Progress(tty=False))  # type: ignore[arg-type]
+    driver = JobDriver(client, options, JobProgress(tty=False))  # type: ignore[arg-type]
     rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
     snapshot = Snapshot.of([found])
     ok = run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, snapshot, found)  # type: ignore[arg-type]
@@ -380,7 +380,7 @@ def test_another_proceed_refusal_is_still_an_error() -> None:
 
     client = _ResumeClient("This job cannot proceed update. status: created")
     report = ApplyReport(plan_hash="0" * 64)
-    driver = JobDriver(client, ApplyOptions(sleep=lambda s: None), Progress(tty=False))  # type: ignore[arg-type]
+    driver = JobDriver(client, ApplyOptions(sleep=lambda s: None), JobProgress(tty=False))  # type: ignore[arg-type]
     rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
     found = _job("valid_scheme")
     with pytest.raises(RequestRejectedError):

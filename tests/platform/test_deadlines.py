@@ -156,12 +156,13 @@ def test_apply_timeout_bounds_a_trickled_poll(trickle: Trickle) -> None:
     """`apply --timeout 1`: the driver's wait ends at its timeout even when the poll it is in
     never completes (the client's own bound, 10 s here, is later): an ApplyTimeout, which the
     command reports as a resumable timeout."""
-    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver, _Quiet
+    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver
     from reconciler.platform.models import Job
+    from reconciler.render.jobprogress import QuietJobProgress
 
     job = Job(id=7, status="in_progress", filename="plan-abc.json")
     with _client(trickle) as client:
-        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), _Quiet())
+        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), QuietJobProgress())
         with pytest.raises(ApplyTimeout) as info:
             driver.wait(job, lambda j: j.status == "finished", "to finish")
     assert "timed out after 1 s waiting for job 7 (plan-abc.json) to finish" in str(info.value)
@@ -222,12 +223,13 @@ def test_a_declared_length_above_the_cap_is_refused_before_reading(sim, client_f
 def test_apply_timeout_bounds_the_proceed_and_its_read(trickle: Trickle) -> None:
     """`apply --timeout 1`: the proceed call (and the job read that follows it) ends at the
     timeout too, not at the client's later per-call bound: an ApplyTimeout."""
-    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver, _proceed, _Quiet
+    from reconciler.apply import ApplyOptions, ApplyTimeout, JobDriver, _proceed
     from reconciler.platform.models import Job
+    from reconciler.render.jobprogress import QuietJobProgress
 
     job = Job(id=7, status="valid_scheme", filename="plan-abc.json")
     with _client(trickle, request_timeout=30.0) as client:
-        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), _Quiet())
+        driver = JobDriver(client, ApplyOptions(timeout=1.0, poll_initial=0.01), QuietJobProgress())
         with pytest.raises(ApplyTimeout) as info:
             _proceed(client, job, driver)
     assert "timed out after 1 s waiting for job 7 (plan-abc.json) to be proceeded" in str(
