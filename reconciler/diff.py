@@ -44,7 +44,7 @@ from reconciler.state import (
 )
 
 ADMIN_ROLE = safety.ADMIN_ROLE
-Refresh = Literal["changed", "all"]
+Refresh = Literal["git", "changed", "all"]
 
 
 # ---- DNC: which numbers to check -------------------------------------------------------------
@@ -59,27 +59,39 @@ def _decl(entry: DesiredDnc | None) -> tuple[str, datetime | None] | None:
     return None if entry is None else (entry.state, _sec(entry.expires_at))
 
 
+def numbers_changed(desired: DesiredState, base: DesiredState, *, now: datetime) -> list[str]:
+    """The DNC numbers whose declaration changed in git since ``base``, sorted: a declaration
+    (state, expiry) that differs from the base, or a number declared present (and unexpired) at
+    the base and gone from the config now."""
+    out = {n for n, d in desired.dnc.items() if _decl(base.dnc.get(n)) != _decl(d)}
+    for n, b in base.dnc.items():
+        if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
+            out.add(n)
+    return sorted(out)
+
+
 def numbers_to_check(
     desired: DesiredState, base: DesiredState | None, *, refresh: Refresh, now: datetime
 ) -> list[str]:
     """The DNC numbers a plan must check (one API call each), sorted.
 
-    - no base: every declared number (an expired entry too: the tenant may still block it).
-    - with a base: only numbers whose declaration (state, expiry) differs from the base, plus
-      numbers declared present at the base and gone from the config now. An entry unchanged
-      since the base was handled by an earlier apply and is not checked again.
+    - no base: every declared number, whatever the mode (an expired entry too: the tenant may
+      still block it). Without a base nothing says which numbers an earlier apply handled.
+    - ``refresh="git"`` (the default) with a base: none. The numbers changed since the base
+      (:func:`numbers_changed`) are planned from git alone (an upsert, or a removal, which is
+      harmless for an unlisted number); an entry unchanged since the base was handled by an
+      earlier apply.
+    - ``refresh="changed"`` with a base: the numbers changed since the base.
     - ``refresh="all"``: every declared number, plus (with a base) the numbers gone since the
       base: a full refresh checks more than a changed-only one, never less.
     """
     if base is None:
         return sorted(desired.dnc)
+    if refresh == "git":
+        return []
+    out = set(numbers_changed(desired, base, now=now))
     if refresh == "all":
-        out = set(desired.dnc)
-    else:
-        out = {n for n, d in desired.dnc.items() if _decl(base.dnc.get(n)) != _decl(d)}
-    for n, b in base.dnc.items():
-        if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
-            out.add(n)
+        out |= set(desired.dnc)
     return sorted(out)
 
 
@@ -132,8 +144,10 @@ class _Differ:
         base: DesiredState | None,
         now: datetime,
         base_ref: str | None,
+        from_git: frozenset[str] = frozenset(),
     ) -> None:
         self.desired = desired
+        self.from_git = from_git
         self.live = live
         self.base = base
         self.now = now
@@ -474,7 +488,9 @@ class _Differ:
         for number in sorted(set(desired) | set(base)):
             lv: LiveDnc | None = live.get(number)
             if lv is None:
-                continue  # not checked: nothing known, nothing planned
+                if number in self.from_git:
+                    self.dnc_from_git(number)
+                continue  # not checked and not changed in git: nothing known, nothing planned
             d = desired.get(number)
             listed = lv.do_not_call
             # An entry whose expires_at has passed is no longer wanted: like state: absent.
@@ -523,6 +539,49 @@ class _Differ:
             )
         self.dnc_changes.sort(key=lambda c: (DNC_ACTION_ORDER[c.action], c.number))
 
+    def dnc_from_git(self, number: str) -> None:
+        """Plan a number whose declaration changed since the base without a check: present →
+        upsert (its answer says created or updated), otherwise → remove (harmless if unlisted)."""
+        d = self.desired.dnc.get(number)
+        base = self.base.dnc if self.base is not None else {}
+        ref = f" {self.base_ref}" if self.base_ref else ""
+        if d is not None and d.state == "present" and not dnc_expired(d, self.now):
+            how = "changed" if number in base else "added"
+            self.dnc_changes.append(
+                DncChange(
+                    action="upsert",
+                    number=number,
+                    raw=d.raw,
+                    expires_after=d.expires_at,
+                    comment=d.comment,
+                    loc=_loc(d.loc),
+                    reason=f"{how} since base ref{ref}",
+                    checked=False,
+                )
+            )
+            return
+        if d is not None and d.state == "present":
+            assert d.expires_at is not None
+            src, loc = d, d.loc
+            reason = f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+        elif d is not None:
+            src, loc, reason = d, d.loc, "state: absent"
+        else:
+            src = base[number]
+            was = f" (was at {src.loc})" if src.loc else ""
+            loc, reason = None, f"deleted from config since base ref{ref}{was}"
+        self.dnc_changes.append(
+            DncChange(
+                action="remove",
+                number=number,
+                raw=src.raw,
+                comment=src.comment,
+                loc=_loc(loc),
+                reason=f"{reason}; removed if listed",
+                checked=False,
+            )
+        )
+
     # -- safety --
 
     def check_safety(self) -> None:
@@ -541,10 +600,14 @@ def diff(
     base: DesiredState | None = None,
     now: datetime,
     base_ref: str | None = None,
+    from_git: Iterable[str] = (),
 ) -> Plan:
     """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
-    and impossible renames (all of them, with YAML locations)."""
-    d = _Differ(desired, live, base, now, base_ref)
+    and impossible renames (all of them, with YAML locations).
+
+    ``from_git``: numbers changed since the base that were not checked (refresh mode "git"):
+    planned from their declaration alone (:meth:`_Differ.dnc_from_git`)."""
+    d = _Differ(desired, live, base, now, base_ref, frozenset(from_git))
     d.check_names()
     if d.errors:
         raise PlanError(
@@ -575,6 +638,7 @@ def diff(
             dnc_declared=len(desired.dnc),
             dnc_checked=len(live.dnc),
             dnc_in_sync=d.dnc_in_sync,
+            dnc_from_git=sum(1 for c in d.dnc_changes if not c.checked),
         ),
         desired=PlanDesired(
             files=list(desired.files),

@@ -31,12 +31,12 @@ from reconciler.state import Location
 FORMAT_VERSION: Literal[1] = 1
 
 UserAction = Literal["create", "update", "rename", "deactivate"]
-DncAction = Literal["add", "update", "remove"]
+DncAction = Literal["add", "upsert", "update", "remove"]
 FieldValue = bool | int | str | None
 
 # Order of actions in lists and in output.
 USER_ACTION_ORDER: dict[str, int] = {"create": 0, "rename": 1, "update": 2, "deactivate": 3}
-DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "update": 1, "remove": 2}
+DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "upsert": 1, "update": 2, "remove": 3}
 
 
 class _Model(BaseModel):
@@ -115,7 +115,10 @@ class UserChange(_Model):
 
 
 class DncChange(_Model):
-    """One DNC number to add (upsert), update (expiry differs) or remove."""
+    """One DNC number to add (checked: not listed), update (checked: expiry differs), upsert
+    (not checked: its declaration changed in git since the base ref, so it is sent as an upsert
+    whose answer says ``created`` or ``updated``) or remove (checked: listed; or, with
+    ``checked`` false, not checked: removing an unlisted number is harmless)."""
 
     action: DncAction
     number: str  # E.164
@@ -125,6 +128,7 @@ class DncChange(_Model):
     comment: str | None = None
     loc: SourceLoc | None = None
     reason: str | None = None
+    checked: bool = True  # False: planned from the git change alone (refresh mode "git")
 
 
 class PlanWarning(_Model):
@@ -213,6 +217,7 @@ class PlanStats(_Model):
     dnc_declared: int = 0
     dnc_checked: int = 0
     dnc_in_sync: int = 0  # checked numbers already in the desired state
+    dnc_from_git: int = 0  # numbers planned from their change in git, without a check
 
 
 class Plan(_Model):
@@ -245,7 +250,7 @@ class Plan(_Model):
                 for u in self.user_changes
             ],
             "dnc": [
-                _strip(d.model_dump(mode="json", exclude={"loc", "reason", "raw", "comment"}))
+                _strip(d.model_dump(mode="json", exclude={"loc", "reason", "raw", "comment", "checked"}))
                 for d in self.dnc_changes
             ],
         }
@@ -267,7 +272,7 @@ class Plan(_Model):
         for d in self.dnc_changes:
             c[f"dnc_{d.action}"] += 1
         keys: tuple[str, ...] = ("user_create", "user_update", "user_rename", "user_deactivate")
-        keys += ("dnc_add", "dnc_update", "dnc_remove")
+        keys += ("dnc_add", "dnc_upsert", "dnc_update", "dnc_remove")
         return {k: c[k] for k in keys}
 
     def summary(self) -> str:
@@ -281,11 +286,17 @@ class Plan(_Model):
         if c["user_rename"]:
             users.append(f"{c['user_rename']} to rename")
         users.append(f"{c['user_deactivate']} to deactivate")
-        dnc = [f"{c['dnc_add']} DNC number{'s' if c['dnc_add'] != 1 else ''} to add"]
+        dnc: list[tuple[int, str]] = []
+        if c["dnc_add"] or not c["dnc_upsert"]:
+            dnc.append((c["dnc_add"], "to add"))
+        if c["dnc_upsert"]:
+            dnc.append((c["dnc_upsert"], "to add or update (upsert)"))
         if c["dnc_update"]:
-            dnc.append(f"{c['dnc_update']} to update")
-        dnc.append(f"{c['dnc_remove']} to remove")
-        return f"Plan: {', '.join(users)}; {', '.join(dnc)}."
+            dnc.append((c["dnc_update"], "to update"))
+        dnc.append((c["dnc_remove"], "to remove"))
+        first = f"{dnc[0][0]} DNC number{'s' if dnc[0][0] != 1 else ''} {dnc[0][1]}"
+        dnc_text = ", ".join([first] + [f"{n} {what}" for n, what in dnc[1:]])
+        return f"Plan: {', '.join(users)}; {dnc_text}."
 
     # ---- persistence ------------------------------------------------------------------------
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from reconciler import gitref
 from reconciler.config import LoadResult, load_config, load_config_sources
-from reconciler.diff import diff, numbers_to_check
+from reconciler.diff import Refresh, diff, numbers_changed, numbers_to_check
 from reconciler.errors import ConfigError, PlanError
 from reconciler.live import fetch_dnc, fetch_live
 from reconciler.plan import Plan
 from reconciler.state import DesiredState
 
-Refresh = Literal["changed", "all"]
+__all__ = ["Refresh", "compute_plan", "load_base"]
 
 
 def load_base(
@@ -66,7 +66,7 @@ def compute_plan(
     client: Any,
     *,
     base_ref: str | None = None,
-    refresh: Refresh = "changed",
+    refresh: Refresh = "git",
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     loaded: LoadResult | None = None,
@@ -76,7 +76,9 @@ def compute_plan(
     ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
 
     API calls: one template GET, plus one DNC check per number that
-    :func:`reconciler.diff.numbers_to_check` selects. Before those checks the config is diffed
+    :func:`reconciler.diff.numbers_to_check` selects (none with a base ref and the default
+    ``refresh="git"``: the numbers changed since the base are planned from git alone, as
+    upserts and removals). Before those checks the config is diffed
     against the template alone, so that an error the template already proves (an unknown role,
     an impossible rename) costs one call, not one per declared number.
     """
@@ -87,12 +89,15 @@ def compute_plan(
     base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
     commit = gitref.head_commit(paths)
     numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
+    from_git = []
+    if base is not None and refresh == "git":
+        from_git = numbers_changed(loaded.state, base, now=now)
     live = fetch_live(client, (), progress=progress)
     if numbers:
         # Raises PlanError for what the template proves wrong; the DNC part is not known yet.
         diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
         fetch_dnc(client, live, numbers, progress=progress)
-    plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
+    plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git)
     plan.created_at = now
     plan.config_commit = commit
     plan.tenant = getattr(client, "subdomain", None) or plan.tenant

@@ -21,7 +21,7 @@ REPORT_FORMAT_VERSION = 1
 
 UserAction = Literal["create", "update", "rename", "deactivate"]
 UserOutcome = Literal["applied", "warning", "failed", "not_applied"]
-DncAction = Literal["add", "update", "remove", "reassert"]
+DncAction = Literal["add", "upsert", "update", "remove", "reassert"]
 DncOutcome = Literal["created", "updated", "removed", "not_found", "failed", "not_applied"]
 
 Outcome = Literal[
@@ -143,8 +143,12 @@ class ApplyReport(BaseModel):
         return _count_phrase(done, USER_LABELS, "user")
 
     def _count_dnc(self) -> str:
+        """The real outcomes the batch answers gave (``created``, ``updated``, ``removed``,
+        ``not_found``), whatever the plan expected; re-asserted numbers are counted apart."""
         ok = ("created", "updated", "removed", "not_found")
-        done = [d.action for d in self.dnc if d.outcome in ok]
+        done = [
+            "reassert" if d.action == "reassert" else d.outcome for d in self.dnc if d.outcome in ok
+        ]
         return _count_phrase(done, DNC_LABELS, "DNC number")
 
     def _count_failures(self) -> str:
@@ -172,7 +176,13 @@ USER_LABELS = {
     "rename": "renamed",
     "deactivate": "deactivated",
 }
-DNC_LABELS = {"add": "added", "update": "updated", "reassert": "re-asserted", "remove": "removed"}
+DNC_LABELS = {
+    "created": "added",
+    "updated": "updated",
+    "reassert": "re-asserted",
+    "removed": "removed",
+    "not_found": "not listed (nothing to remove)",
+}
 
 
 def _count_phrase(actions: Sequence[str], labels: dict[str, str], noun: str) -> str:

@@ -92,15 +92,18 @@ def planning_options(config_help: str = "") -> Callable[[F], F]:
                 default=None,
                 metavar="REF",
                 help="Git ref of the config last applied (e.g. origin/main; env "
-                "CCAI_BASE_REF): offboards users deleted since, and checks only the DNC "
-                "numbers changed since.",
+                "CCAI_BASE_REF): offboards users deleted since, and plans the DNC numbers "
+                "changed since from git (upserts and removals, no checks).",
             ),
             click.option(
                 "--refresh",
-                type=click.Choice(["changed", "all"]),
-                default="changed",
+                type=click.Choice(["git", "changed", "all"]),
+                default="git",
                 show_default=True,
-                help="all: check every declared DNC number (drift detection; one call per number).",
+                help="DNC checks (one call per number) with --base-ref: git: none, the numbers "
+                "changed since the base are planned as upserts and removals; changed: check "
+                "those; all: check every declared number too (drift detection). Without "
+                "--base-ref every declared number is checked.",
             ),
         ]
         for option in reversed(options):

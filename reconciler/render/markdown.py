@@ -35,7 +35,8 @@ def _summary_block(plan: Plan, warn_budget: int | None = None) -> list[str]:
             "|---|---:|---:|---:|---:|",
             f"| Users | {c['user_create']} | {c['user_update']} | {c['user_rename']} "
             f"| {c['user_deactivate']} |",
-            f"| DNC numbers | {c['dnc_add']} | {c['dnc_update']} | – | {c['dnc_remove']} |",
+            f"| DNC numbers | {c['dnc_add'] + c['dnc_upsert']} | {c['dnc_update']} | – "
+            f"| {c['dnc_remove']} |",
             "",
         ]
     if plan.safety:

@@ -25,7 +25,7 @@ from reconciler.plan import (
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
 USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
-DNC_MARK = {"add": "+", "update": "~", "remove": "-"}
+DNC_MARK = {"add": "+", "upsert": "+", "update": "~", "remove": "-"}
 LOC_COLUMN = 64
 
 
@@ -91,6 +91,9 @@ def dnc_line(c: DncChange) -> tuple[str, str, str]:
     number = c.number if c.raw in (c.number, "") else f"{c.number} ({c.raw})"
     if c.action == "add":
         text = f"{number} expires {fmt_time(c.expires_after)}"
+    elif c.action == "upsert":  # not checked: added, or updated if already listed
+        text = f"{number} add or update, expires {fmt_time(c.expires_after)}"
+        text += f"  # {c.reason}" if c.reason else ""
     elif c.action == "update":
         text = f"{number} expires {fmt_time(c.expires_before)} -> {fmt_time(c.expires_after)}"
     else:
@@ -112,6 +115,8 @@ def header(plan: Plan) -> str:
     s = plan.stats
     bits.append(f"{s.live_users} users in tenant, {s.desired_users} in config")
     bits.append(f"{s.dnc_checked} DNC number{'s' if s.dnc_checked != 1 else ''} checked")
+    if s.dnc_from_git:
+        bits.append(f"{s.dnc_from_git} planned from git without a check")
     return "Plan for " + ", ".join(bits)
 
 

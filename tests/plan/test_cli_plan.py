@@ -190,7 +190,8 @@ def test_base_ref_no_change_is_exactly_one_call(acme: SimulatorHandle, repo: Pat
     assert data["dnc_changes"] == []  # nothing checked, nothing planned
 
 
-def test_base_ref_checks_only_changed_numbers(acme: SimulatorHandle, repo: Path) -> None:
+def _edit_dnc(repo: Path) -> None:
+    """Commit: one expiry changed, one number deleted, one added."""
     dnc = repo / "config" / "dnc.yaml"
     text = dnc.read_text()
     text = text.replace('"2031-01-01 00:00:00 UTC"', '"2032-02-02 00:00:00 UTC"')  # changed
@@ -200,7 +201,40 @@ def test_base_ref_checks_only_changed_numbers(acme: SimulatorHandle, repo: Path)
     text += '  - phone_number: "+1 415 555 0104"\n'  # new
     dnc.write_text(text)
     git(repo, "commit", "-q", "-am", "edit dnc")
+
+
+def test_base_ref_plans_changed_numbers_from_git(acme: SimulatorHandle, repo: Path) -> None:
+    """The default refresh mode ("git"): the numbers changed since the base are planned as
+    upserts and removals without a check: the template is the only call."""
+    _edit_dnc(repo)
     res = run(acme, "plan", "-c", "config", "--base-ref", "HEAD~1", "--format", "json", cwd=repo)
+    assert res.exit_code == 0, res.output
+    assert calls(acme) == [("GET", "bulk/users/template")]
+    data = json.loads(res.stdout)
+    got = {(c["action"], c["number"], c["checked"]) for c in data["dnc_changes"]}
+    assert got == {
+        ("upsert", "+14155550104", False),  # added since the base
+        ("upsert", "+14155550101", False),  # expiry changed since the base
+        ("remove", "+14155550100", False),  # gone from the config since the base
+    }
+    assert data["stats"]["dnc_checked"] == 0
+    assert data["stats"]["dnc_from_git"] == 3
+    text = run(acme, "plan", "-c", "config", "--base-ref", "HEAD~1", cwd=repo).output
+    assert "2 DNC numbers to add or update (upsert), 1 to remove." in text
+    assert "+14155550104 (+1 415 555 0104) add or update, expires never  # added since base ref HEAD~1" in text
+    assert "(was at config/dnc.yaml:2:19); removed if listed" in text
+
+
+def test_base_ref_refresh_changed_checks_changed_numbers(
+    acme: SimulatorHandle, repo: Path
+) -> None:
+    _edit_dnc(repo)
+    res = run(
+        acme,
+        "plan",
+        *("-c", "config", "--base-ref", "HEAD~1", "--refresh", "changed", "--format", "json"),
+        cwd=repo,
+    )
     assert res.exit_code == 0, res.output
     assert dnc_checked(acme) == ["+14155550100", "+14155550101", "+14155550104"]
     assert len(acme.requests) == 1 + 3
