@@ -250,7 +250,11 @@ class Plan(_Model):
                 for u in self.user_changes
             ],
             "dnc": [
-                _strip(d.model_dump(mode="json", exclude={"loc", "reason", "raw", "comment", "checked"}))
+                _strip(
+                    d.model_dump(
+                        mode="json", exclude={"loc", "reason", "raw", "comment", "checked"}
+                    )
+                )
                 for d in self.dnc_changes
             ],
         }

@@ -221,13 +221,14 @@ def test_base_ref_plans_changed_numbers_from_git(acme: SimulatorHandle, repo: Pa
     assert data["stats"]["dnc_from_git"] == 3
     text = run(acme, "plan", "-c", "config", "--base-ref", "HEAD~1", cwd=repo).output
     assert "2 DNC numbers to add or update (upsert), 1 to remove." in text
-    assert "+14155550104 (+1 415 555 0104) add or update, expires never  # added since base ref HEAD~1" in text
+    assert (
+        "+14155550104 (+1 415 555 0104) add or update, expires never  # added since base ref HEAD~1"
+        in text
+    )
     assert "(was at config/dnc.yaml:2:19); removed if listed" in text
 
 
-def test_base_ref_refresh_changed_checks_changed_numbers(
-    acme: SimulatorHandle, repo: Path
-) -> None:
+def test_base_ref_refresh_changed_checks_changed_numbers(acme: SimulatorHandle, repo: Path) -> None:
     _edit_dnc(repo)
     res = run(
         acme,
