@@ -9,8 +9,12 @@ process so that CPU time and peak memory (max RSS) belong to that stage alone:
 - fetch:  one template GET through the client, decoded into LiveState
 - diff:   the pure diff of DesiredState and LiveState
 - plan:   the `plan` command end to end with --base-ref and no DNC change (API calls counted)
-- plan-dnc: the same after editing BENCH_DNC_EDIT DNC entries (calls = 1 + edits)
-- apply:  `apply --auto-approve` of the drift (BENCH_DRIFT users differ)
+- plan-dnc: `plan --base-ref HEAD~1` after a commit that edits BENCH_DNC_EDIT DNC entries: the
+  changed numbers are planned from git as upserts, no checks (calls = 1)
+- plan-dnc-check: the same with `--refresh changed`, a check per changed number (1 + edits)
+- apply:  `apply --auto-approve --base-ref HEAD~1` of the drift (BENCH_DRIFT users differ) and
+  the edited DNC entries (upserts in batches, no checks)
+- plan-after: `plan --base-ref HEAD`, the applied commit (calls = 1, no DNC change)
 - apply-reassert: `apply --reassert-dnc`, every declared DNC number re-sent in batches of 500
 
 API calls are counted from the simulator's request log, and the wall time they would take on
@@ -219,9 +223,13 @@ def main() -> None:
             num = lines[i].strip()[2:].strip('"')
             lines[i] = f'  - {{phone_number: "{num}", expires_at: "2031-01-01 00:00:00 UTC"}}\n'
         dnc.write_text("".join(lines))
-        cli("plan-dnc", ["plan", "-c", ".", "--base-ref", "HEAD", *common])
+        git(repo, "commit", "-qam", "edit dnc")
+        cli("plan-dnc", ["plan", "-c", ".", "--base-ref", "HEAD~1", *common])
+        checked = ["--refresh", "changed"]
+        cli("plan-dnc-check", ["plan", "-c", ".", "--base-ref", "HEAD~1", *checked, *common])
 
-        cli("apply", ["apply", "-c", ".", "--base-ref", "HEAD", "--auto-approve", "--rate", "1000"])
+        apply = ["apply", "-c", ".", "--auto-approve", "--rate", "1000"]
+        cli("apply", [*apply, "--base-ref", "HEAD~1"])
         cli("plan-after", ["plan", "-c", ".", "--base-ref", "HEAD", *common])
         reassert = ["apply", "-c", ".", "--base-ref", "HEAD", "--auto-approve", "--rate", "1000"]
         cli("apply-reassert", [*reassert, "--reassert-dnc"])
@@ -239,7 +247,8 @@ def print_table(r: dict[str, Any]) -> None:
         f"(Python {r['python']}, {r['cpus']} CPUs)\n"
     )
     print(f"{'stage':<14} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
-    stages = ("load", "fetch", "diff", "plan", "plan-dnc", "apply", "plan-after", "apply-reassert")
+    stages = ("load", "fetch", "diff", "plan", "plan-dnc", "plan-dnc-check", "apply")
+    stages += ("plan-after", "apply-reassert")
     for stage in stages:
         s = r.get(stage)
         if not s:
