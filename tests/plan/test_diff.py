@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.diff import diff, numbers_to_check
+from reconciler.diff import diff, numbers_changed, numbers_to_check
 from reconciler.errors import PlanError
 from reconciler.state import LiveDnc, Policy, Threshold
 
@@ -383,6 +383,39 @@ def test_numbers_to_check_with_base_only_changed() -> None:
     assert numbers_to_check(d, None, refresh="changed", now=NOW) == sorted(
         [A, B, C, "+14155550199"]
     )
+
+
+def test_refresh_git_checks_nothing_and_plans_the_changes_from_the_declarations() -> None:
+    later = NOW + timedelta(days=3)
+    past = NOW - timedelta(days=1)
+    base = desired(dnc=(dnc(A), dnc(B), dnc(C), dnc(D), dnc(E, expires_at=past)))
+    d = desired(
+        dnc=(
+            dnc(A),  # unchanged: neither checked nor planned
+            dnc(B, expires_at=later),  # expiry changed: upsert
+            dnc(C, state="absent", line=7),  # now absent: remove
+            dnc(D, expires_at=past, line=9),  # now expired: remove
+            dnc("+14155550199"),  # new: upsert
+        )
+    )  # E gone, but it had expired at the base: nothing
+    assert numbers_to_check(d, base, refresh="git", now=NOW) == []
+    assert numbers_to_check(d, None, refresh="git", now=NOW) == sorted(d.dnc)  # no base: all
+    changed = numbers_changed(d, base, now=NOW)
+    assert changed == sorted([B, C, D, "+14155550199"])
+    p = diff(d, live(), base=base, now=NOW, base_ref="main", from_git=changed)
+    got = [(c.action, c.number, c.checked, c.expires_after, c.reason) for c in p.dnc_changes]
+    assert got == [
+        ("upsert", B, False, later, "changed since base ref main"),
+        ("upsert", "+14155550199", False, None, "added since base ref main"),
+        ("remove", C, False, None, "state: absent; removed if listed"),
+        ("remove", D, False, None, "expired on 2026-05-31 12:00:00 UTC; removed if listed"),
+    ]
+    assert p.stats.dnc_checked == 0 and p.stats.dnc_from_git == 4
+    assert p.summary().endswith("2 DNC numbers to add or update (upsert), 2 to remove.")
+    # A removal from git counts against max_dnc_removals like a checked one.
+    d.policy = Policy(max_dnc_removals=Threshold(count=1))
+    [v] = diff(d, live(), base=base, now=NOW, base_ref="main", from_git=changed).safety
+    assert v.kind == "dnc_removals" and (v.count, v.total) == (2, 5)
 
 
 def test_plan_is_deterministic() -> None:
