@@ -90,7 +90,7 @@ def cli_env(base_url: str, rate: float, workdir: Path, subdomain: str = "acme") 
         CCAI_API_TOKEN=TOKEN,
         CCAI_SUBDOMAIN=subdomain,
         CCAI_RATE=str(rate),
-        XDG_CACHE_HOME=str(workdir / "cache"),  # the shared pace file, private to the campaign
+        CCAI_CACHE_DIR=str(workdir / "cache"),  # the shared pace file, private to the campaign
         PYTHONUNBUFFERED="1",
     )
     return env

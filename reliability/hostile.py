@@ -25,6 +25,9 @@ from .scenario import CONFIG_A, TOKEN, write_config
 TRICKLE_INTERVAL = 0.3  # seconds per byte
 HUGE_BYTES = 16 * 1024 * 1024
 CAP = 90.0  # a command still running after this is unbounded (killed, a failure)
+# The per-call deadline the trickle cases configure (the default is 300 s for the template);
+# the job-poll trickle is bounded by apply --timeout alone.
+REQUEST_TIMEOUT = "10"
 JOB_PATH = re.compile(r"/bulk/users/jobs/\d+$")
 
 TEMPLATE_MODES = ("html", "truncated", "wrong_type", "huge", "trickle")
@@ -159,6 +162,8 @@ def one_hostile(
         srv = HostileServer(mode, _origin(sim.handle.base_url), template)
         try:
             env = cli_env(srv.base_url, 50.0, work)
+            if mode == "trickle":
+                env["CCAI_REQUEST_TIMEOUT"] = REQUEST_TIMEOUT
             args = ["plan", "-c", str(cfg)]
             if command == "apply":
                 args = ["apply", "-c", str(cfg), "--auto-approve", "--poll-interval", "0.1"]
