@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo bench reliability schemas clean
+.PHONY: test lint format demo bench bench-neighbour reliability schemas clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ccai-reconciler needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -34,6 +34,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/neighbour.py
+
+bench-neighbour: $(STAMP)
+	$(BIN)/python benchmarks/neighbour.py
 
 reliability: $(STAMP)
 	$(BIN)/python -m reliability $(RELIABILITY_ARGS)

@@ -98,7 +98,7 @@ def generate(out: Path, users: int, teams: int, dnc: int, drift: int, files: int
         (cfg / "users" / f"users-{k:03d}.yaml").write_text("users:\n" + "".join(chunk))
     lines = ["teams:\n"]
     for t, members in memberships.items():
-        lines.append(f"  {t}:\n    members:\n")
+        lines.append(f"  {t}:\n    members:{'' if members else ' []'}\n")  # empty: an error
         lines.extend(f"      - {m}\n" for m in members)
     (cfg / "teams.yaml").write_text("".join(lines))
     (cfg / "dnc.yaml").write_text("dnc:\n" + "".join(f'  - "{n}"\n' for n in numbers))

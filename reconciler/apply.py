@@ -31,9 +31,10 @@ from typing import Any, Protocol, TextIO
 
 from reconciler.errors import ApplyError, PlatformError, ReconcilerError
 from reconciler.plan import Plan, UserChange
-from reconciler.platform.client import ALREADY_IN_PROGRESS
+from reconciler.platform.client import ALREADY_IN_PROGRESS, time_limit
 from reconciler.platform.errors import (
     AuthenticationError,
+    DeadlineError,
     PermissionDeniedError,
     RequestRejectedError,
 )
@@ -325,6 +326,16 @@ class JobDriver:
             yield delay
             delay = min(self.options.poll_max, delay * 2)
 
+    def _timeout(self, job: Any, what: str) -> ApplyTimeout:
+        name = _attr(job, "filename", None) or self.progress.filename
+        timeout = ApplyTimeout(
+            f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
+            f"({name}) {what}; it is {job.status}. Nothing is lost: run apply "
+            "again to resume it."
+        )
+        timeout.job = job
+        return timeout
+
     def wait(self, job: Any, until: Callable[[Any], bool], what: str) -> Any:
         """Poll ``job`` until ``until(job)``; backoff from 1 s to 10 s, measured from the last
         poll so that the client's own throttle spacing counts towards it."""
@@ -335,19 +346,18 @@ class JobDriver:
             delay = next(delays)
             now = self.options.clock()
             if now >= self.deadline:
-                name = _attr(job, "filename", None) or self.progress.filename
-                timeout = ApplyTimeout(
-                    f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
-                    f"({name}) {what}; it is {job.status}. Nothing is lost: run apply "
-                    "again to resume it."
-                )
-                timeout.job = job
-                raise timeout
+                raise self._timeout(job, what)
             pause = min(delay - (now - last), self.deadline - now)
             if pause > 0:
                 self.options.sleep(pause)
             last = self.options.clock()
-            job = self.client.job(job.id)
+            # The poll itself is bounded by --timeout too (a slow or trickling server).
+            bound = f"apply --timeout {self.options.timeout:g} s"
+            try:
+                with time_limit(self.client, self.deadline - last, bound):
+                    job = self.client.job(job.id)
+            except DeadlineError:
+                raise self._timeout(job, what) from None
             self.progress.job(job)
             self.stage("poll", job=job)
         return job
@@ -678,13 +688,15 @@ def _dnc_contact(op: DncOp) -> Any:
 
 
 def check_safety(plan: Plan, options: ApplyOptions) -> None:
-    """Refuse the plan's safety violations unless explicitly allowed (after it was shown)."""
-    refused = []
-    for v in plan.safety:
-        if v.kind == "admin" and not options.allow_no_admin:
-            refused.append(f"{v.message} (use --allow-no-admin to apply anyway)")
-        elif v.kind != "admin" and not options.allow_mass_changes:
-            refused.append(f"{v.message} (use --allow-mass-changes to apply anyway)")
+    """Refuse the plan's safety violations unless explicitly allowed (after it was shown). The
+    violations are computed at plan time by :mod:`reconciler.safety`; this only enforces."""
+    from reconciler.safety import refusals
+
+    refused = refusals(
+        plan.safety,
+        allow_mass_changes=options.allow_mass_changes,
+        allow_no_admin=options.allow_no_admin,
+    )
     if refused:
         raise ApplyError("refusing to apply:\n  " + "\n  ".join(refused))
 

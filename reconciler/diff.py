@@ -7,12 +7,12 @@ memberships by set difference. See docs/plan.md for the rules in prose.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+from reconciler import safety
 from reconciler.errors import PlanError
 from reconciler.plan import (
     DNC_ACTION_ORDER,
@@ -21,8 +21,10 @@ from reconciler.plan import (
     DncEntry,
     FieldChange,
     MembershipChange,
+    MembershipScope,
     Plan,
     PlanDesired,
+    PlanScope,
     PlanStats,
     PlanWarning,
     SafetyViolation,
@@ -41,7 +43,7 @@ from reconciler.state import (
     UserStatus,
 )
 
-ADMIN_ROLE = "Admin"
+ADMIN_ROLE = safety.ADMIN_ROLE
 Refresh = Literal["changed", "all"]
 
 
@@ -119,26 +121,6 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _pct(n: int, total: int, limit_pct: float | None = None) -> str:
-    """``n`` of ``total`` as a whole percentage for people (half up). A share that would round
-    down to the percentage limit (or to 0%) gets the decimals that show it: 41 of 400 over a
-    10% limit reads 10.2%, not 10% (which next to "limit 10%" looks allowed); 1 of 300 reads
-    0.3%, not 0%."""
-    if not total:
-        return "100%"
-    pct = 100 * n / total
-    whole = math.floor(pct + 0.5)
-    below = 0.0 if limit_pct is None else limit_pct
-    if whole > below or pct == whole:
-        return f"{whole}%"
-    text = f"{pct:.3f}"
-    for digits in (1, 2):
-        if float(f"{pct:.{digits}f}") > below:
-            text = f"{pct:.{digits}f}"
-            break
-    return f"{text}%"
-
-
 # ---- the diff --------------------------------------------------------------------------------
 
 
@@ -162,11 +144,42 @@ class _Differ:
         self.user_changes: list[UserChange] = []
         self.dnc_changes: list[DncChange] = []
         self.safety: list[SafetyViolation] = []
-        self.live_roles = set(live.roles)
-        self.live_teams = set(live.teams)
-        self.managed_roles = {r for r in live.roles if self.policy.manages_role(r)}
-        self.managed_teams = {t for t in live.teams if self.policy.manages_team(t)}
+        self.scope_roles = self.in_scope("role")
+        self.scope_teams = self.in_scope("team")
+        # Groups with a section: exact over every declared user, whatever else the user says.
+        self.section_roles = self.scope_roles & set(desired.role_sections)
+        self.section_teams = self.scope_teams & set(desired.team_sections)
         self.dnc_in_sync = 0
+
+    def in_scope(self, kind: Literal["role", "team"]) -> frozenset[str]:
+        """The tenant's role (team) names whose memberships the config manages.
+
+        ``declared``: every name the config mentions (user lists, ``defaults``, sections), and
+        with a base ref every name the base mentioned (so deleting the last mention of a role
+        removes it from the users whose roles are managed); ``all``: every tenant name; a list:
+        those names."""
+        manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
+        known = self.live.roles if kind == "role" else self.live.teams
+        if manage == "all":
+            return frozenset(known)
+        if manage == "declared":
+            refs = set(self.desired.role_refs if kind == "role" else self.desired.team_refs)
+            if self.base is not None:
+                refs |= set(self.base.role_refs if kind == "role" else self.base.team_refs)
+            return frozenset(refs) & frozenset(known)
+        return frozenset(manage) & frozenset(known)
+
+    def scope(self, kind: Literal["role", "team"]) -> MembershipScope:
+        manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
+        names = self.scope_roles if kind == "role" else self.scope_teams
+        sections = self.section_roles if kind == "role" else self.section_teams
+        attr = f"{kind}s_managed"
+        return MembershipScope(
+            policy=manage if isinstance(manage, str) else "list",
+            names=sorted(names),
+            users=sum(1 for du in self.desired.users.values() if getattr(du, attr)),
+            sections=sorted(sections),
+        )
 
     def warn(self, message: str, loc: Location | None = None) -> None:
         self.warnings.append(PlanWarning(message=message, loc=_loc(loc)))
@@ -195,12 +208,19 @@ class _Differ:
                     f"{where}{kind} {n!r} does not exist in the tenant{_suggest(n, known)}"
                 )
             manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
-            if manage != "all":
-                for n in sorted(set(manage) - known_set):
+            if isinstance(manage, frozenset):
+                for n in sorted(manage - known_set):
                     self.warn(
                         f"policy.manage_{kind}s names {kind} {n!r}, which the tenant does not "
                         f"have{_suggest(n, known)}"
                     )
+                for n, loc in sorted(refs.items(), key=lambda kv: kv[1]):
+                    if n in known_set and n not in manage:
+                        self.warn(
+                            f"{kind} {n!r} is not in policy.manage_{kind}s: the config's "
+                            f"memberships of it are not applied",
+                            loc,
+                        )
         if self.errors:
             self.errors.append(
                 "Roles and teams must be created in the platform's settings first (the API "
@@ -305,7 +325,11 @@ class _Differ:
         have: frozenset[str] = (
             frozenset() if lu is None else (lu.roles if kind == "role" else lu.teams)
         )
-        managed = self.managed_roles if kind == "role" else self.managed_teams
+        # The user's own key or defaults: exact over the scope; otherwise only the sections.
+        if du.roles_managed if kind == "role" else du.teams_managed:
+            managed = self.scope_roles if kind == "role" else self.scope_teams
+        else:
+            managed = self.section_roles if kind == "role" else self.section_teams
         out = [
             MembershipChange(
                 name=n,
@@ -478,95 +502,12 @@ class _Differ:
     # -- safety --
 
     def check_safety(self) -> None:
-        policy = self.policy
-        live_active = sum(1 for u in self.live.users.values() if u.status == UserStatus.ACTIVE)
-        # Every active user the plan makes Inactive, also one renamed in the same row.
-        n = sum(
-            1
-            for u in self.user_changes
-            if u.action != "create"
-            and (st := u.field("status")) is not None
-            and st.after == UserStatus.INACTIVE.value
+        found, warnings = safety.violations(
+            self.user_changes, self.dnc_changes, self.live, self.policy, self.desired.dnc
         )
-        if n and not policy.max_deactivations.allows(n, live_active):
-            limit = policy.max_deactivations.limit(live_active)
-            self.safety.append(
-                SafetyViolation(
-                    kind="deactivations",
-                    message=(
-                        f"would deactivate {n} of {live_active} active users "
-                        f"({_pct(n, live_active, policy.max_deactivations.percent)}), "
-                        f"limit {policy.max_deactivations.describe()} "
-                        f"(= {limit}, policy.max_deactivations)"
-                    ),
-                    count=n,
-                    total=live_active,
-                    limit=limit,
-                )
-            )
-        removed = {c.number for c in self.dnc_changes if c.action == "remove"}
-        if removed:
-            total = len(set(self.desired.dnc) | removed)
-            k = len(removed)
-            if not policy.max_dnc_removals.allows(k, total):
-                limit = policy.max_dnc_removals.limit(total)
-                self.safety.append(
-                    SafetyViolation(
-                        kind="dnc_removals",
-                        message=(
-                            f"would remove {k} of {total} DNC numbers "
-                            f"({_pct(k, total, policy.max_dnc_removals.percent)}), "
-                            f"limit {policy.max_dnc_removals.describe()} "
-                            f"(= {limit}, policy.max_dnc_removals)"
-                        ),
-                        count=k,
-                        total=total,
-                        limit=limit,
-                    )
-                )
-        self.check_admin()
-
-    def check_admin(self) -> None:
-        admin = next((r for r in self.live.roles if r == ADMIN_ROLE), None)
-        if admin is None:
-            return
-        changes = {u.email.lower(): u for u in self.user_changes if u.action != "create"}
-        before = after = 0
-        for key, lu in self.live.users.items():
-            active = lu.status == UserStatus.ACTIVE
-            holds = admin in lu.roles
-            before += active and holds
-            ch = changes.get(key)
-            if ch is not None:
-                st = ch.field("status")
-                if st is not None:
-                    active = st.after != UserStatus.INACTIVE.value
-                for m in ch.roles:
-                    if m.name == admin:
-                        holds = m.assign
-            after += active and holds
-        for ch in self.user_changes:
-            if ch.action == "create":
-                st = ch.field("status")
-                active = st is None or st.after != UserStatus.INACTIVE.value
-                after += active and any(m.name == admin and m.assign for m in ch.roles)
-        if after:
-            return
-        if before:
-            self.safety.append(
-                SafetyViolation(
-                    kind="admin",
-                    message=(
-                        f"no active user would hold the {admin} role after this plan "
-                        f"({before} do now)"
-                    ),
-                    count=before,
-                    total=before,
-                    limit=0,
-                )
-            )
-        else:
-            self.warn(f"no active user holds the {admin} role, and this plan does not add one")
+        self.safety.extend(found)
+        for message in warnings:
+            self.warn(message)
 
 
 def diff(
@@ -597,6 +538,7 @@ def diff(
         dnc_changes=d.dnc_changes,
         warnings=d.warnings,
         safety=d.safety,
+        scope=PlanScope(roles=d.scope("role"), teams=d.scope("team")),
         stats=PlanStats(
             live_users=len(live.users),
             live_active_users=active,

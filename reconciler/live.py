@@ -214,6 +214,14 @@ def fetch_live(
     """One template GET, then one DNC check per number in ``numbers`` (E.164, deduplicated,
     in the given order)."""
     state = live_from_template(client.iter_template())
+    fetch_dnc(client, state, numbers, progress=progress)
+    return state
+
+
+def fetch_dnc(
+    client: Any, state: LiveState, numbers: Iterable[str], *, progress: Progress | None = None
+) -> None:
+    """One DNC check per number in ``numbers`` (deduplicated, in order), into ``state.dnc``."""
     todo: Sequence[str] = list(dict.fromkeys(numbers))
     total = len(todo)
     if progress and total:
@@ -222,4 +230,3 @@ def fetch_live(
         state.dnc[number] = live_dnc_from_check(number, client.dnc_check(number))
         if progress:
             progress(i, total)
-    return state

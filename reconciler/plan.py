@@ -134,18 +134,49 @@ class PlanWarning(_Model):
         return f"{self.loc}: warning: {self.message}" if self.loc else f"warning: {self.message}"
 
 
-class SafetyViolation(_Model):
-    """A change apply refuses without an explicit override.
+SafetyKind = Literal[
+    "deactivations", "role_removals", "team_removals", "field_clears", "dnc_removals", "admin"
+]
 
-    ``kind``: ``deactivations`` / ``dnc_removals`` (over the policy threshold) or ``admin`` (the
-    plan would leave no active user holding the Admin role).
+
+class SafetyViolation(_Model):
+    """A change apply refuses without an explicit override (computed by
+    :mod:`reconciler.safety`).
+
+    ``kind``: a destructive kind of change over its policy threshold (``deactivations``,
+    ``role_removals``, ``team_removals``, ``field_clears``, ``dnc_removals``: ``count`` of
+    ``total`` existing items, ``limit`` allowed; overridden by ``--allow-mass-changes``), or
+    ``admin`` (the plan would leave no active user holding the Admin role; overridden by
+    ``--allow-no-admin``). ``field``: for ``field_clears``, the field cleared.
     """
 
-    kind: Literal["deactivations", "dnc_removals", "admin"]
+    kind: SafetyKind
     message: str
     count: int = 0
     total: int = 0
     limit: int = 0
+    field: str | None = None
+
+
+class MembershipScope(_Model):
+    """Which memberships of one kind (roles or teams) the plan manages (docs/config.md).
+
+    ``policy``: ``declared``, ``all`` or ``list`` (``policy.manage_roles``/``manage_teams``);
+    ``names``: the names in scope that the tenant has, sorted; ``users``: how many declared users
+    have their whole set managed (their own ``roles:``/``teams:`` key, or ``defaults``);
+    ``sections``: the groups with a ``roles:``/``teams:`` section, whose members are exact over
+    every declared user.
+    """
+
+    policy: Literal["declared", "all", "list"]
+    names: list[str] = Field(default_factory=list)
+    users: int = 0
+    sections: list[str] = Field(default_factory=list)
+
+
+class PlanScope(_Model):
+    roles: MembershipScope
+    teams: MembershipScope
 
 
 class DncEntry(_Model):
@@ -194,6 +225,7 @@ class Plan(_Model):
     dnc_changes: list[DncChange] = Field(default_factory=list)
     warnings: list[PlanWarning] = Field(default_factory=list)
     safety: list[SafetyViolation] = Field(default_factory=list)
+    scope: PlanScope | None = None
     stats: PlanStats = Field(default_factory=PlanStats)
     desired: PlanDesired = Field(default_factory=PlanDesired)
 

@@ -1,7 +1,9 @@
 """Orchestration shared by ``plan`` and ``apply``: load the config, load the base config from
 git, fetch the live state (template + only the DNC checks needed), diff.
 
-Config errors (and a bad ``--base-ref``) raise before any API call.
+Config errors (and a bad ``--base-ref``) raise before any API call; what the template alone
+proves wrong (roles or teams the tenant lacks, impossible renames: every error of the diff)
+raises right after the template, before the first DNC check.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from reconciler import gitref
 from reconciler.config import LoadResult, load_config, load_config_sources
 from reconciler.diff import diff, numbers_to_check
 from reconciler.errors import ConfigError, PlanError
-from reconciler.live import fetch_live
+from reconciler.live import fetch_dnc, fetch_live
 from reconciler.plan import Plan
 from reconciler.state import DesiredState
 
@@ -73,7 +75,9 @@ def compute_plan(
     ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
 
     API calls: one template GET, plus one DNC check per number that
-    :func:`reconciler.diff.numbers_to_check` selects.
+    :func:`reconciler.diff.numbers_to_check` selects. Before those checks the config is diffed
+    against the template alone, so that an error the template already proves (an unknown role,
+    an impossible rename) costs one call, not one per declared number.
     """
     now = now or datetime.now(UTC)
     paths = [str(p) for p in config_paths] or ["."]
@@ -82,7 +86,11 @@ def compute_plan(
     base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
     commit = gitref.head_commit(paths)
     numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
-    live = fetch_live(client, numbers, progress=progress)
+    live = fetch_live(client, (), progress=progress)
+    if numbers:
+        # Raises PlanError for what the template proves wrong; the DNC part is not known yet.
+        diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
+        fetch_dnc(client, live, numbers, progress=progress)
     plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
     plan.created_at = now
     plan.config_commit = commit

@@ -95,6 +95,13 @@ class Threshold:
 
 DEFAULT_MAX_DEACTIVATIONS = Threshold(percent=10.0, floor=3)
 DEFAULT_MAX_DNC_REMOVALS = Threshold(percent=30.0, floor=5)
+DEFAULT_MAX_ROLE_REMOVALS = Threshold(percent=10.0, floor=3)
+DEFAULT_MAX_TEAM_REMOVALS = Threshold(percent=10.0, floor=3)
+DEFAULT_MAX_FIELD_CLEARS = Threshold(percent=10.0, floor=3)
+
+#: ``policy.manage_roles`` / ``manage_teams``: every name the config mentions (the default),
+#: every name the tenant has, or exactly the names listed.
+Managed = Literal["declared", "all"] | frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,19 +114,16 @@ class Tenant:
 @dataclass(frozen=True, slots=True)
 class Policy:
     unmanaged_users: Literal["ignore", "deactivate"] = "ignore"
-    # "all", or the exact names whose membership the config manages.
-    manage_roles: Literal["all"] | frozenset[str] = "all"
-    manage_teams: Literal["all"] | frozenset[str] = "all"
+    # Which role / team names are in scope (see docs/config.md, Memberships).
+    manage_roles: Managed = "declared"
+    manage_teams: Managed = "declared"
     default_region: str = "US"
     max_deactivations: Threshold = DEFAULT_MAX_DEACTIVATIONS
     max_dnc_removals: Threshold = DEFAULT_MAX_DNC_REMOVALS
+    max_role_removals: Threshold = DEFAULT_MAX_ROLE_REMOVALS
+    max_team_removals: Threshold = DEFAULT_MAX_TEAM_REMOVALS
+    max_field_clears: Threshold = DEFAULT_MAX_FIELD_CLEARS
     protected_users: frozenset[str] = frozenset()  # lower-cased emails
-
-    def manages_role(self, name: str) -> bool:
-        return self.manage_roles == "all" or name in self.manage_roles
-
-    def manages_team(self, name: str) -> bool:
-        return self.manage_teams == "all" or name in self.manage_teams
 
 
 @dataclass(slots=True)
@@ -132,15 +136,20 @@ class DesiredUser:
     ``max_chat_limit_enabled`` a bool, the rest strings. ``first_name`` and ``last_name`` are
     always present (the config requires them).
 
-    ``roles`` / ``teams`` are the exact sets of names the config gives this user (from the user's
-    own list, the ``roles:``/``teams:`` sections and ``defaults``); the diff compares them only
-    for the names the policy manages.
+    ``roles`` / ``teams`` are the names the config gives this user (from the user's own list,
+    the ``roles:``/``teams:`` sections and ``defaults``). ``roles_managed`` / ``teams_managed``
+    say whether the user's whole set is managed (the user has its own ``roles:``/``teams:`` key,
+    or ``defaults`` gives one); when not, only the memberships of groups that have a section
+    (``DesiredState.role_sections``) are compared. The diff compares them only for the names in
+    the policy's scope.
     """
 
     email: str  # lower-cased; the key
     fields: dict[str, Any]
     roles: frozenset[str] = frozenset()
     teams: frozenset[str] = frozenset()
+    roles_managed: bool = False
+    teams_managed: bool = False
     renamed_from: str | None = None  # lower-cased
     loc: Location | None = None  # the user's block (its email key)
     field_locs: dict[str, Location] = field(default_factory=dict)  # per field, incl. renamed_from
@@ -170,6 +179,10 @@ class DesiredState:
     # plan checks them against the tenant.
     role_refs: dict[str, Location] = field(default_factory=dict)
     team_refs: dict[str, Location] = field(default_factory=dict)
+    # The groups with a roles:/teams: section (its key): their membership is exact over the
+    # declared users.
+    role_sections: dict[str, Location] = field(default_factory=dict)
+    team_sections: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the YAML files read, in load order
 
 

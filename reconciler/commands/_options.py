@@ -19,11 +19,12 @@ from reconciler.state import Tenant
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CONNECTION_OPTION_NAMES = ("token_file", "base_url", "rate", "verbose")
+CONNECTION_OPTION_NAMES = ("token_file", "base_url", "rate", "request_timeout", "verbose")
 
 
 def connection_options(func: F) -> F:
-    """Add ``--token-file``, ``--base-url``, ``--rate`` and ``-v/--verbose``."""
+    """Add ``--token-file``, ``--base-url``, ``--rate``, ``--request-timeout`` and
+    ``-v/--verbose``."""
     options = [
         click.option(
             "--token-file",
@@ -46,6 +47,15 @@ def connection_options(func: F) -> F:
             default=1.0,
             show_default=True,
             help="Requests per second to the tenant (env CCAI_RATE).",
+        ),
+        click.option(
+            "--request-timeout",
+            envvar="CCAI_REQUEST_TIMEOUT",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Most seconds one API call may take, retries and transfer included "
+            "(env CCAI_REQUEST_TIMEOUT; default 300 for the template, 60 for the others).",
         ),
         click.option(
             "-v",
@@ -108,6 +118,7 @@ def open_client(
     token_file: str | None = None,
     base_url: str | None = None,
     rate: float = 1.0,
+    request_timeout: float | None = None,
     verbose: bool = False,
     **_: Any,
 ) -> PlatformClient:
@@ -117,6 +128,7 @@ def open_client(
         token_file=token_file,
         base_url=base_url,
         rate=rate,
+        request_timeout=request_timeout,
         verbose=verbose,
         echo=lambda line: click.echo(line, err=True),
     )

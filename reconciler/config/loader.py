@@ -29,6 +29,9 @@ from reconciler.phone import is_supported_region, normalize_phone
 from reconciler.state import (
     DEFAULT_MAX_DEACTIVATIONS,
     DEFAULT_MAX_DNC_REMOVALS,
+    DEFAULT_MAX_FIELD_CLEARS,
+    DEFAULT_MAX_ROLE_REMOVALS,
+    DEFAULT_MAX_TEAM_REMOVALS,
     USER_FIELDS,
     DesiredDnc,
     DesiredState,
@@ -426,8 +429,8 @@ class _Loader:
 
         def managed(key: str, kind: str) -> Any:
             value = getattr(model, key)
-            if value == "all":
-                return "all"
+            if value in ("declared", "all"):
+                return value
             if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
                 _, lnode = yamlio.child(node, key)
                 for i, name in enumerate(value):
@@ -435,10 +438,11 @@ class _Loader:
                     self.ref(kind, name.strip(), yamlio.loc_of(file, vnode or node))
                 return frozenset(v.strip() for v in value)
             self.err(
-                f"policy: {key} must be 'all' or a list of {kind} names (got {_show(value)})",
+                f"policy: {key} must be 'declared', 'all' or a list of {kind} names "
+                f"(got {_show(value)})",
                 at(key),
             )
-            return "all"
+            return "declared"
 
         region = model.default_region.strip().upper()
         if not is_supported_region(region):
@@ -462,6 +466,9 @@ class _Loader:
             default_region=region,
             max_deactivations=threshold("max_deactivations", DEFAULT_MAX_DEACTIVATIONS),
             max_dnc_removals=threshold("max_dnc_removals", DEFAULT_MAX_DNC_REMOVALS),
+            max_role_removals=threshold("max_role_removals", DEFAULT_MAX_ROLE_REMOVALS),
+            max_team_removals=threshold("max_team_removals", DEFAULT_MAX_TEAM_REMOVALS),
+            max_field_clears=threshold("max_field_clears", DEFAULT_MAX_FIELD_CLEARS),
             protected_users=frozenset(protected),
         )
         self.state.policy = policy
@@ -581,6 +588,7 @@ class _Loader:
                     user.membership_locs.setdefault((kind, name), nloc)
                     self.ref(kind, name, nloc)
                 setattr(user, key, frozenset(names))
+                setattr(user, key + "_managed", True)
                 self.own_lists.add((email, kind))
             if model.renamed_from is not None:
                 rkey, rnode = index["renamed_from"]
@@ -619,6 +627,7 @@ class _Loader:
                 for name, nloc in zip(names, locs, strict=True):
                     user.membership_locs.setdefault((kind, name), nloc)
                 setattr(user, kind + "s", frozenset(names))
+                setattr(user, kind + "s_managed", True)
             if "status" in user.fields:
                 user.fields["status"] = UserStatus(user.fields["status"])
         for old, (new, rloc) in self.renames.items():
@@ -650,7 +659,7 @@ class _Loader:
                 continue
             name = name.strip()
             context = f"{kind} '{name}'"
-            raw_members, member_nodes = self._members(data, file, vnode, context)
+            raw_members, member_nodes = self._members(data, file, vnode, context, loc)
             members: list[tuple[str, Location]] = []
             seen: dict[str, Location] = {}
             for raw, mnode in zip(raw_members, member_nodes, strict=True):
@@ -689,6 +698,8 @@ class _Loader:
                 continue
             first_seen[kind, name] = group.loc
             self.ref(kind, name, group.loc)
+            sections = self.state.role_sections if kind == "role" else self.state.team_sections
+            sections[name] = group.loc
             attr = kind + "s"
             for email, mloc in group.members:
                 user = users.get(email)
@@ -712,10 +723,18 @@ class _Loader:
                 user.membership_locs.setdefault((kind, name), mloc)
 
     def _members(
-        self, data: Any, file: str, vnode: Node, context: str
+        self, data: Any, file: str, vnode: Node, context: str, key_loc: Location
     ) -> tuple[list[Any], list[Node]]:
         """The member values and their nodes of a role/team declaration (both forms)."""
         if data is None:
+            # A section says who is in the group and removes everyone else: a key left empty
+            # (list items deleted, a value forgotten) must not silently mean "nobody".
+            self.err(
+                f"{context} has no members list: write [] for a {context.split()[0]} with no "
+                "members (every declared user in it is removed), or delete the entry to leave "
+                "its memberships unmanaged",
+                key_loc,
+            )
             return [], []
         if isinstance(data, list) and isinstance(vnode, SequenceNode):
             return data, list(vnode.value)
@@ -741,6 +760,12 @@ class _Loader:
         members = data["members"]
         mnode = index["members"][1]
         if members is None:
+            self.err(
+                f"{context}: members is empty: write members: [] for a {context.split()[0]} "
+                "with no members (every declared user in it is removed), or delete the entry "
+                "to leave its memberships unmanaged",
+                yamlio.loc_of(file, index["members"][0]),
+            )
             return [], []
         if not isinstance(members, list) or not isinstance(mnode, SequenceNode):
             self.err(

@@ -97,10 +97,13 @@ Managed = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"const": "all"},
+                {"enum": ["declared", "all"]},
                 {"type": "array", "items": {"type": "string", "minLength": 1}},
             ],
-            "description": "'all', or the names whose memberships the config manages.",
+            "description": (
+                "Which memberships the config manages: 'declared' (every name the config "
+                "mentions), 'all' (every name the tenant has), or a list of names."
+            ),
         }
     ),
 ]
@@ -134,11 +137,14 @@ class PolicyModel(_Strict):
     """How far the reconciler may go."""
 
     unmanaged_users: Literal["ignore", "deactivate"] = "ignore"
-    manage_roles: Managed = "all"
-    manage_teams: Managed = "all"
+    manage_roles: Managed = "declared"
+    manage_teams: Managed = "declared"
     default_region: Annotated[str, Field(strict=True, examples=["US", "GB"])] = "US"
     max_deactivations: Threshold = None
     max_dnc_removals: Threshold = None
+    max_role_removals: Threshold = None
+    max_team_removals: Threshold = None
+    max_field_clears: Threshold = None
     protected_users: Annotated[list[Email], BeforeValidator(_list_not_null)] = []
 
 
@@ -229,8 +235,8 @@ class ConfigFile(_Strict):
     policy: PolicyModel | None = None
     defaults: DefaultsModel | None = None
     users: list[UserModel] | None = None
-    roles: dict[str, GroupModel | list[Email] | None] | None = None
-    teams: dict[str, GroupModel | list[Email] | None] | None = None
+    roles: dict[str, GroupModel | list[Email]] | None = None
+    teams: dict[str, GroupModel | list[Email]] | None = None
     dnc: list[Phone | DncModel] | None = None
 
 

@@ -1,10 +1,11 @@
 """The tenant's Apps API: ``connect(...)`` gives a :class:`PlatformClient` (see docs/client.md)."""
 
-from reconciler.platform.client import ENDPOINTS, PlatformClient, connect
+from reconciler.platform.client import ENDPOINTS, PlatformClient, connect, time_limit
 from reconciler.platform.errors import (
     ApiError,
     AuthenticationError,
     ConnectionSettingsError,
+    DeadlineError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
@@ -32,6 +33,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "ConnectionSettingsError",
+    "DeadlineError",
     "DncAddResult",
     "DncCheck",
     "DncContact",
@@ -53,4 +55,5 @@ __all__ = [
     "TransportError",
     "UpdateError",
     "connect",
+    "time_limit",
 ]

@@ -15,6 +15,13 @@ Which calls are retried:
   first, and only if no new job carries it is the file sent again.
 - proceed: after an ambiguous failure the job is re-read; ``in_progress``/``finished`` means it
   went through (and "Update is already in progress." is then not an error).
+
+Time bounds: every call (all its attempts, the waits for the throttle and the transfer of each
+answer) ends by its deadline: ``request_timeout`` seconds when set (``--request-timeout``,
+``CCAI_REQUEST_TIMEOUT``), else 300 s for the template and ``RetryPolicy.deadline`` (60 s) for
+the others; and, inside :meth:`PlatformClient.time_limit`, by that limit too. A transfer still
+running at the deadline is cut by a watchdog (:mod:`~reconciler.platform.transport`), so a
+server trickling its answer cannot hold a call past it: :class:`DeadlineError`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -53,9 +61,19 @@ from reconciler.platform.decode import (
 from reconciler.platform.errors import (
     ApiError,
     ConnectionSettingsError,
+    DeadlineError,
+    MalformedResponseError,
     TransportError,
 )
-from reconciler.platform.throttle import Clock, RetryPolicy, Sleep, Throttle
+from reconciler.platform.throttle import (
+    Clock,
+    RetryPolicy,
+    SharedPace,
+    Sleep,
+    SlotBeyondDeadline,
+    Throttle,
+)
+from reconciler.platform.transport import Watchdog, WatchedAdapter
 from reconciler.state import Tenant
 
 T = TypeVar("T")
@@ -64,7 +82,11 @@ log = logging.getLogger("reconciler.platform")
 
 USER_AGENT = f"ccai-reconciler/{__version__}"
 API_PATH = "/apps/api/v1"
-DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (the template can be tens of MB)
+DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, each read (also capped by the call's deadline)
+TEMPLATE_DEADLINE = 300.0  # seconds for the template call (tens of MB for a large tenant)
+REQUEST_TIMEOUT_SETTING = "--request-timeout / CCAI_REQUEST_TIMEOUT"
+MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
+BODY_CHUNK = 2**20
 ALREADY_IN_PROGRESS = "Update is already in progress."
 
 ENDPOINTS = (
@@ -88,6 +110,23 @@ class _NotSent(Exception):
 
 class _Ambiguous(Exception):
     """The request may have reached the server (reset after sending, read timeout)."""
+
+
+class _TooLarge(Exception):
+    """The answer is larger than ``PlatformClient.max_body``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A call's deadline: ``at`` on the client's clock, ``seconds`` long, set by ``what``."""
+
+    at: float
+    seconds: float
+    what: str
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -173,6 +212,8 @@ def connect(
     echo: Callable[[str], None] | None = None,
     retry: RetryPolicy | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    request_timeout: float | None = None,
+    shared_pace: bool = True,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
 ) -> PlatformClient:
@@ -184,6 +225,12 @@ def connect(
     """
     if not (isinstance(rate, int | float) and rate > 0):
         raise ConnectionSettingsError(f"--rate must be a positive number, got {rate!r}")
+    if request_timeout is not None and not (
+        isinstance(request_timeout, int | float) and request_timeout > 0
+    ):
+        raise ConnectionSettingsError(
+            f"--request-timeout must be a positive number of seconds, got {request_timeout!r}"
+        )
     tenant = tenant or Tenant()
     subdomain = (env.get("CCAI_SUBDOMAIN") or tenant.subdomain or "").strip() or None
     domain = (env.get("CCAI_DOMAIN") or tenant.domain or "").strip() or None
@@ -230,6 +277,8 @@ def connect(
         echo=echo,
         retry=retry,
         timeout=timeout,
+        request_timeout=request_timeout,
+        shared_pace=shared_pace,
         clock=clock,
         sleep=sleep,
     )
@@ -265,6 +314,8 @@ class PlatformClient:
         echo: Callable[[str], None] | None = None,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        request_timeout: float | None = None,
+        shared_pace: bool = True,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         margin: float | None = None,
@@ -275,17 +326,25 @@ class PlatformClient:
         self._echo = echo or _default_echo
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
+        self.request_timeout = request_timeout
+        self.max_body = MAX_BODY
         self._clock = clock
         self._sleep = sleep
+        self._local = threading.local()  # time_limit() of the current thread
         throttle_kwargs: dict[str, Any] = {"clock": clock, "sleep": sleep}
         if margin is not None:
             throttle_kwargs["margin"] = margin
+        if shared_pace and clock is time.monotonic:  # (wall-clock file: not with a fake clock)
+            throttle_kwargs["pace"] = SharedPace.for_tenant(self.base_url, subdomain)
         self.throttle = Throttle(rate, **throttle_kwargs)
         self.calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         # Job ids seen per filename in earlier job listings: never "this upload's" job.
         self._seen_jobs: dict[str, set[int]] = {}
         self._session = requests.Session()
+        adapter = WatchedAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.auth = (subdomain, token)  # the only place the token is kept
         self._session.headers["User-Agent"] = USER_AGENT
         self._session.headers["Accept"] = "application/json"
@@ -315,6 +374,42 @@ class PlatformClient:
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
+    # --- time bounds ------------------------------------------------------------------------
+
+    @contextmanager
+    def time_limit(self, seconds: float, what: str) -> Iterator[None]:
+        """Every call this thread makes inside the block ends within ``seconds`` from now
+        (waits for the rate limit, retries and transfers included), or raises
+        :class:`DeadlineError` naming ``what`` (e.g. ``"apply --timeout 20 s"``). Nested limits:
+        the earliest wins."""
+        outer: _Bound | None = getattr(self._local, "limit", None)
+        bound = _Bound(self._clock() + max(0.0, seconds), max(0.0, seconds), what)
+        self._local.limit = bound if outer is None or bound.at < outer.at else outer
+        try:
+            yield
+        finally:
+            self._local.limit = outer
+
+    def _bound(self, endpoint: str) -> _Bound:
+        """The deadline of a call starting now."""
+        if self.request_timeout is not None:
+            seconds = float(self.request_timeout)
+        elif endpoint == "template":
+            seconds = max(TEMPLATE_DEADLINE, self.retry.deadline)
+        else:
+            seconds = self.retry.deadline
+        own = _Bound(self._clock() + seconds, seconds, REQUEST_TIMEOUT_SETTING)
+        limit: _Bound | None = getattr(self._local, "limit", None)
+        return limit if limit is not None and limit.at < own.at else own
+
+    def _deadline_error(self, method: str, path: str, bound: _Bound, why: str) -> DeadlineError:
+        return DeadlineError(
+            f"{method} {path} {why} within {bound.seconds:g} s (the bound set by {bound.what}); "
+            f"{self._host()} is too slow or not answering",
+            method=method,
+            path=path,
+        )
+
     # --- transport --------------------------------------------------------------------------
 
     def _send(
@@ -322,33 +417,63 @@ class PlatformClient:
         endpoint: str,
         method: str,
         path: str,
+        bound: _Bound,
         *,
         params: dict[str, str] | None = None,
         json_body: Any = None,
         data: dict[str, str] | None = None,
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> RawResponse:
-        """One throttled HTTP request. Raises _NotSent / _Ambiguous on transport failures."""
-        self.throttle.acquire()
+        """One throttled HTTP request, over by ``bound``. Raises _NotSent / _Ambiguous on
+        transport failures, DeadlineError when the bound is reached (before sending: the slot
+        is too late; while sending or receiving: the watchdog cut the connection)."""
+        try:
+            self.throttle.acquire(bound.at)
+        except SlotBeyondDeadline:
+            raise self._deadline_error(
+                method, path, bound, "could not be sent (the next request slot is too late)"
+            ) from None
+        remaining = bound.at - self._clock()
+        if remaining <= 0:
+            raise self._deadline_error(method, path, bound, "could not be sent")
         with self._calls_lock:
             self.calls[endpoint] += 1
         shown = path + ("?" + urlencode(params) if params else "")
         started = self._clock()
         failure: tuple[str, bool] | None = None
+        timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
+        watchdog = Watchdog(remaining)
         try:
-            resp = self._session.request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=json_body,
-                data=data,
-                files=files,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-            body = resp.content
+            with watchdog:
+                resp = self._session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json_body,
+                    data=data,
+                    files=files,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                with resp:
+                    body = self._read_body(resp)
+        except _TooLarge:
+            raise MalformedResponseError(
+                f"the answer to {method} {path} is larger than {_size(self.max_body)}: "
+                "refused (not an answer this API gives)",
+                method=method,
+                path=path,
+            ) from None
         except requests.RequestException as exc:
             failure = (_describe(exc), _not_sent(exc))
+        except (OSError, ValueError) as exc:  # a socket cut mid-read may surface raw
+            if not watchdog.fired:
+                raise
+            failure = (type(exc).__name__, False)
+        if watchdog.fired:
+            self._report(f"{method} {shown} -> deadline ({self._clock() - started:.2f}s)")
+            raise self._deadline_error(method, path, bound, "got no complete answer")
         if failure is not None:
             # Raised outside the except block: no exception chain keeps requests' exception,
             # whose request object holds the Authorization header.
@@ -357,7 +482,24 @@ class PlatformClient:
             raise _NotSent(what) if not_sent else _Ambiguous(what)
         elapsed = self._clock() - started
         self._report(f"{method} {shown} -> {resp.status_code} ({elapsed:.2f}s)")
+        if resp.status_code != 429:
+            self.throttle.success()
         return RawResponse(resp.status_code, resp.headers, body)
+
+    def _read_body(self, resp: requests.Response) -> bytes:
+        """The whole body, in chunks, refusing one above ``max_body`` bytes (a hostile or
+        broken server must not exhaust memory; the deadline bounds the time)."""
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(BODY_CHUNK):
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _report(self, line: str) -> None:
         log.debug("%s", line)
@@ -383,7 +525,7 @@ class PlatformClient:
             self.throttle.penalize(after)
             self._report(
                 f"rate limited ({what}): waiting {after if after is not None else 'one interval'}"
-                f"{'s' if after is not None else ''}, rate now {self.throttle.rate:.3g}/s"
+                f"{'s' if after is not None else ''}, then {self.throttle.rate:.3g} requests/s"
             )
             return True
         delay = self.retry.backoff(attempt)
@@ -406,7 +548,8 @@ class PlatformClient:
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> RawResponse:
         """A retryable call: GETs and idempotent writes. Returns the 2xx answer."""
-        deadline = self._clock() + self.retry.deadline
+        bound = self._bound(endpoint)
+        deadline = bound.at
         attempt = 0
         while True:
             raw: RawResponse | None = None
@@ -415,6 +558,7 @@ class PlatformClient:
                     endpoint,
                     method,
                     path,
+                    bound,
                     params=params,
                     json_body=json_body,
                     data=data,
@@ -533,13 +677,14 @@ class PlatformClient:
         method, path = "POST", "/bulk/users/upload"
         files = self._file(rows, filename)
         known = set(self._seen_jobs.get(filename, ()))
-        deadline = self._clock() + self.retry.deadline
+        bound = self._bound("upload")
+        deadline = bound.at
         attempt = 0
         while True:
             raw: RawResponse | None = None
             ambiguous: str | None = None
             try:
-                raw = self._send("upload", method, path, files=files)
+                raw = self._send("upload", method, path, bound, files=files)
             except _NotSent as exc:
                 why = str(exc)
             except _Ambiguous as exc:
@@ -597,14 +742,15 @@ class PlatformClient:
         re-read, and ``in_progress``/``finished`` means the proceed went through."""
         method, path = "POST", "/bulk/users/proceed"
         data = {"id": str(int(job_id))}
-        deadline = self._clock() + self.retry.deadline
+        bound = self._bound("proceed")
+        deadline = bound.at
         attempt = 0
         was_ambiguous = False
         while True:
             raw: RawResponse | None = None
             ambiguous = False
             try:
-                raw = self._send("proceed", method, path, data=data)
+                raw = self._send("proceed", method, path, bound, data=data)
             except _NotSent as exc:
                 why = str(exc)
             except _Ambiguous as exc:
@@ -670,6 +816,13 @@ class PlatformClient:
         )
 
 
+def time_limit(client: Any, seconds: float, what: str) -> AbstractContextManager[None]:
+    """``client.time_limit(seconds, what)`` for a :class:`PlatformClient`; nothing for another
+    client object (the test doubles of the apply driver)."""
+    limit = getattr(client, "time_limit", None)
+    return limit(seconds, what) if callable(limit) else nullcontext()
+
+
 __all__ = [
     "ENDPOINTS",
     "USER_AGENT",
@@ -677,4 +830,5 @@ __all__ = [
     "check_base_url",
     "connect",
     "is_loopback",
+    "time_limit",
 ]

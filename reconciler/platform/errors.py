@@ -60,5 +60,10 @@ class TransportError(ApiError):
     """Connection refused/reset or timed out, and retries did not help."""
 
 
+class DeadlineError(TransportError):
+    """A call did not complete within its time bound (a slow or trickling server, or a rate
+    limit wait longer than the bound). The message names the call and the bound."""
+
+
 class MalformedResponseError(ApiError):
     """The body is not the JSON the reference describes (HTML error page, truncated JSON)."""

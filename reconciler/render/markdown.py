@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from reconciler.plan import Plan
-from reconciler.render.text import dnc_line, header, user_lines
+from reconciler.render.text import dnc_line, header, scope_lines, user_lines
 
 COMMENT_LIMIT = 65_000
 
@@ -25,6 +25,9 @@ def _summary_block(plan: Plan, warn_budget: int | None = None) -> list[str]:
     c = plan.counts()
     out = [f"**{plan.summary()}**", ""]
     out.append(f"<sub>{_md_escape(header(plan))}</sub>")
+    for line in scope_lines(plan):
+        out.append("")
+        out.append(f"<sub>{_md_escape(line)}</sub>")
     out.append("")
     if not plan.is_empty:
         out += [

@@ -13,7 +13,15 @@ from typing import TextIO
 
 import click
 
-from reconciler.plan import DncChange, FieldChange, MembershipChange, Plan, SourceLoc, UserChange
+from reconciler.plan import (
+    DncChange,
+    FieldChange,
+    MembershipChange,
+    MembershipScope,
+    Plan,
+    SourceLoc,
+    UserChange,
+)
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
 USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
@@ -107,6 +115,41 @@ def header(plan: Plan) -> str:
     return "Plan for " + ", ".join(bits)
 
 
+SCOPE_NAMES = 8  # names shown per kind; the JSON plan has them all
+_HOW = {
+    "declared": "named in the config",
+    "all": "policy.manage_{kind}s: all",
+    "list": "policy.manage_{kind}s",
+}
+
+
+def _scope_line(kind: str, s: MembershipScope, desired_users: int) -> str:
+    """``Roles managed (named in the config): Admin, Agent: all for 4 of 5 users (roles: or
+    defaults.roles), 1 with a roles: section for every user``."""
+    how = _HOW[s.policy].format(kind=kind)
+    title = f"{kind.capitalize()}s managed ({how})"
+    if not s.names:
+        return f"{title}: none the tenant has"
+    shown = ", ".join(s.names[:SCOPE_NAMES])
+    if len(s.names) > SCOPE_NAMES:
+        shown += f" and {len(s.names) - SCOPE_NAMES} more"
+    line = (
+        f"{title}: {shown}: all for {s.users} of {desired_users} user"
+        f"{'s' if desired_users != 1 else ''} ({kind}s: or defaults.{kind}s)"
+    )
+    if s.sections:
+        line += f", {len(s.sections)} with a {kind}s: section for every user"
+    return line
+
+
+def scope_lines(plan: Plan) -> list[str]:
+    """Which roles and teams the plan manages (nothing for a plan saved without a scope)."""
+    if plan.scope is None:
+        return []
+    n = plan.stats.desired_users
+    return [_scope_line("role", plan.scope.roles, n), _scope_line("team", plan.scope.teams, n)]
+
+
 class _Writer:
     def __init__(self, stream: TextIO, color: bool) -> None:
         self.stream = stream
@@ -129,6 +172,8 @@ class _Writer:
 def render_text(plan: Plan, stream: TextIO, *, color: bool = False) -> None:
     w = _Writer(stream, color)
     w.line(header(plan))
+    for line in scope_lines(plan):
+        w.line(line)
     if plan.user_changes:
         w.line()
         w.line("Users:", bold=True)

@@ -172,7 +172,9 @@ def test_thresholds_refuse_after_showing_the_plan(simulator, tmp_path: Path) -> 
 
 def test_no_admin_refused(simulator, tmp_path: Path) -> None:
     sim = simulator()
-    cfg = write_config(tmp_path, CONFIG.replace("    roles: [Admin]\n", "    roles: []\n", 1))
+    # manage_roles: all, or Admin (named nowhere else now) would be out of scope and kept
+    text = CONFIG.replace("    roles: [Admin]\n", "    roles: []\n", 1)
+    cfg = write_config(tmp_path, text + "policy:\n  manage_roles: all\n")
     result = run(sim, "-c", str(cfg), "--auto-approve")
     assert result.exit_code == 1
     assert "--allow-no-admin" in result.output

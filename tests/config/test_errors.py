@@ -231,6 +231,22 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         {"c.yaml": U + "teams:\n  Tier 1:\n    memebers: [ann@example.com]\n"},
         ["c.yaml:7:5: error: team 'Tier 1': unknown field 'memebers' (a team has only 'members')"],
     ),
+    "group members null": (
+        {"c.yaml": U + "teams:\n  Tier 1:\n    members:\n"},
+        [
+            "c.yaml:7:5: error: team 'Tier 1': members is empty: write members: [] for a team "
+            "with no members (every declared user in it is removed), or delete the entry to "
+            "leave its memberships unmanaged"
+        ],
+    ),
+    "group null": (
+        {"c.yaml": U + "roles:\n  Agent:\n  Admin: []\n"},
+        [
+            "c.yaml:6:3: error: role 'Agent' has no members list: write [] for a role with no "
+            "members (every declared user in it is removed), or delete the entry to leave its "
+            "memberships unmanaged"
+        ],
+    ),
     "group members not a list": (
         {"c.yaml": U + "roles:\n  Agent:\n    members: ann@example.com\n"},
         [
@@ -292,8 +308,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "manage_roles": (
         {"c.yaml": "policy:\n  manage_roles: some\n"},
         [
-            "c.yaml:2:17: error: policy: manage_roles must be 'all' or a list of role names "
-            "(got 'some')"
+            "c.yaml:2:17: error: policy: manage_roles must be 'declared', 'all' or a list of "
+            "role names (got 'some')"
         ],
     ),
     "protected_users": (

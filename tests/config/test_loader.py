@@ -69,7 +69,7 @@ SPLIT = {
         "  Tier 1:\n"
         "    members: [ann.lee@example.com, BOB@example.com]\n"  # line 3
         "  Tier 2: [cy@example.com]\n"
-        "  Empty:\n"
+        "  Empty: []\n"
     ),
     "roles.yaml": "roles:\n  Admin:\n    members:\n      - ann.lee@example.com\n",
     "dnc.yaml": (
@@ -154,6 +154,23 @@ def test_user_fields_are_normalised_and_located(split_config: Path) -> None:
     assert cy.teams == {"Tier 2"}  # teams: [] plus the Tier 2 section
 
 
+def test_which_memberships_are_managed(split_config: Path) -> None:
+    state = load_config([split_config], now=NOW).state
+    users = state.users
+    # roles: own list (ann) or defaults.roles (bob, cy); teams: only cy has a teams: key and
+    # there is no defaults.teams, so ann's and bob's teams are managed only by the sections.
+    assert [(e, u.roles_managed, u.teams_managed) for e, u in sorted(users.items())] == [
+        ("ann.lee@example.com", True, False),
+        ("bob@example.com", True, False),
+        ("cy@example.com", True, True),
+    ]
+    assert set(state.role_sections) == {"Admin"}
+    assert set(state.team_sections) == {"Tier 1", "Tier 2", "Empty"}
+    names_only = "users:\n  - {email: a@example.com, first_name: A, last_name: B}\n"
+    [a] = load_config_sources([("c.yaml", names_only.encode())], now=NOW).state.users.values()
+    assert (a.roles_managed, a.teams_managed, a.roles, a.teams) == (False, False, set(), set())
+
+
 def test_refs_and_policy(split_config: Path) -> None:
     state = load_config([split_config], now=NOW).state
     assert set(state.role_refs) == {"Agent", "Manager", "Admin"}
@@ -162,8 +179,7 @@ def test_refs_and_policy(split_config: Path) -> None:
     policy = state.policy
     assert policy.unmanaged_users == "deactivate"
     assert policy.manage_roles == frozenset({"Agent", "Manager"})
-    assert policy.manage_teams == "all"
-    assert policy.manages_role("Agent") and not policy.manages_role("Admin")
+    assert policy.manage_teams == "declared"  # the default
     assert policy.default_region == "GB"
     assert policy.max_deactivations == Threshold(count=5)
     assert policy.max_dnc_removals == Threshold(percent=20.0, floor=DEFAULT_MAX_DNC_REMOVALS.floor)

@@ -30,11 +30,13 @@ def duser(
     email: str,
     *,
     line: int = 1,
-    roles: tuple[str, ...] = (),
-    teams: tuple[str, ...] = (),
+    roles: tuple[str, ...] | None = None,
+    teams: tuple[str, ...] | None = None,
     renamed_from: str | None = None,
     **fields: Any,
 ) -> DesiredUser:
+    """``roles``/``teams``: the user's own list (``()`` = exactly none); ``None`` (the default)
+    = no key, so the user's memberships are not managed."""
     f: dict[str, Any] = {"first_name": "F", "last_name": "L"}
     for k, v in fields.items():
         f[k] = UserStatus(v) if k == "status" else v
@@ -44,13 +46,15 @@ def duser(
     return DesiredUser(
         email=email.lower(),
         fields=f,
-        roles=frozenset(roles),
-        teams=frozenset(teams),
+        roles=frozenset(roles or ()),
+        teams=frozenset(teams or ()),
+        roles_managed=roles is not None,
+        teams_managed=teams is not None,
         renamed_from=renamed_from.lower() if renamed_from else None,
         loc=loc(line),
         field_locs=field_locs,
-        membership_locs={("role", r): loc(line + 30) for r in roles}
-        | {("team", t): loc(line + 40) for t in teams},
+        membership_locs={("role", r): loc(line + 30) for r in roles or ()}
+        | {("team", t): loc(line + 40) for t in teams or ()},
     )
 
 

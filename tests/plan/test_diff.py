@@ -236,7 +236,7 @@ def test_within_threshold_no_violation() -> None:
 
 
 def test_no_admin_left_is_safety_violation() -> None:
-    d = desired(duser("a@x.com", roles=("Agent",)))
+    d = desired(duser("a@x.com", roles=("Agent",)), policy=Policy(manage_roles="all"))
     p = diff(d, live(row("a@x.com", roles=("Admin",))), now=NOW)
     assert [v.kind for v in p.safety] == ["admin"]
 
@@ -380,12 +380,12 @@ def test_diff_at_the_documented_scale() -> None:
     # 50,000 users: correct at scale. Its speed is measured by `make bench` (stage diff).
     n = 50_000
     users = [duser(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
-    d = desired(*users)
+    d = desired(*users, policy=Policy(manage_roles="all"))
     rows = [row(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",)) for i in range(n)]
     rows[0]["roles"][0]["value"] = 1  # one Admin
     lv = live(*rows)
     p = diff(d, lv, now=NOW)
-    assert len(p.user_changes) == 1  # u0 loses the unmanaged-by-config Admin role
+    assert len(p.user_changes) == 1  # u0 loses Admin (manage_roles: all; no user lists it)
 
 
 def test_live_from_client_models_equals_from_dicts() -> None:

@@ -17,7 +17,9 @@ from .helpers import NOW, desired, dnc, duser, live, row
 
 
 def mixed_plan() -> Plan:
-    pol = Policy(unmanaged_users="deactivate", max_deactivations=Threshold(count=0))
+    pol = Policy(
+        unmanaged_users="deactivate", max_deactivations=Threshold(count=0), manage_roles="all"
+    )
     d = desired(
         duser("new@x.com", roles=("Agent",), location="Mexico"),
         duser("a@x.com", line=10, last_name="Smith", roles=("Admin",)),
@@ -191,3 +193,55 @@ def test_text_header_shows_the_commit_and_marks_uncommitted_changes() -> None:
         out = io.StringIO()
         render_text(plan, out)
         assert shown in out.getvalue().splitlines()[0]
+
+
+def test_scope_and_new_guards_in_text_markdown_and_json() -> None:
+    from reconciler.config import load_config_sources
+
+    cfg = (
+        "users:\n"
+        + "".join(
+            f"  - {{email: u{i}@x.com, first_name: F, last_name: L, location: null, "
+            f"roles: [Agent]}}\n"
+            for i in range(4)
+        )
+        + "teams:\n  Tier 1: []\n"
+    )
+    d = load_config_sources([("c.yaml", cfg.encode())], now=NOW).state
+    lv = live(
+        *(
+            row(f"u{i}@x.com", roles=("Agent",), teams=("Tier 1",), location="Mexico")
+            for i in range(4)
+        )
+    )
+    p = diff(d, lv, now=NOW)
+    assert [v.kind for v in p.safety] == ["team_removals", "field_clears"]
+    team = "would remove 4 of 4 team memberships (100%) from 4 of 4 users that have one"
+    clear = "would clear the location of 4 of 4 users that have one (100%)"
+    roles = "Roles managed (named in the config): Agent: all for 4 of 4 users"
+    teams = "Teams managed (named in the config): Tier 1: all for 0 of 4 users (teams: or "
+    out = text(p)
+    assert f"  ! {team}, limit 10% (= 3, policy.max_team_removals)" in out
+    assert f"  ! {clear}, limit 10% (= 3, policy.max_field_clears)" in out
+    assert out.splitlines()[1].startswith(roles) and out.splitlines()[2].startswith(teams)
+    buf = io.StringIO()
+    render_markdown(p, buf)
+    md = buf.getvalue()
+    assert f"> - {team}" in md and f"> - {clear}" in md
+    assert f"<sub>{roles}" in md and "1 with a teams: section for every user</sub>" in md
+    buf = io.StringIO()
+    render_json(p, buf)
+    data = json.loads(buf.getvalue())
+    assert [
+        (v["kind"], v["field"], v["count"], v["total"], v["limit"]) for v in data["safety"]
+    ] == [
+        ("team_removals", None, 4, 4, 3),
+        ("field_clears", "location", 4, 4, 3),
+    ]
+    assert data["scope"]["teams"] == {
+        "policy": "declared",
+        "names": ["Tier 1"],
+        "users": 0,
+        "sections": ["Tier 1"],
+    }
+    assert Plan.from_json(buf.getvalue()).scope == p.scope

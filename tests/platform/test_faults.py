@@ -11,6 +11,7 @@ import pytest
 from reconciler.platform import DncContact, JobStatus, PlatformClient
 from reconciler.simulator import SimulatorHandle
 from reconciler.simulator.faults import FaultInjector, FaultSpec
+from reconciler.simulator.ratelimit import TOLERANCE
 
 ROWS = [{"email": "new.person@example.com", "first_name": "New", "last_name": "Person"}]
 OK = {None}
@@ -122,19 +123,25 @@ def test_throttle_keeps_the_rate_limit(sim_factory, client_for) -> None:
 
 
 @pytest.mark.slow
-def test_429_honours_retry_after_and_lowers_the_rate(sim_factory, client_for) -> None:
+def test_429_honours_retry_after_and_repeated_429s_lower_the_rate(sim_factory, client_for) -> None:
+    """Twice the tenant's limit: the first 429 is taken for a lone one (the rate is kept), the
+    second, one success later, halves the rate (usually [200, 429, 200, 429, 200, 200]; the
+    exact sequence depends on arrival jitter, the fake-clock tests of test_throttle.py pin the
+    logic). Every call succeeds and no admitted request comes too early."""
     sim = sim_factory(rate_limit=1.0)
     client = client_for(sim, rate=2.0)
     checks = [client.dnc_check(f"+1415555010{i}") for i in range(4)]
     assert [c.do_not_call for c in checks] == [False] * 4
     log = sim.requests
     statuses = [r["status"] for r in log]
-    assert statuses.count(429) == 1 and statuses[-3:] == [200] * 3
-    assert client.throttle.rate == 1.0
-    assert client.calls["dnc_check"] == 5
+    assert statuses.count(200) == 4 and 1 <= statuses.count(429) <= 3, statuses
+    assert client.throttle.penalties == statuses.count(429)
+    if statuses[:4] == [200, 429, 200, 429]:
+        assert client.throttle.slowdowns == 1
+    assert client.calls["dnc_check"] == len(log)
     admitted = [r["time"] for r in log if r["status"] == 200]
     gaps = [b - a for a, b in itertools.pairwise(admitted)]
-    assert min(gaps) >= 1.0, gaps
+    assert min(gaps) >= 1.0 - TOLERANCE, gaps
 
 
 def test_proceeded_job_with_same_filename_is_not_taken_for_this_upload(sim_factory, client_for):

@@ -2,10 +2,19 @@
 
 import random
 import threading
+from pathlib import Path
 
 import pytest
 
-from reconciler.platform.throttle import RetryPolicy, Throttle
+from reconciler.platform.throttle import (
+    CALM,
+    RECOVER_STEP,
+    RetryPolicy,
+    SharedPace,
+    SlotBeyondDeadline,
+    Throttle,
+    cache_dir,
+)
 
 
 class FakeClock:
@@ -85,25 +94,109 @@ def test_threads_get_distinct_slots() -> None:
     assert sorted(slots) == pytest.approx([100.0 + i * 0.25 for i in range(8)])
 
 
-def test_penalty_honours_retry_after_and_halves_rate() -> None:
+def test_a_lone_429_pauses_for_retry_after_then_keeps_the_rate() -> None:
     fc = FakeClock()
     t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep)
     t.acquire()
     t.penalize(5.0)
-    assert t.rate == 0.5
+    assert t.rate == 1.0
     t.acquire()
     assert fc.now == pytest.approx(105.0)
+    t.success()
     t.acquire()
-    assert fc.now == pytest.approx(107.0)  # 1 / 0.5
+    assert fc.now == pytest.approx(106.0)  # the configured interval again
+    assert t.penalties == 1 and t.slowdowns == 0
+
+
+def test_429s_close_together_halve_the_rate_then_it_recovers() -> None:
+    fc = FakeClock()
+    t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep)
+    t.penalize(1.0)
+    t.success()  # fewer than CALM successes since the previous 429
+    t.penalize(1.0)
+    assert t.rate == 0.5 and t.slowdowns == 1
+    for _ in range(CALM):
+        t.success()
+    assert t.rate == pytest.approx(0.5 + CALM * RECOVER_STEP)
+    t.penalize(1.0)  # CALM successes ago: a lone 429 again
+    assert t.slowdowns == 1
+    for _ in range(20):
+        t.success()
+    assert t.rate == 1.0  # never above the configured rate
 
 
 def test_penalty_without_retry_after_and_floor() -> None:
     fc = FakeClock()
     t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep)
+    t.acquire()
     for _ in range(5):
         t.penalize(None)
     assert t.rate == 0.25  # floor: a quarter of the configured rate
     assert t.penalties == 5
+    assert fc.now == 100.0
+    t.acquire()
+    assert fc.now >= 101.0  # at least one interval after the 429
+
+
+def test_acquire_refuses_a_slot_beyond_the_deadline() -> None:
+    fc = FakeClock()
+    t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep)
+    t.acquire()
+    with pytest.raises(SlotBeyondDeadline):
+        t.acquire(deadline=100.5)
+    assert fc.sleeps == []  # refused without waiting
+    t.acquire(deadline=101.0)
+    assert fc.now == pytest.approx(101.0)
+
+
+def test_shared_pace_spaces_two_throttles(tmp_path) -> None:
+    """Two throttles (two commands) sharing one pace file: the second waits for the first's
+    slot; a pause after a 429 is shared too."""
+    fc = FakeClock()
+    wall = fc.clock  # one fake time for both clocks
+    path = tmp_path / "pace"
+    a = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep, pace=SharedPace(path, wall=wall))
+    b = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep, pace=SharedPace(path, wall=wall))
+    a.acquire()
+    assert b.acquire() == pytest.approx(1.0)
+    a.penalize(3.0)  # at 101: nobody before 104
+    b.acquire()
+    assert fc.now == pytest.approx(104.0)
+    assert float(path.read_text()) == pytest.approx(104.0)
+
+
+def test_shared_pace_that_cannot_be_written_is_disabled(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    fc = FakeClock()
+    pace = SharedPace(blocker / "sub" / "pace", wall=fc.clock)  # a file where a dir should be
+    t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep, pace=pace)
+    assert t.acquire() == 0.0
+    assert t.acquire() == pytest.approx(1.0)
+    assert not pace.enabled
+
+
+def test_shared_pace_ignores_garbage_and_far_future(tmp_path) -> None:
+    fc = FakeClock()
+    path = tmp_path / "pace"
+    for content in ("garbage", "nan", str(fc.now + 10_000)):
+        path.write_text(content)
+        t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep)
+        t.pace = SharedPace(path, wall=fc.clock)
+        assert t.acquire() == 0.0
+
+
+def test_pace_file_location(tmp_path) -> None:
+    home = {"HOME": str(tmp_path)}
+    assert cache_dir(home) == tmp_path / ".cache" / "ccai-reconciler"
+    assert cache_dir({**home, "XDG_CACHE_HOME": "/x"}) == Path("/x/ccai-reconciler")
+    assert cache_dir({**home, "XDG_CACHE_HOME": "/x", "CCAI_CACHE_DIR": "/y"}) == Path("/y")
+    assert cache_dir({}) is None
+    one = SharedPace.for_tenant("https://a.example.com/apps/api/v1", "a", {"CCAI_CACHE_DIR": "/y"})
+    two = SharedPace.for_tenant("https://a.example.com/apps/api/v1", "b", {"CCAI_CACHE_DIR": "/y"})
+    assert one is not None and two is not None
+    assert one.path.parent == Path("/y") and one.path != two.path
+    assert "a.example.com" not in one.path.name
 
 
 def test_rate_must_be_positive() -> None:
