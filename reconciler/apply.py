@@ -30,6 +30,15 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from reconciler.errors import ApplyError, PlatformError, ReconcilerError
+from reconciler.jobqueue import (
+    Gate,
+    Snapshot,
+    TenantClock,
+    backoff,
+    describe,
+    retire,
+    take_snapshot,
+)
 from reconciler.plan import Plan, UserChange
 from reconciler.platform.client import ALREADY_IN_PROGRESS, time_limit
 from reconciler.platform.errors import (
@@ -38,7 +47,7 @@ from reconciler.platform.errors import (
     PermissionDeniedError,
     RequestRejectedError,
 )
-from reconciler.report import ApplyReport, DncResult, UserResult
+from reconciler.report import ApplyReport, DncResult, Outcome, UserResult
 from reconciler.state import Location
 
 FILENAME_PREFIX = "ccai-reconciler-"
@@ -302,6 +311,9 @@ class ApplyOptions:
     journal: Journal | None = None
     # Called at each stage with (stage, details); raising stops the driver there (tests).
     on_stage: Callable[[str, dict[str, Any]], None] | None = None
+    # The end of --timeout, set by the first wait of the command and shared by every later one
+    # (the wait before the view, the job, the waits of a re-plan).
+    deadline: float | None = None
 
 
 # --------------------------------------------------------------------------- the driver
@@ -314,7 +326,10 @@ class JobDriver:
         self.client = client
         self.options = options
         self.progress = progress
-        self.deadline = options.clock() + options.timeout
+        if options.deadline is None:
+            options.deadline = options.clock() + options.timeout
+        self.deadline = options.deadline
+        self.tenant_clock = TenantClock(options.clock)
 
     def stage(self, name: str, **details: Any) -> None:
         if self.options.on_stage is not None:
@@ -328,10 +343,20 @@ class JobDriver:
 
     def _timeout(self, job: Any, what: str) -> ApplyTimeout:
         name = _attr(job, "filename", None) or self.progress.filename
+        foreign = bool(self.progress.filename) and name != self.progress.filename
+        if foreign:
+            after = (
+                "It is not this plan's job: nothing of this plan was proceeded; run "
+                "apply again once it has finished (a job stuck in progress is for the "
+                "platform's support)."
+            )
+        elif not self.progress.filename:  # the wait before the plan's view
+            after = "Nothing was changed by this run: run apply again once it has finished."
+        else:
+            after = "Nothing is lost: run apply again to resume it."
         timeout = ApplyTimeout(
             f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
-            f"({name}) {what}; it is {job.status}. Nothing is lost: run apply "
-            "again to resume it."
+            f"({name}) {what}; it is {job.status}. {after}"
         )
         timeout.job = job
         return timeout
@@ -362,20 +387,32 @@ class JobDriver:
             self.stage("poll", job=job)
         return job
 
-    def wait_idle(self, jobs: Sequence[Any], own_filename: str | None) -> dict[int, Any]:
-        """Wait for every job in progress (do not run two updates at once); returns the final
-        job objects by id."""
-        done: dict[int, Any] = {}
-        for job in jobs:
-            if job.status != IN_PROGRESS:
-                continue
-            if job.filename != own_filename:
-                self.progress.message(
-                    f"job {job.id} ({job.filename}) is in progress in the tenant; waiting for it "
-                    "to finish before applying"
-                )
-            done[job.id] = self.wait(job, lambda j: j.status == FINISHED, "to finish")
-        return done
+    def wait_finished(self, job: Any) -> Any:
+        return self.wait(job, lambda j: j.status == FINISHED, "to finish")
+
+    def snapshot(self) -> Snapshot:
+        """Wait until no job runs, then the job list the view is taken after."""
+        return take_snapshot(
+            self.client, self.wait_finished, self.progress.message, self.tenant_clock
+        )
+
+    def pause(self, delays: Iterator[float], what: str, job: Any) -> None:
+        """Sleep the next backoff delay, or raise ApplyTimeout at the deadline."""
+        now = self.options.clock()
+        if now >= self.deadline:
+            timeout = ApplyTimeout(
+                f"timed out after {self.options.timeout:g} s waiting for {describe(job)} {what}"
+            )
+            timeout.job = None
+            raise timeout
+        self.options.sleep(min(next(delays), self.deadline - now))
+
+
+def wait_for_view(client: ClientLike, options: ApplyOptions) -> Snapshot:
+    """Step 1 of the protocol: wait until no bulk job runs in the tenant (bounded by
+    ``--timeout``); the job list read then is the snapshot the plan's view goes with."""
+    progress = options.progress or _Quiet()
+    return JobDriver(client, options, progress).snapshot()
 
 
 def _newest(jobs: Sequence[Any], filename: str) -> Any | None:
@@ -420,7 +457,8 @@ def run_user_job(
     client: ClientLike,
     report: ApplyReport,
     driver: JobDriver,
-    jobs: Sequence[Any],
+    snapshot: Snapshot,
+    own: Any | None,
 ) -> bool:
     """Drive the one user job to ``finished``; fill ``report``. Returns False when the job was
     rejected (invalid scheme): nothing was applied."""
@@ -435,36 +473,49 @@ def run_user_job(
         )
         for i, r in enumerate(rows, start=1)
     ]
-    job = _newest(jobs, filename)
+    cells = [r.row for r in rows]
+    job = own
     if job is not None:
         report.resumed = True
         driver.progress.message(f"resuming job {job.id} ({filename}): {job.status}")
         if job.status == INVALID:
             # Same plan, but the tenant may have been fixed since (e.g. a location added, which
             # the fingerprint does not cover): validate the same rows again in the same job.
-            job = client.replace_upload(job.id, [r.row for r in rows], filename)
+            job = client.replace_upload(job.id, cells, filename)
             driver.progress.message(f"job {job.id}: file replaced, validating again")
             driver.stage("uploaded", job=job)
     else:
-        job = client.upload([r.row for r in rows], filename)
-        driver.progress.message(f"uploaded {len(rows)} user rows as job {job.id} ({filename})")
-        driver.stage("uploaded", job=job)
+        job = _upload(client, cells, filename, driver)
     report.job_id = job.id
 
-    if job.status == CREATED:
-        job = driver.wait(job, lambda j: j.status != CREATED, "to validate")
-    driver.stage("validated", job=job)
-    if job.status == INVALID:
-        report.job = _job_dict(job)
-        report.outcome = "invalid_scheme"
-        for err in client.scheme_errors(job.id):
-            _map_error(err, rows, report, "error")
-        for u in report.users:
-            u.outcome = "not_applied"
-        return False
-    if job.status == VALID:
+    gate = Gate(client, snapshot, driver.tenant_clock)
+    while True:
+        if job.status == CREATED:
+            job = driver.wait(job, lambda j: j.status != CREATED, "to validate")
+        driver.stage("validated", job=job)
+        if job.status == INVALID:
+            report.job = _job_dict(job)
+            report.outcome = "invalid_scheme"
+            for err in client.scheme_errors(job.id):
+                _map_error(err, rows, report, "error")
+            for u in report.users:
+                u.outcome = "not_applied"
+            return False
+        if job.status != VALID or _attr(job, "process_requested_at") is not None:
+            break  # proceeded already (by an interrupted run of this plan): wait for it
+        verdict = _admit(gate, job, driver, cells)
+        if verdict.kind == "proceeded":
+            job = verdict.job
+            break
+        if verdict.kind == "renew":
+            # Others may soon hold this job abandoned: take a fresh ticket for the same rows.
+            driver.progress.message(f"{verdict.reason}: {retire(client, job, cells, filename)}")
+            job = _upload(client, cells, filename, driver)
+            report.job_id = job.id
+            continue
         job = _proceed(client, job, driver)
         driver.stage("proceeded", job=job)
+        break
     job = driver.wait(job, lambda j: j.status == FINISHED, "to finish")
     driver.stage("finished", job=job)
     report.job = _job_dict(job)
@@ -485,6 +536,49 @@ def run_user_job(
         else:
             u.outcome = "applied"
     return True
+
+
+def _upload(
+    client: ClientLike, cells: list[dict[str, Any]], filename: str, driver: JobDriver
+) -> Any:
+    job = client.upload(cells, filename)
+    driver.tenant_clock.observe([job])
+    n = len(cells)
+    driver.progress.message(
+        f"uploaded {n} user row{'s' if n != 1 else ''} as job {job.id} ({filename})"
+    )
+    driver.stage("uploaded", job=job)
+    return job
+
+
+def _admit(gate: Gate, job: Any, driver: JobDriver, cells: list[dict[str, Any]]) -> Any:
+    """Step 3 of the protocol: read the job list right before proceeding; while a job runs or
+    a live unproceeded job with a lower id waits its turn, poll the list (backoff, bounded by
+    --timeout). A stale view retires this run's job and raises StalePlanError."""
+    delays = backoff(driver.options.poll_initial, driver.options.poll_max)
+    shown: int | None = None
+    while True:
+        verdict = gate.check(job)
+        driver.stage("gate", verdict=verdict.kind, job=verdict.job)
+        if verdict.kind == "stale":
+            note = retire(gate.client, job, cells, job.filename or driver.progress.filename)
+            raise StalePlanError(
+                f"{describe(verdict.job)} changed the tenant since this plan's view was "
+                f"taken; {note}"
+            )
+        if verdict.kind != "wait":
+            return verdict
+        if shown != verdict.job.id:
+            driver.progress.message(
+                f"{describe(verdict.job)} {verdict.reason}; waiting before proceeding job {job.id}"
+            )
+            shown = verdict.job.id
+        try:
+            driver.pause(delays, "to finish or be proceeded", verdict.job)
+        except ApplyTimeout as err:
+            note = retire(gate.client, job, cells, job.filename or driver.progress.filename)
+            err.args = (f"{err}; {note}. Nothing was applied: run apply again",)
+            raise
 
 
 def _has_update_errors(job: Any) -> bool:
@@ -698,10 +792,15 @@ def check_safety(plan: Plan, options: ApplyOptions) -> None:
         allow_no_admin=options.allow_no_admin,
     )
     if refused:
-        raise ApplyError("refusing to apply:\n  " + "\n  ".join(refused))
+        raise ApplyRefused("refusing to apply:\n  " + "\n  ".join(refused))
 
 
-class StalePlanError(ApplyError):
+class ApplyRefused(ApplyError):
+    """apply refused to change anything (safety, a stale or already applied plan, no
+    confirmation): the report's outcome is ``refused``."""
+
+
+class StalePlanError(ApplyRefused):
     """The tenant changed since the plan was made."""
 
 
@@ -710,8 +809,18 @@ def _calls(client: Any) -> dict[str, int]:
     return dict(sorted(calls.items())) if calls else {}
 
 
-def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> ApplyReport:
+def apply_plan(
+    plan: Plan,
+    client: ClientLike,
+    *,
+    options: ApplyOptions,
+    snapshot: Snapshot | None = None,
+) -> ApplyReport:
     """Converge the tenant to ``plan``: one bulk-user job, then DNC batches.
+
+    ``snapshot`` is the job list :func:`wait_for_view` read right before the plan's view was
+    taken (``apply -c``). Without one (a saved plan, library use), apply waits until no job
+    runs and compares the live fingerprint with the plan's: that is the view.
 
     Raises :class:`ApplyError` for refusals (safety, stale or already-applied saved plan,
     timeout); problems the tenant reports per user or per number end up in the report (its
@@ -724,25 +833,20 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
     filename = job_filename(plan.hash)
     report = ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
     if journal is not None and journal.completed:
-        raise ApplyError(
+        raise ApplyRefused(
             f"this plan was already applied (see {journal.path}); run plan again to see what "
             "differs now"
         )
     try:
         rows = [user_row(c) for c in plan.user_changes]
         checked = False  # the live fingerprint was compared with the plan's
-        jobs: Sequence[Any] = []
+        # The caller computed the plan from a view taken right after ``snapshot``.
+        viewed = snapshot is not None and not options.saved_plan
         own: Any | None = None
         if rows:
-            jobs = client.jobs()
-            own = _newest(jobs, filename)
-            others = [j for j in jobs if j.status == IN_PROGRESS and j.filename != filename]
-            if others:
-                driver.wait_idle(others, filename)
-                raise StalePlanError(
-                    "another bulk job changed the tenant while this apply waited; "
-                    "the tenant changed since this plan was made; run plan again"
-                )
+            if snapshot is None:
+                snapshot = driver.snapshot()
+            own = _newest(snapshot.jobs, filename)
             resuming = options.saved_plan and journal is not None and journal.recorded
             if own is not None and own.status == FINISHED and not resuming:
                 # A finished job of a plan with the same content, not one this saved plan is
@@ -754,22 +858,25 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
                         f"job {own.id} ({filename}) finished earlier, but the tenant no longer "
                         "has its changes; applying them again"
                     )
-                    jobs = [j for j in jobs if j.filename != filename]
                     own = None
                     checked = True
                 elif options.saved_plan:
-                    raise ApplyError(
+                    raise ApplyRefused(
                         f"this plan was already applied: job {own.id} ({filename}) is "
                         "finished; run plan again to see what differs now"
                     )
-        if options.saved_plan and not checked and (own is None or not _proceeded(own)):
+        needs_check = options.saved_plan or (bool(rows) and not viewed)
+        if needs_check and not checked and (own is None or not _proceeded(own)):
             # Nothing of this plan has reached the tenant yet (no job, or a job never
-            # proceeded): the tenant must still be the one the plan was made against.
+            # proceeded): the tenant must still be the one the plan was made against. This
+            # is the view of a saved plan (taken after the snapshot: no job ran then).
             _check_fingerprint(plan, client)
         if journal is not None:
             journal.set(job_filename=filename, config_commit=plan.config_commit)
-        if rows and not run_user_job(rows, filename, client, report, driver, jobs):
-            return report  # invalid scheme: nothing applied, DNC not sent either
+        if rows:
+            assert snapshot is not None
+            if not run_user_job(rows, filename, client, report, driver, snapshot, own):
+                return report  # invalid scheme: nothing applied, DNC not sent either
         if report.job_id is not None and journal is not None:
             journal.set(job_id=report.job_id)
         now = options.now or datetime.now(UTC)
@@ -795,13 +902,25 @@ def apply_plan(plan: Plan, client: ClientLike, *, options: ApplyOptions) -> Appl
     except (ReconcilerError, KeyboardInterrupt) as err:
         if isinstance(err, ApplyTimeout) and err.job is not None and err.job.id == report.job_id:
             report.job = _job_dict(err.job)  # the audit trail shows where the wait ended
-        if report.job_id is not None or report.dnc:
-            report.outcome = "incomplete"  # something was sent: the report must not say nothing
+        report.outcome = outcome_of(err, sent=report.job_id is not None or bool(report.dnc))
+        if isinstance(err, ReconcilerError):
+            report.add_diagnostic(str(err), None, "error")
         err.report = report  # type: ignore[union-attr]  # so --report still gets written
         raise
     finally:
         report.api_calls = _calls(client)
         report.finished_at = now_utc()
+
+
+def outcome_of(err: BaseException, *, sent: bool) -> Outcome:
+    """The report's outcome for a run that ended with ``err``: ``refused`` (nothing was
+    proceeded), ``incomplete`` (interrupted, or ended early after something was sent: a later
+    apply resumes) or ``failed``."""
+    if isinstance(err, ApplyRefused):
+        return "refused"
+    if isinstance(err, KeyboardInterrupt) or sent:
+        return "incomplete"
+    return "failed"
 
 
 def _live_fingerprint(client: ClientLike) -> str:
@@ -815,7 +934,7 @@ def _proceeded(job: Any) -> bool:
     return job.status in (IN_PROGRESS, FINISHED) or _attr(job, "process_requested_at") is not None
 
 
-def _check_fingerprint(plan: Plan, client: ClientLike) -> None:
+def _check_fingerprint(plan: Plan, client: ClientLike) -> None:  # the view of a saved plan
     fingerprint = _live_fingerprint(client)
     if fingerprint != plan.fingerprint:
         raise StalePlanError(

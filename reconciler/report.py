@@ -29,7 +29,9 @@ Outcome = Literal[
     "applied",  # everything applied (possibly with warnings)
     "applied_with_errors",  # the job finished with update errors and/or DNC entries failed
     "invalid_scheme",  # the job was rejected; nothing applied
-    "incomplete",  # the run ended early (timeout, interruption, error) after sending something
+    "incomplete",  # interrupted, or ended early (timeout, error) after sending something
+    "refused",  # nothing applied: safety refusal, stale or already applied plan, not confirmed
+    "failed",  # an error before anything was sent
 ]
 
 
@@ -77,7 +79,7 @@ class DncResult(BaseModel):
 
 class ApplyReport(BaseModel):
     format_version: int = REPORT_FORMAT_VERSION
-    plan_hash: str
+    plan_hash: str | None = None  # None: the run ended before it had a plan
     config_commit: str | None = None
     job_filename: str | None = None
     job_id: int | None = None
@@ -102,9 +104,8 @@ class ApplyReport(BaseModel):
 
     @property
     def failed(self) -> bool:
-        return self.outcome in ("invalid_scheme", "applied_with_errors", "incomplete") or bool(
-            self.errors
-        )
+        failing = ("invalid_scheme", "applied_with_errors", "incomplete", "refused", "failed")
+        return self.outcome in failing or bool(self.errors)
 
     @property
     def exit_code(self) -> int:

@@ -7,7 +7,9 @@ Thin on purpose: parse options, make or load the plan, render it, check safety, 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,14 @@ from reconciler.apply import (
     DEFAULT_DNC_BATCH_SIZE,
     DEFAULT_TIMEOUT,
     ApplyOptions,
+    ApplyRefused,
     Journal,
     Progress,
     StalePlanError,
     apply_plan,
     check_safety,
+    outcome_of,
+    wait_for_view,
 )
 from reconciler.commands._options import connection_options, open_client, planning_options
 from reconciler.commands.plan import dnc_progress, use_color
@@ -32,6 +37,9 @@ from reconciler.plan import Plan
 from reconciler.planning import compute_plan
 from reconciler.render import render_text
 from reconciler.report import ApplyReport
+from reconciler.state import Tenant
+
+MAX_PLANS = 4  # the first plan and at most 3 re-plans after a stale view
 
 
 def _render(plan: Plan) -> None:
@@ -57,7 +65,7 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 
 
 @click.command("apply")
-@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @planning_options(" Not with PLAN_FILE.")
 @connection_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
@@ -125,6 +133,13 @@ def command(
     """
     if plan_file is not None and config:
         raise click.UsageError("give either PLAN_FILE or -c CONFIG, not both")
+    if plan_file is not None and (
+        plan_file.is_dir() or plan_file.suffix.lower() in (".yaml", ".yml")
+    ):
+        what = "a directory" if plan_file.is_dir() else "a YAML config"
+        raise click.UsageError(
+            f"{plan_file} is {what}, not a saved plan: did you mean `apply -c {plan_file}`?"
+        )
     if report_path is not None:
         _check_report_path(report_path)  # before any change: the audit report must not be lost
     options = ApplyOptions(
@@ -137,20 +152,71 @@ def command(
         poll_initial=poll_interval,
         poll_max=max(10.0, poll_interval),
     )
+    run = _Run()
     report: ApplyReport | None = None
+    # SIGTERM (a CI cancel) ends the run like Ctrl-C. Only the main thread can handle signals.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
         if plan_file is not None:
-            report = _apply_saved(plan_file, options, conn)
+            report = _apply_saved(plan_file, options, conn, run)
         else:
             plan_options = {"base_ref": base_ref or None, "refresh": refresh}
-            report = _apply_config(list(config) or ["."], plan_options, options, auto_approve, conn)
-    except (ReconcilerError, KeyboardInterrupt) as err:  # Ctrl-C, CI cancel: keep the audit trail
-        _write_report(getattr(err, "report", None), report_path)
+            paths = list(config) or ["."]
+            report = _apply_config(paths, plan_options, options, auto_approve, conn, run)
+    except (ReconcilerError, KeyboardInterrupt, click.Abort) as err:
+        # Ctrl-C, SIGTERM (CI cancel), a refusal or an error: the audit trail is kept.
+        _write_report(_report_for(err, run), report_path)
+        if isinstance(err, KeyboardInterrupt):
+            terminated = isinstance(err, Terminated)
+            click.echo(
+                f"interrupted{' (SIGTERM)' if terminated else ''}; a re-run resumes where this "
+                "one stopped",
+                err=True,
+            )
+            sys.exit(143 if terminated else 130)
         raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     _write_report(report, report_path)
     if report is not None and not (report.outcome == "no_changes" and report.job_id is None):
         _print_report(report)
     sys.exit(report.exit_code if report is not None else 0)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that it ends like Ctrl-C (exit 143)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+class _Run:
+    """What the command knows so far, for the report of a run that ends early."""
+
+    plan: Plan | None = None
+
+
+def _report_for(err: BaseException, run: _Run) -> ApplyReport:
+    report = getattr(err, "report", None)
+    if isinstance(report, ApplyReport):
+        return report
+    plan = run.plan
+    report = ApplyReport(
+        plan_hash=plan.hash if plan else None,
+        config_commit=plan.config_commit if plan else None,
+        outcome="refused"
+        if isinstance(err, ApplyRefused | click.Abort)
+        else outcome_of(err, sent=False),
+    )
+    if isinstance(err, ReconcilerError):
+        report.add_diagnostic(str(err), None, "error")
+    elif isinstance(err, click.Abort):
+        report.add_diagnostic("not confirmed: nothing was applied", None, "error")
+    report.finished_at = datetime.now(UTC)
+    return report
 
 
 def _check_report_path(path: Path) -> None:
@@ -161,8 +227,11 @@ def _check_report_path(path: Path) -> None:
         raise ApplyError(f"cannot write the report {path}: permission denied")
 
 
-def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -> ApplyReport:
+def _apply_saved(
+    plan_file: Path, options: ApplyOptions, conn: dict[str, Any], run: _Run
+) -> ApplyReport:
     plan = Plan.load(plan_file)
+    run.plan = plan
     _render(plan)
     check_safety(plan, options)
     options.saved_plan = True
@@ -170,10 +239,11 @@ def _apply_saved(plan_file: Path, options: ApplyOptions, conn: dict[str, Any]) -
     options.journal = Journal.for_plan(plan_file, plan.hash, created)
     if plan.is_empty and not options.reassert_dnc:
         return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
-    with open_client(None, **conn) as client:
+    # The plan names its tenant: that is the subdomain unless the environment names one.
+    with open_client(Tenant(subdomain=plan.tenant), **conn) as client:
         subdomain = getattr(client, "subdomain", None)
         if plan.tenant and subdomain and plan.tenant != subdomain:
-            raise ApplyError(
+            raise ApplyRefused(
                 f"{plan_file} was made for tenant {plan.tenant!r}, not {subdomain!r}; "
                 "run plan against this tenant"
             )
@@ -186,19 +256,18 @@ def _apply_config(
     options: ApplyOptions,
     auto_approve: bool,
     conn: dict[str, Any],
+    run: _Run,
 ) -> ApplyReport | None:
     interactive = sys.stdin.isatty()  # the question goes to stderr
-    if not auto_approve and not interactive:
-        raise ApplyError(
-            "refusing to apply without a terminal to confirm on: pass --auto-approve "
-            "(or review with `plan --out PLAN.json` and run `apply PLAN.json`)"
-        )
     now = datetime.now(UTC)
     loaded = load_config(paths, now=now)
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
     with open_client(loaded.state.tenant, **conn) as client:
-        for attempt in range(2):
+        for attempt in range(MAX_PLANS):
+            # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
+            # and the job list"): wait, read the job list (the snapshot), then plan.
+            snapshot = wait_for_view(client, options)
             plan, _ = compute_plan(
                 paths,
                 client,
@@ -207,17 +276,28 @@ def _apply_config(
                 loaded=loaded,
                 **plan_options,
             )
+            run.plan = plan
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
             check_safety(plan, options)
+            if not auto_approve and not interactive:
+                raise ApplyRefused(
+                    "refusing to apply without a terminal to confirm on: pass --auto-approve "
+                    "(or review with `plan --out PLAN.json` and run `apply PLAN.json`)"
+                )
             if not auto_approve:  # a plan made again (stale) is a new change set: ask again
                 click.confirm("Apply these changes to the tenant?", abort=True, err=True)
+                options.deadline = None  # --timeout counts from the answer, not the question
             try:
-                return apply_plan(plan, client, options=options)
+                return apply_plan(plan, client, options=options, snapshot=snapshot)
             except StalePlanError as err:
-                if attempt:
-                    raise
+                if attempt + 1 == MAX_PLANS:
+                    raise StalePlanError(
+                        f"the tenant kept changing under this apply: planned {MAX_PLANS} "
+                        f"times, and each time another job changed it first (last: {err}); "
+                        "run apply again"
+                    ) from None
                 if options.progress is not None:
                     options.progress.message(f"{err}: planning again")
     return None

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -88,6 +89,8 @@ REQUEST_TIMEOUT_SETTING = "--request-timeout / CCAI_REQUEST_TIMEOUT"
 MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
 BODY_CHUNK = 2**20
 ALREADY_IN_PROGRESS = "Update is already in progress."
+JOBS_PER_PAGE = 100  # the vendor's maximum page size
+JOBS_HORIZON = 24 * 3600.0  # how far back (before the newest job) the job list is read
 
 ENDPOINTS = (
     "template",
@@ -151,6 +154,16 @@ def _not_sent(exc: requests.RequestException) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+def _has_next_page(raw: RawResponse, size: int) -> bool:
+    """Whether the job list has a page after this one: the ``Link`` header's ``rel="next"``
+    when the server sends a ``Link`` header, else a full page (a server that ignores paging
+    returns everything at once; the caller stops when a page brings no new job)."""
+    link = raw.headers.get("Link")
+    if link is not None:
+        return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
+    return size >= JOBS_PER_PAGE
 
 
 def is_loopback(host: str) -> bool:
@@ -619,19 +632,44 @@ class PlatformClient:
         raw = self._call("template", "GET", path, base_path=True)
         return decode_items(m.TemplateRow, raw, method="GET", path=path)
 
-    def jobs(self) -> list[m.Job]:
-        """The job list (newest first, as the server sends it)."""
-        jobs = self._get(m.JOBS, "jobs", "/bulk/users/jobs", base_path=True)
-        for job in jobs:
-            if job.filename is not None:
-                self._seen_jobs.setdefault(job.filename, set()).add(job.id)
-        return jobs
+    def jobs(self, horizon: float = JOBS_HORIZON) -> list[m.Job]:
+        """The job list, newest first, read page by page (``per_page=100``) only as far back
+        as it can matter: up to the first page whose oldest job was created more than
+        ``horizon`` seconds before the newest job seen (the tenant's own timestamps, so no
+        clock skew), or to the end. See docs/api-assumptions.md (the paging) and docs/apply.md
+        (why older jobs cannot matter: an unproceeded job that old is abandoned, and this
+        tool's own jobs are proceeded within minutes of their upload)."""
+        path = "/bulk/users/jobs"
+        out: list[m.Job] = []
+        seen: set[int] = set()
+        newest: datetime | None = None
+        page = 1
+        while True:
+            params = {"page": str(page), "per_page": str(JOBS_PER_PAGE)}
+            raw = self._call("jobs", "GET", path, base_path=True, params=params)
+            batch = decode(m.JOBS, raw, method="GET", path=path)
+            fresh = [j for j in batch if j.id not in seen]
+            for job in fresh:
+                seen.add(job.id)
+                out.append(job)
+                if job.filename is not None:
+                    self._seen_jobs.setdefault(job.filename, set()).add(job.id)
+            stamps = [j.created_at for j in fresh if j.created_at is not None]
+            if stamps:
+                newest = max([*stamps, *([newest] if newest else [])])
+            if not fresh or not _has_next_page(raw, len(batch)):
+                break
+            if newest is not None and stamps and min(stamps) < newest - timedelta(seconds=horizon):
+                break  # read far enough back
+            page += 1
+        out.sort(key=lambda j: -j.id)
+        return out
 
     def job(self, job_id: int) -> m.Job:
         return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
 
     def find_job(self, filename: str) -> m.Job | None:
-        """The newest job carrying ``filename``, or None (one job-list GET)."""
+        """The newest job carrying ``filename``, or None (the paged job list, see jobs())."""
         matches = [j for j in self.jobs() if j.filename == filename]
         return max(matches, key=lambda j: j.id) if matches else None
 

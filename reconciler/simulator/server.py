@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -417,8 +418,27 @@ class Simulator:
         )
 
     def ep_jobs(self, request: Request) -> Response:
+        """The job list, newest first, paged like the vendor's other lists: ``page``
+        (1-based) and ``per_page`` (default 20, at most 100), with ``Link`` (next/prev/first/
+        last, absolute URLs), ``Total`` and ``Per-Page`` headers (docs/api-assumptions.md)."""
+        page = _page_param(request, "page", 1, None)
+        per_page = _page_param(request, "per_page", JOBS_PER_PAGE, JOBS_MAX_PER_PAGE)
         with self.tenant.lock:
-            return _json([j.to_api() for j in sorted(self.tenant.jobs.values(), key=_newest)])
+            listed = sorted(self.tenant.jobs.values(), key=_newest)
+            total = len(listed)
+            body = [j.to_api() for j in listed[(page - 1) * per_page : page * per_page]]
+        last = max(1, -(-total // per_page))
+        base = f"{request.host_url.rstrip('/')}{request.path}"
+
+        def link(n: int, rel: str) -> str:
+            return f'<{base}?{urlencode({"page": n, "per_page": per_page})}>; rel="{rel}"'
+
+        links = [link(page + 1, "next")] if page < last else []
+        if page > 1:
+            links.append(link(min(page - 1, last), "prev"))
+        links += [link(1, "first"), link(last, "last")]
+        headers = {"Link": ", ".join(links), "Total": str(total), "Per-Page": str(per_page)}
+        return _json(body, headers=headers)
 
     def ep_job(self, request: Request, job_id: str) -> Response:
         with self.tenant.lock:
@@ -525,6 +545,24 @@ class Simulator:
                     "do_not_call": active,
                 }
             )
+
+
+JOBS_PER_PAGE = 20
+JOBS_MAX_PER_PAGE = 100
+
+
+def _page_param(request: Request, name: str, default: int, maximum: int | None) -> int:
+    """A paging parameter: a positive integer (capped at ``maximum``), else 400."""
+    text = request.args.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise _Refuse(_message(f"{name} must be a positive integer", 400)) from None
+    if value < 1:
+        raise _Refuse(_message(f"{name} must be a positive integer", 400))
+    return min(value, maximum) if maximum is not None else value
 
 
 def _newest(job: Job) -> int:

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from reconciler.apply import ApplyOptions, Progress, apply_plan, job_filename
+from reconciler.apply import ApplyOptions, Progress, apply_plan, job_filename, wait_for_view
 
 from .helpers import calls_to, client_for, jobs_named, make_plan, write_config
 
@@ -138,7 +138,10 @@ def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path)
                 },
             ],
         )
-        report = apply_plan(plan, client, options=fast())
+        # Applied as if the plan had been made from the view after that job (a stale view on
+        # purpose: apply itself would refuse it), to see the tenant's update errors.
+        snapshot = wait_for_view(client, fast())
+        report = apply_plan(plan, client, options=fast(), snapshot=snapshot)
     assert report.outcome == "applied_with_errors"
     assert report.exit_code == 1
     [err] = report.errors

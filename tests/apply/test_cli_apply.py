@@ -29,13 +29,33 @@ def api_requests(sim: SimulatorHandle) -> list[dict[str, Any]]:
     return sim.requests
 
 
-def test_no_tty_refuses_without_auto_approve_and_calls_nothing(simulator, tmp_path: Path) -> None:
+def test_no_tty_shows_the_plan_then_refuses_without_auto_approve(simulator, tmp_path: Path) -> None:
+    # Issue 10: the plan is shown first (read-only calls), then apply refuses, naming the flag.
     sim = simulator()
     cfg = write_config(tmp_path)
-    result = run(sim, "-c", str(cfg))
+    report_file = tmp_path / "r.json"
+    result = run(sim, "-c", str(cfg), "--report", str(report_file))
     assert result.exit_code == 1
-    assert "--auto-approve" in result.output
+    assert "~ ana@acme-corp.com" in result.output  # the plan
     assert "Traceback" not in result.output
+    assert not [r for r in api_requests(sim) if r["method"] != "GET"]
+    saved = json.loads(report_file.read_text())
+    assert saved["outcome"] == "refused" and saved["job_id"] is None
+    assert "--auto-approve" in saved["diagnostics"][0]["message"]
+
+
+def test_a_config_directory_as_plan_file_hints_at_dash_c(simulator, tmp_path: Path) -> None:
+    sim = simulator()
+    cfg = write_config(tmp_path)
+    result = run(sim, str(cfg))
+    assert result.exit_code == 1
+    assert f"{cfg} is a directory, not a saved plan: did you mean `apply -c {cfg}`?" in (
+        result.output
+    )
+    yaml_file = cfg / "users.yaml"
+    result = run(sim, str(yaml_file))
+    assert result.exit_code == 1
+    assert f"did you mean `apply -c {yaml_file}`?" in result.output
     assert api_requests(sim) == []
 
 
@@ -218,7 +238,7 @@ def test_timeout_message_names_the_job_and_report_is_still_written(
         assert len(sim.tenant.jobs) == 1
 
 
-def test_waits_for_a_foreign_job_then_plans_again(simulator, tmp_path: Path) -> None:
+def test_waits_for_a_foreign_job_then_plans(simulator, tmp_path: Path) -> None:
     sim = simulator(faults="stall=job,stall_time=0.3")
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
@@ -237,8 +257,9 @@ def test_waits_for_a_foreign_job_then_plans_again(simulator, tmp_path: Path) -> 
         client.proceed(other.id)
     result = run(sim, "-c", str(cfg), "--auto-approve")
     assert result.exit_code == 0, result.output
+    # The plan is made only once the other job has finished (its view): one plan, no re-plan.
     assert "is in progress in the tenant; waiting for it" in result.output
-    assert "planning again" in result.output
+    assert "planning again" not in result.output
     with sim.tenant.lock:
         names = [j.filename for j in sim.tenant.jobs.values()]
         rows = sim.tenant.jobs[2].rows

@@ -349,10 +349,14 @@ class _ResumeClient:
         self.reads += 1
         return _job("finished" if self.reads > 1 else "in_progress")
 
+    def jobs(self) -> list[object]:  # the check before proceed: only this job in the tenant
+        return [_job("valid_scheme")]
+
 
 @pytest.mark.parametrize("requested", [True, False])
 def test_resuming_a_job_already_proceeded_waits_for_it(requested: bool) -> None:
     from reconciler.apply import JobDriver, run_user_job
+    from reconciler.jobqueue import Snapshot
 
     client = _ResumeClient("Update is already in progress.")
     found = _job(
@@ -363,18 +367,23 @@ def test_resuming_a_job_already_proceeded_waits_for_it(requested: bool) -> None:
     options = ApplyOptions(sleep=lambda s: None)
     driver = JobDriver(client, options, Progress(tty=False))  # type: ignore[arg-type]
     rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
-    ok = run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, [found])  # type: ignore[arg-type]
+    snapshot = Snapshot.of([found])
+    ok = run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, snapshot, found)  # type: ignore[arg-type]
     assert ok and report.job is not None and report.job["status"] == "finished"
     assert client.proceeds == (0 if requested else 1)  # never proceeded twice when it says so
 
 
 def test_another_proceed_refusal_is_still_an_error() -> None:
     from reconciler.apply import JobDriver, run_user_job
+    from reconciler.jobqueue import Snapshot
     from reconciler.platform.errors import RequestRejectedError
 
     client = _ResumeClient("This job cannot proceed update. status: created")
     report = ApplyReport(plan_hash="0" * 64)
     driver = JobDriver(client, ApplyOptions(sleep=lambda s: None), Progress(tty=False))  # type: ignore[arg-type]
     rows = [UserRow(row={"email": "a@x.com"}, email="a@x.com", action="update")]
+    found = _job("valid_scheme")
     with pytest.raises(RequestRejectedError):
-        run_user_job(rows, "ccai-reconciler-x.json", client, report, driver, [_job("valid_scheme")])  # type: ignore[arg-type]
+        run_user_job(
+            rows, "ccai-reconciler-x.json", client, report, driver, Snapshot.of([found]), found
+        )  # type: ignore[arg-type]

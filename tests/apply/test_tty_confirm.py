@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -46,7 +47,7 @@ PROMPT = b"Apply these changes to the tenant?"
 
 @contextmanager
 def apply_on_tty(
-    sim: SimulatorHandle, cfg: Path
+    sim: SimulatorHandle, cfg: Path, *extra: str
 ) -> Iterator[tuple[int, subprocess.Popen[bytes], float]]:
     """``apply -c cfg`` in a subprocess on a real pseudo-terminal: (pty master, process,
     deadline). The process is killed and the pty closed afterwards."""
@@ -60,7 +61,17 @@ def apply_on_tty(
         "NO_COLOR": "1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "-c", str(cfg), "--poll-interval", "0.01"],
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "-c",
+            str(cfg),
+            "--poll-interval",
+            "0.01",
+            *extra,
+        ],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -82,8 +93,8 @@ def read_to_end(fd: int, proc: subprocess.Popen[bytes], deadline: float) -> tupl
     return proc.wait(timeout=max(1.0, deadline - time.monotonic())), out
 
 
-def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str]:
-    with apply_on_tty(sim, cfg) as (master, proc, deadline):
+def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes, *extra: str) -> tuple[int, str]:
+    with apply_on_tty(sim, cfg, *extra) as (master, proc, deadline):
         out = read_until(master, PROMPT, proc, deadline)
         os.write(master, answer + b"\n")
         code, rest = read_to_end(master, proc, deadline)
@@ -94,9 +105,11 @@ def run_on_tty(sim: SimulatorHandle, cfg: Path, answer: bytes) -> tuple[int, str
 def test_terminal_confirmation(simulator, tmp_path: Path) -> None:
     sim = simulator()
     cfg = write_config(tmp_path)
-    code, out = run_on_tty(sim, cfg, b"n")
+    report = tmp_path / "r.json"
+    code, out = run_on_tty(sim, cfg, b"n", "--report", str(report))
     assert code == 1, out
     assert "Plan:" in out and "Aborted" in out
+    assert json.loads(report.read_text())["outcome"] == "refused"  # not confirmed
     assert not [r for r in sim.requests if r["method"] == "POST"]
     code, out = run_on_tty(sim, cfg, b"y")
     assert code == 0, out
@@ -133,4 +146,9 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
     assert asked_again, text
     assert code == 1 and "Aborted" in text, text
     with sim.tenant.lock:
-        assert [j.filename for j in sim.tenant.jobs.values()] == ["someone-else.json"]
+        # The job uploaded for the first plan saw, right before proceed, that the other job had
+        # started: it was retired (renamed, never proceeded), and nothing else was uploaded.
+        names = [(j.filename, j.process_requested_at) for j in sim.tenant.jobs.values()]
+    assert names[0][0] == "someone-else.json"
+    assert [n for n, _ in names[1:]] == [n for n, _ in names[1:] if n.endswith(".retired.json")]
+    assert all(requested is None for _, requested in names[1:])
