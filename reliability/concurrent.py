@@ -17,7 +17,7 @@ from pathlib import Path
 from .harness import Run, facts, finish, plan_clean, run_cli, simulator, start_cli, tail
 from .scenario import CONFIG_A, CONFIG_B, write_config
 
-STALE = re.compile(r"changed since|stale|run plan again", re.IGNORECASE)
+STALE = re.compile(r"changed (the tenant )?since|stale|run plan again", re.IGNORECASE)
 
 
 @dataclass

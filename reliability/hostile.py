@@ -22,6 +22,9 @@ import requests
 from .harness import cli_env, run_cli, simulator, tail
 from .scenario import CONFIG_A, TOKEN, write_config
 
+# The *_http10 modes answer as HTTP/1.0 (the connection closes after each answer, so
+# http.client hands the socket from the connection to the response); the others keep alive.
+HTTP10_SUFFIX = "_http10"
 TRICKLE_INTERVAL = 0.3  # seconds per byte
 HUGE_BYTES = 16 * 1024 * 1024
 CAP = 90.0  # a command still running after this is unbounded (killed, a failure)
@@ -30,12 +33,13 @@ CAP = 90.0  # a command still running after this is unbounded (killed, a failure
 REQUEST_TIMEOUT = "10"
 JOB_PATH = re.compile(r"/bulk/users/jobs/\d+$")
 
-TEMPLATE_MODES = ("html", "truncated", "wrong_type", "huge", "trickle")
+TEMPLATE_MODES = ("html", "truncated", "wrong_type", "huge", "trickle", "trickle_http10")
 JOB_MODES = ("never_finishes", "job_404", "trickle_poll")
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: HostileServer
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -77,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
         if srv.mode in TEMPLATE_MODES and path.endswith("/bulk/users/template"):
-            return self._spoiled_template(srv.mode)
+            return self._spoiled_template(srv.mode.removesuffix(HTTP10_SUFFIX))
         if self.command == "POST" and path.endswith("/bulk/users/proceed"):
             srv.proceeded = True
         headers = {
@@ -116,7 +120,10 @@ class HostileServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, mode: str, upstream: str, template: bytes) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        handler = _Handler
+        if mode.endswith(HTTP10_SUFFIX):
+            handler = type("_Http10Handler", (_Handler,), {"protocol_version": "HTTP/1.0"})
+        super().__init__(("127.0.0.1", 0), handler)
         self.mode, self.upstream, self.template = mode, upstream, template
         self.proceeded = False
         self.stopping = threading.Event()
@@ -162,7 +169,7 @@ def one_hostile(
         srv = HostileServer(mode, _origin(sim.handle.base_url), template)
         try:
             env = cli_env(srv.base_url, 50.0, work)
-            if mode == "trickle":
+            if mode in ("trickle", "trickle_http10"):
                 env["CCAI_REQUEST_TIMEOUT"] = REQUEST_TIMEOUT
             args = ["plan", "-c", str(cfg)]
             if command == "apply":

@@ -11,7 +11,7 @@ import pytest
 
 from reliability.hostile import one_hostile
 
-CAP = 20.0
+CAP = 20.0  # the trickle cases configure a 10 s per-call deadline, apply --timeout is 8 s
 
 CASES = [
     ("html", "plan"),
@@ -21,18 +21,20 @@ CASES = [
     ("never_finishes", "apply"),
     ("job_404", "apply"),
 ]
-TRICKLE = pytest.mark.xfail(
-    strict=False,
-    reason="no total per-call deadline yet (issue 9 defect 4; branch h-throttle)",
-)
+# Known defects, reported to "throttle" in FINDINGS.md: the deadline's watchdog finds no socket
+# to cut once http.client hands it to a closing (HTTP/1.0) response; the job read right after
+# proceed is bounded by its 60 s default deadline, not by apply --timeout.
+HTTP10 = pytest.mark.xfail(strict=False, reason="deadline not enforced on an HTTP/1.0 answer")
+POLL = pytest.mark.xfail(strict=False, reason="apply --timeout does not bound the job read")
 
 
 @pytest.mark.parametrize(
     ("mode", "command"),
     [
         *CASES,
-        pytest.param("trickle", "plan", marks=TRICKLE),
-        pytest.param("trickle_poll", "apply", marks=TRICKLE),
+        ("trickle", "plan"),
+        pytest.param("trickle_http10", "plan", marks=HTTP10),
+        pytest.param("trickle_poll", "apply", marks=POLL),
     ],
 )
 def test_hostile_server_gives_a_clear_error_in_bounded_time(
