@@ -116,13 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._trickle(srv.template)
 
 
+class _Http10Handler(_Handler):
+    protocol_version = "HTTP/1.0"
+
+
 class HostileServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, mode: str, upstream: str, template: bytes) -> None:
-        handler = _Handler
-        if mode.endswith(HTTP10_SUFFIX):
-            handler = type("_Http10Handler", (_Handler,), {"protocol_version": "HTTP/1.0"})
+        handler = _Http10Handler if mode.endswith(HTTP10_SUFFIX) else _Handler
         super().__init__(("127.0.0.1", 0), handler)
         self.mode, self.upstream, self.template = mode, upstream, template
         self.proceeded = False
