@@ -31,6 +31,8 @@ CAP = 90.0  # a command still running after this is unbounded (killed, a failure
 # The per-call deadline the trickle cases configure (the default is 300 s for the template);
 # the job-poll trickle is bounded by apply --timeout alone.
 REQUEST_TIMEOUT = "10"
+APPLY_TIMEOUT = 8.0
+SLACK = 12.0  # start-up, planning and the last poll's share of the --timeout bound
 JOB_PATH = re.compile(r"/bulk/users/jobs/\d+$")
 
 TEMPLATE_MODES = ("html", "truncated", "wrong_type", "huge", "trickle", "trickle_http10")
@@ -176,7 +178,7 @@ def one_hostile(
             args = ["plan", "-c", str(cfg)]
             if command == "apply":
                 args = ["apply", "-c", str(cfg), "--auto-approve", "--poll-interval", "0.1"]
-                args += ["--timeout", "8"]
+                args += ["--timeout", f"{APPLY_TIMEOUT:g}"]
             run = run_cli([*args, *extra], env, work, timeout=cap)
         finally:
             srv.close()
@@ -186,6 +188,8 @@ def one_hostile(
     )
     if run.killed:
         case.problems.append(f"still running after {cap:.0f} s (killed)")
+    elif command == "apply" and mode == "trickle_poll" and run.seconds > APPLY_TIMEOUT + SLACK:
+        case.problems.append(f"took {run.seconds:.0f} s with apply --timeout {APPLY_TIMEOUT:g}")
     elif run.returncode != 1:
         case.problems.append(f"exit {run.returncode}")
     if "Traceback" in run.output:
