@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from reconciler.errors import ApplyError, PlatformError, ReconcilerError
+from reconciler.errors import ApplyError, Diagnostic, PlatformError, ReconcilerError
 from reconciler.jobqueue import (
     Gate,
     Snapshot,
@@ -311,8 +311,8 @@ class ApplyOptions:
     journal: Journal | None = None
     # Called at each stage with (stage, details); raising stops the driver there (tests).
     on_stage: Callable[[str, dict[str, Any]], None] | None = None
-    # The end of --timeout, set by the first wait of the command and shared by every later one
-    # (the wait before the view, the job, the waits of a re-plan).
+    # The end of --timeout, set by the first wait and shared by the later ones until reset
+    # (``apply -c`` resets it once the plan is made: planning is not waiting).
     deadline: float | None = None
 
 
@@ -390,11 +390,17 @@ class JobDriver:
     def wait_finished(self, job: Any) -> Any:
         return self.wait(job, lambda j: j.status == FINISHED, "to finish")
 
+    def bounded(self) -> Any:
+        """Calls inside end by --timeout (a slow or trickling server included)."""
+        left = self.deadline - self.options.clock()
+        return time_limit(self.client, left, f"apply --timeout {self.options.timeout:g} s")
+
     def snapshot(self) -> Snapshot:
         """Wait until no job runs, then the job list the view is taken after."""
-        return take_snapshot(
-            self.client, self.wait_finished, self.progress.message, self.tenant_clock
-        )
+        with self.bounded():
+            return take_snapshot(
+                self.client, self.wait_finished, self.progress.message, self.tenant_clock
+            )
 
     def pause(self, delays: Iterator[float], what: str, job: Any) -> None:
         """Sleep the next backoff delay, or raise ApplyTimeout at the deadline."""
@@ -558,7 +564,11 @@ def _admit(gate: Gate, job: Any, driver: JobDriver, cells: list[dict[str, Any]])
     delays = backoff(driver.options.poll_initial, driver.options.poll_max)
     shown: int | None = None
     while True:
-        verdict = gate.check(job)
+        try:
+            with driver.bounded():
+                verdict = gate.check(job)
+        except DeadlineError:  # --timeout ran out at the check: the job is left to resume
+            raise driver._timeout(job, "to be proceeded") from None
         driver.stage("gate", verdict=verdict.kind, job=verdict.job)
         if verdict.kind == "stale":
             note = retire(gate.client, job, cells, job.filename or driver.progress.filename)
@@ -792,7 +802,7 @@ def check_safety(plan: Plan, options: ApplyOptions) -> None:
         allow_no_admin=options.allow_no_admin,
     )
     if refused:
-        raise ApplyRefused("refusing to apply:\n  " + "\n  ".join(refused))
+        raise ApplyRefused("refusing to apply:", [Diagnostic(r) for r in refused])
 
 
 class ApplyRefused(ApplyError):
@@ -904,12 +914,22 @@ def apply_plan(
             report.job = _job_dict(err.job)  # the audit trail shows where the wait ended
         report.outcome = outcome_of(err, sent=report.job_id is not None or bool(report.dnc))
         if isinstance(err, ReconcilerError):
-            report.add_diagnostic(str(err), None, "error")
+            record_error(report, err)
         err.report = report  # type: ignore[union-attr]  # so --report still gets written
         raise
     finally:
         report.api_calls = _calls(client)
         report.finished_at = now_utc()
+
+
+def record_error(report: ApplyReport, err: ReconcilerError) -> None:
+    """The error that ended the run, in the report's diagnostics (one per problem)."""
+    diagnostics = list(getattr(err, "diagnostics", []) or [])
+    headline = getattr(err, "headline", None) if diagnostics else str(err)
+    if headline:
+        report.add_diagnostic(str(headline), None, "error")
+    for diag in diagnostics:
+        report.add_diagnostic(diag.message, diag.loc, diag.severity)
 
 
 def outcome_of(err: BaseException, *, sent: bool) -> Outcome:

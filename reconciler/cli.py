@@ -4,7 +4,8 @@ Each command lives in its own module under ``reconciler.commands`` and exposes a
 named ``command``; add the module name to ``COMMANDS`` to register it.
 
 The group is the error boundary: a :class:`~reconciler.errors.ReconcilerError` raised anywhere
-is printed as ``error: ...`` on stderr with exit code 1, never as a traceback.
+is printed on stderr as ``path:line:col: error: message`` lines (``error: message`` without a
+location) with exit code 1, never as a traceback.
 """
 
 from __future__ import annotations
@@ -16,20 +17,16 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ReconcilerError
 
 COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export")
 
 
 def report_error(err: ReconcilerError) -> None:
-    """Print an error for people: every config diagnostic on its own line."""
-    if isinstance(err, ConfigError):
-        for diag in err.diagnostics:
-            click.echo(str(diag), err=True)
-        n = sum(1 for d in err.diagnostics if d.severity == "error")
-        click.echo(f"{n} error{'s' if n != 1 else ''} in the configuration.", err=True)
-    else:
-        click.echo(f"error: {err}", err=True)
+    """Print an error for people, one problem a line, each as ``path:line:col: error: message``
+    (``error: message`` without a location): the same format in every command."""
+    for line in err.lines():
+        click.echo(line, err=True)
 
 
 class ReconcilerGroup(click.Group):

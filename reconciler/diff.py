@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from reconciler import safety
-from reconciler.errors import PlanError
+from reconciler.errors import Diagnostic, PlanError
 from reconciler.plan import (
     DNC_ACTION_ORDER,
     USER_ACTION_ORDER,
@@ -139,7 +139,7 @@ class _Differ:
         self.now = now
         self.base_ref = base_ref
         self.policy = desired.policy
-        self.errors: list[str] = []
+        self.errors: list[Diagnostic] = []
         self.warnings: list[PlanWarning] = []
         self.user_changes: list[UserChange] = []
         self.dnc_changes: list[DncChange] = []
@@ -150,6 +150,9 @@ class _Differ:
         self.section_roles = self.scope_roles & set(desired.role_sections)
         self.section_teams = self.scope_teams & set(desired.team_sections)
         self.dnc_in_sync = 0
+
+    def error(self, message: str, loc: Location | None = None) -> None:
+        self.errors.append(Diagnostic(message, loc))
 
     def in_scope(self, kind: Literal["role", "team"]) -> frozenset[str]:
         """The tenant's role (team) names whose memberships the config manages.
@@ -203,10 +206,7 @@ class _Differ:
             for n, loc in sorted(
                 missing.items(), key=lambda kv: (kv[1] is None, kv[1] or Location("", 0, 0), kv[0])
             ):
-                where = f"{loc}: " if loc else ""
-                self.errors.append(
-                    f"{where}{kind} {n!r} does not exist in the tenant{_suggest(n, known)}"
-                )
+                self.error(f"{kind} {n!r} does not exist in the tenant{_suggest(n, known)}", loc)
             manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
             if isinstance(manage, frozenset):
                 for n in sorted(manage - known_set):
@@ -221,13 +221,9 @@ class _Differ:
                             f"memberships of it are not applied",
                             loc,
                         )
-        if self.errors:
-            self.errors.append(
-                "Roles and teams must be created in the platform's settings first (the API "
-                "cannot create them), or fix the names in the config."
-            )
         # Locations are validated by the server; warn on names no live user has.
-        known_locs = {u.location.casefold() for u in self.live.users.values() if u.location}
+        live_locs = sorted({u.location for u in self.live.users.values() if u.location})
+        known_locs = {name.casefold() for name in live_locs}
         seen: set[str] = set()
         for du in d.users.values():
             loc_name = du.fields.get("location")
@@ -236,8 +232,9 @@ class _Differ:
                     continue
                 seen.add(loc_name.casefold())
                 self.warn(
-                    f"location {loc_name!r} is not used by any user in the tenant; the platform "
-                    "rejects it unless the location exists",
+                    f"location {loc_name!r} is not used by any user in the tenant"
+                    f"{_suggest(loc_name, live_locs)}; the platform rejects it unless the "
+                    "location exists",
                     du.field_locs.get("location", du.loc),
                 )
 
@@ -256,7 +253,6 @@ class _Differ:
         for du in users.values():
             rf = du.renamed_from if du.renamed_from != du.email else None
             rf_loc = du.field_locs.get("renamed_from", du.loc)
-            where = f"{rf_loc}: " if rf_loc else ""
             if not rf:
                 sources[du.email] = du.email if du.email in live else None
                 continue
@@ -265,21 +261,24 @@ class _Differ:
             if old_live and (not new_live or freed):
                 sources[du.email] = rf
             elif old_live and new_live:
-                self.errors.append(
-                    f"{where}cannot rename {rf} to {du.email}: both exist in the tenant "
-                    f"(remove renamed_from if the rename is done, or deactivate one of them)"
+                self.error(
+                    f"cannot rename {rf} to {du.email}: both exist in the tenant "
+                    f"(remove renamed_from if the rename is done, or deactivate one of them)",
+                    rf_loc,
                 )
             elif new_live and not freed:
                 sources[du.email] = du.email  # already renamed: compare normally
             elif new_live:
-                self.errors.append(
-                    f"{where}cannot rename {rf} to {du.email}: {rf} does not exist in the tenant "
-                    f"and {du.email} is itself renamed to {renamed_away[du.email]}"
+                self.error(
+                    f"cannot rename {rf} to {du.email}: {rf} does not exist in the tenant "
+                    f"and {du.email} is itself renamed to {renamed_away[du.email]}",
+                    rf_loc,
                 )
             else:
-                self.errors.append(
-                    f"{where}cannot rename {rf} to {du.email}: neither exists in the tenant "
-                    f"(remove renamed_from to create {du.email})"
+                self.error(
+                    f"cannot rename {rf} to {du.email}: neither exists in the tenant "
+                    f"(remove renamed_from to create {du.email})",
+                    rf_loc,
                 )
         claimed: dict[str, str] = {}
         for email, src in sources.items():
@@ -289,10 +288,10 @@ class _Differ:
                 a, b = sorted((claimed[src], email))
                 du = users[b]
                 loc = du.field_locs.get("renamed_from", du.loc) or users[a].loc
-                where = f"{loc}: " if loc else ""
-                self.errors.append(
-                    f"{where}tenant user {src} would become both {a} and {b} (a user cannot be "
-                    "kept and renamed, or renamed twice)"
+                self.error(
+                    f"tenant user {src} would become both {a} and {b} (a user cannot be "
+                    "kept and renamed, or renamed twice)",
+                    loc,
                 )
             else:
                 claimed[src] = email
@@ -523,10 +522,15 @@ def diff(
     d = _Differ(desired, live, base, now, base_ref)
     d.check_names()
     if d.errors:
-        raise PlanError("\n".join(d.errors))
+        raise PlanError(
+            "the config names roles or teams the tenant does not have: they must be created in "
+            "the platform's settings first (the API cannot create them), or fix the names in "
+            "the config",
+            d.errors,
+        )
     d.users()
     if d.errors:
-        raise PlanError("\n".join(d.errors))
+        raise PlanError(diagnostics=d.errors)
     d.dnc()
     d.check_safety()
     active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)

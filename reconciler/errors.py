@@ -6,6 +6,7 @@ message (never a traceback) and exits 1. Messages must never contain the API tok
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +14,26 @@ from reconciler.state import Location
 
 
 class ReconcilerError(Exception):
-    """Base of every error the user may see."""
+    """Base of every error the user may see.
+
+    ``diagnostics``: the located problems behind it (each printed on its own line as
+    ``path:line:col: error: message``); the message, when there is one, is a headline printed
+    first as ``error: message``.
+    """
+
+    def __init__(self, message: str = "", diagnostics: Sequence[Diagnostic] = ()) -> None:
+        self.headline = message
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        lines = [f"error: {message}"] if message and self.diagnostics else []
+        lines += [str(d) for d in self.diagnostics]
+        super().__init__("\n".join(lines) if self.diagnostics else message)
+
+    def lines(self) -> list[str]:
+        """The error as printed for people: every line ``[path:line:col: ]severity: message``."""
+        if not self.diagnostics:
+            return [f"error: {self}"]
+        head = [f"error: {self.headline}"] if self.headline else []
+        return head + [str(d) for d in self.diagnostics]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +54,30 @@ class Diagnostic:
         level = "error" if self.severity == "error" else "warning"
         props = ""
         if self.loc:
-            props = f" file={self.loc.file},line={self.loc.line},col={self.loc.col}"
-        msg = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{level}{props}::{msg}"
+            file = _escape_property(self.loc.file)
+            props = f" file={file},line={self.loc.line},col={self.loc.col}"
+        return f"::{level}{props}::{_escape_data(self.message)}"
+
+
+def _escape_data(text: str) -> str:
+    """A workflow command's message (GitHub's ``escapeData``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """A workflow command's property value (GitHub's ``escapeProperty``)."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 class ConfigError(ReconcilerError):
     """The config is invalid. Carries every problem found, not only the first."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = diagnostics
-        super().__init__("\n".join(str(d) for d in diagnostics))
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__("", diagnostics)
+
+    def lines(self) -> list[str]:
+        n = sum(1 for d in self.diagnostics if d.severity == "error")
+        return [*super().lines(), f"{n} error{'s' if n != 1 else ''} in the configuration."]
 
 
 class PlatformError(ReconcilerError):

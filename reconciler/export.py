@@ -7,11 +7,18 @@ Layout::
     DIR/users/<x>.yaml     users whose e-mail starts with <x> (a-z, 0-9, "other")
     DIR/roles.yaml         every tenant role with its members
     DIR/teams.yaml         every tenant team with its members
-    DIR/dnc.yaml           with --dnc-numbers: the numbers found on the list
+    DIR/dnc.yaml           with --dnc-numbers: the numbers found on the list (without it, an
+                           existing dnc.yaml is kept as it is: the API cannot list the numbers)
 
 Per user it writes ``first_name``, ``last_name`` and ``status`` always; ``agent_number``,
 ``location`` and ``max_chat_limit`` when set; ``max_chat_limit_enabled`` always. The DNC list
 cannot be listed through the API: only the numbers given are checked (one call each).
+
+Export never destroys a declaration it cannot reproduce: ``--force`` keeps an existing
+``dnc.yaml`` when no ``--dnc-numbers`` are given, and refuses (before any API call) when the
+numbers given do not include every number the existing ``dnc.yaml`` declares. Role and team
+names are written exactly (quoted when they have leading or trailing spaces); a blank name
+cannot be written, so it is skipped with a warning and left unmanaged.
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from reconciler.errors import ReconcilerError
+from reconciler.config import load_config
+from reconciler.errors import ConfigError, Diagnostic, ReconcilerError
 from reconciler.live import fetch_live
 from reconciler.phone import normalize_phone
-from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
+from reconciler.state import LiveDnc, LiveState, LiveUser, Location, UserStatus
 
 OWNED_FILES = ("tenant.yaml", "roles.yaml", "teams.yaml", "dnc.yaml")
 
@@ -45,6 +53,7 @@ class ExportResult:
     dnc_listed: int = 0
     dnc_checked: int = 0
     skipped: list[str] = field(default_factory=list)  # messages for users not exported
+    kept: list[str] = field(default_factory=list)  # messages for files kept as they were
 
 
 def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
@@ -58,7 +67,7 @@ def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
         msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise ExportError(f"cannot read {p}: {msg}") from None
     out: dict[str, str] = {}
-    errors: list[str] = []
+    errors: list[Diagnostic] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         raw = line.split("#", 1)[0].strip()
         if not raw:
@@ -66,12 +75,12 @@ def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
         try:
             out.setdefault(normalize_phone(raw, region), raw)
         except ValueError as err:
-            errors.append(f"{p}:{lineno}: error: {raw!r}: {err}")
+            col = line.index(raw) + 1
+            errors.append(Diagnostic(f"{raw!r}: {err}", Location(str(p), lineno, col)))
     if errors:
         n = len(errors)
         raise ExportError(
-            f"{n} invalid phone number{'s' if n != 1 else ''} in {p}; nothing was written:\n"
-            + "\n".join(errors)
+            f"{n} invalid phone number{'s' if n != 1 else ''} in {p}; nothing was written", errors
         )
     return list(out.items())
 
@@ -83,6 +92,41 @@ def _check_target(out_dir: Path, force: bool) -> None:
         raise ExportError(
             f"{out_dir} is not empty; choose an empty directory or pass --force to replace the "
             "exported files in it"
+        )
+
+
+def _declared_numbers(path: Path) -> list[str]:
+    """The numbers an existing ``dnc.yaml`` declares (with the policy's region when the
+    ``tenant.yaml`` next to it sets one)."""
+    files = [p for p in (path.parent / "tenant.yaml", path) if p.is_file()]
+    try:
+        loaded = load_config([str(p) for p in files])
+    except ConfigError as err:
+        raise ExportError(
+            f"{path} exists and is not a valid config, so export cannot tell which DNC "
+            "declarations replacing it would lose; fix it, or move it away and export again",
+            err.diagnostics,
+        ) from None
+    return sorted(loaded.state.dnc)
+
+
+def _check_dnc_file(out_dir: Path, force: bool, numbers: Sequence[tuple[str, str]] | None) -> None:
+    """Refuse to replace a ``dnc.yaml`` with one that drops numbers it declares."""
+    path = out_dir / "dnc.yaml"
+    if not force or numbers is None or not path.is_file():
+        return
+    checked = {n for n, _ in numbers}
+    lost = [n for n in _declared_numbers(path) if n not in checked]
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        one = len(lost) == 1
+        them = "it" if one else "them"
+        raise ExportError(
+            f"{path} declares {len(lost)} number{'' if one else 's'} that --dnc-numbers does "
+            f"not list ({shown}); replacing it would lose "
+            f"{'that declaration' if one else 'those declarations'}. Add {them} to the "
+            f"--dnc-numbers file to check {them} again, or delete dnc.yaml to drop {them} on "
+            "purpose; nothing was written"
         )
 
 
@@ -137,7 +181,6 @@ def render_files(
     if subdomain:
         tenant_doc["tenant"] = {"subdomain": subdomain}
     tenant_doc["policy"] = {"unmanaged_users": "ignore"}
-    files["tenant.yaml"] = head + _dump(tenant_doc)
 
     buckets: dict[str, list[dict[str, Any]]] = {}
     exported: set[str] = set()
@@ -155,14 +198,27 @@ def render_files(
         files[f"users/{name}.yaml"] = head + _dump({"users": buckets[name]})
     result.users = len(exported)
 
+    policy: dict[str, Any] = tenant_doc["policy"]
     for section, names, attr in (("roles", live.roles, "roles"), ("teams", live.teams, "teams")):
         groups: dict[str, Any] = {}
+        blank = [name for name in names if not name.strip()]
+        for name in blank:
+            result.skipped.append(
+                f"{section[:-1]} {name!r}: not exported (the config cannot name a {section[:-1]} "
+                f"with a blank name); policy.manage_{section} lists the others, so its "
+                "memberships stay unmanaged"
+            )
+        if blank:
+            policy[f"manage_{section}"] = [name for name in names if name.strip()]
         for name in names:
+            if not name.strip():
+                continue
             members = sorted(
                 live.users[k].email_raw for k in exported if name in getattr(live.users[k], attr)
             )
             groups[name] = {"members": members}
         files[f"{section}.yaml"] = head + _dump({section: groups})
+    files["tenant.yaml"] = head + _dump(tenant_doc)
 
     if numbers is not None:
         entries: list[dict[str, Any]] = []
@@ -192,6 +248,7 @@ def export_config(
     """Fetch the tenant (one template GET + one DNC check per number) and write the config."""
     out = Path(out_dir)
     _check_target(out, force)
+    _check_dnc_file(out, force, numbers)
     live = fetch_live(client, [n for n, _ in numbers or ()], progress=progress)
     files, result = render_files(
         live, subdomain=getattr(client, "subdomain", None), numbers=numbers
@@ -200,6 +257,13 @@ def export_config(
         out.mkdir(parents=True, exist_ok=True)
         if force:  # replace what an earlier export wrote, nothing else
             for name in OWNED_FILES:
+                if name == "dnc.yaml" and numbers is None and (out / name).is_file():
+                    result.kept.append(
+                        f"kept {out / name} as it was: the API cannot list the DNC numbers, so "
+                        "export cannot write them again; pass --dnc-numbers FILE to check and "
+                        "rewrite them"
+                    )
+                    continue
                 (out / name).unlink(missing_ok=True)
             users_dir = out / "users"
             if users_dir.is_dir():

@@ -45,8 +45,9 @@ def load_base(
         return load_config_sources(sources, now=now).state
     except ConfigError as err:
         raise PlanError(
-            f"the config at --base-ref {base_ref} is invalid, so it cannot serve as the base:\n"
-            f"{err}\n(use another base ref, e.g. the last commit that was applied)"
+            f"the config at --base-ref {base_ref} is invalid, so it cannot serve as the base "
+            "(use another base ref, e.g. the last commit that was applied):",
+            err.diagnostics,
         ) from None
 
 

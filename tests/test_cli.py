@@ -1,10 +1,17 @@
+import json
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from reconciler import __version__
 from reconciler.cli import cli
+from reconciler.simulator import SimulatorHandle
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_version() -> None:
@@ -43,3 +50,60 @@ def test_usage_errors_exit_1_not_2() -> None:
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 1, (args, result.output)
         assert "Usage:" in result.output or "Error:" in result.output
+
+
+# One problem matcher for every command: `path:line:col: error: message` or `error: message`.
+MATCHER = re.compile(r"^(?:(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): )?(error|warning): \S")
+
+
+def test_plan_time_errors_have_the_validate_format(
+    sim_factory: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    sim = sim_factory(json.loads((ROOT / "tests" / "plan" / "data" / "seed.json").read_text()))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "users:\n  - email: boss@acme-corp.com\n    first_name: Bea\n    last_name: Boss\n"
+        "    roles: [Admin, Supervisor]\n    teams: [Tier 3]\n"
+        "  - email: zed@acme-corp.com\n    first_name: Zed\n    last_name: Z\n"
+        "    renamed_from: nobody@acme-corp.com\n"
+    )
+    env = {
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": "1000",
+        "CCAI_BASE_REF": "",
+    }
+    result = CliRunner().invoke(cli, ["plan", "-c", str(cfg)], env=env)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines == [
+        "error: the config names roles or teams the tenant does not have: they must be created "
+        "in the platform's settings first (the API cannot create them), or fix the names in "
+        "the config",
+        f"{cfg}:5:20: error: role 'Supervisor' does not exist in the tenant",
+        f"{cfg}:6:13: error: team 'Tier 3' does not exist in the tenant (did you mean 'Tier 2'?)",
+    ]
+    assert all(MATCHER.match(line) for line in lines)
+    cfg.write_text(cfg.read_text().replace("Supervisor", "Agent").replace("Tier 3", "Tier 1"))
+    result = CliRunner().invoke(cli, ["plan", "-c", str(cfg)], env=env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{cfg}:10:5: error: cannot rename nobody@acme-corp.com to zed@acme-corp.com: neither "
+        "exists in the tenant (remove renamed_from to create zed@acme-corp.com)"
+    ]
+
+
+def test_dnc_check_duration_reads_well() -> None:
+    # "about 0 min" for a few numbers read as if nothing would be waited for
+    from reconciler.commands.plan import duration
+
+    assert [duration(n) for n in (1, 4, 59, 90, 600, 3600, 3900)] == [
+        "about 1 s",
+        "about 4 s",
+        "about 59 s",
+        "about 2 min",
+        "about 10 min",
+        "about 1 h",
+        "about 1 h 5 min",
+    ]

@@ -27,6 +27,7 @@ from reconciler.apply import (
     apply_plan,
     check_safety,
     outcome_of,
+    record_error,
     wait_for_view,
 )
 from reconciler.commands._options import connection_options, open_client, planning_options
@@ -72,7 +73,10 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 @click.option(
     "--allow-mass-changes",
     is_flag=True,
-    help="Apply even if deactivations / DNC removals exceed the policy thresholds.",
+    help=(
+        "Apply even if a destructive-change guard refuses: it overrides every one "
+        "(deactivations, role/team membership removals, field clears, DNC removals)."
+    ),
 )
 @click.option(
     "--allow-no-admin", is_flag=True, help="Apply even if no active user keeps the Admin role."
@@ -82,7 +86,7 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for the bulk-user job; a later apply resumes it.",
+    help="Seconds to wait for bulk jobs (before planning, then for ours); a re-run resumes.",
 )
 @click.option(
     "--dnc-batch-size",
@@ -212,7 +216,7 @@ def _report_for(err: BaseException, run: _Run) -> ApplyReport:
         else outcome_of(err, sent=False),
     )
     if isinstance(err, ReconcilerError):
-        report.add_diagnostic(str(err), None, "error")
+        record_error(report, err)
     elif isinstance(err, click.Abort):
         report.add_diagnostic("not confirmed: nothing was applied", None, "error")
     report.finished_at = datetime.now(UTC)
@@ -277,6 +281,9 @@ def _apply_config(
                 **plan_options,
             )
             run.plan = plan
+            # Planning is not waiting (its calls have their own deadlines): --timeout bounds
+            # the wait before it and, afresh, the job's waits from here on.
+            options.deadline = None
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)

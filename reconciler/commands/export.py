@@ -39,7 +39,8 @@ from reconciler.render.progress import ProgressLine
 @click.option(
     "--force",
     is_flag=True,
-    help="Write into a non-empty directory, replacing files an earlier export wrote.",
+    help="Write into a non-empty directory, replacing files an earlier export wrote (an "
+    "existing dnc.yaml is kept unless --dnc-numbers is given).",
 )
 @connection_options
 def command(out_dir: Path, dnc_numbers: Path | None, region: str, force: bool, **conn: Any) -> None:
@@ -51,12 +52,15 @@ def command(out_dir: Path, dnc_numbers: Path | None, region: str, force: bool, *
         result = export_config(client, out_dir, numbers=numbers, force=force, progress=progress)
     for msg in result.skipped:
         click.echo(f"warning: {msg}", err=True)
+    for msg in result.kept:
+        click.echo(f"note: {msg}", err=True)
     try:
         load_config([str(out_dir)])
     except ConfigError as err:
         raise ExportError(
             f"the exported config in {out_dir} does not validate (the tenant has values the "
-            f"config format does not accept); fix these by hand:\n{err}"
+            "config format does not accept); fix these by hand:",
+            err.diagnostics,
         ) from None
     msg = f"Exported {result.users} users to {out_dir} ({len(result.files)} files)"
     if numbers is not None:

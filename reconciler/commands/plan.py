@@ -36,15 +36,27 @@ def dnc_progress(refresh: str) -> Any:
             return
         if not announced:
             announced = True
-            mins = total / 60
             click.echo(
-                f"Checking {total} DNC numbers, one API call each "
-                f"(about {mins:.0f} min at 1 request/second).",
+                f"Checking {total} DNC number{'s' if total != 1 else ''}, one API call each "
+                f"({duration(total)} at 1 request/second).",
                 err=True,
             )
         line(done, total)
 
     return progress
+
+
+def duration(calls: int, rate: float = 1.0) -> str:
+    """How long ``calls`` requests take at ``rate`` per second, for people: "about 40 s",
+    "about 2 min", "about 1 h 5 min"."""
+    secs = calls / rate
+    if secs < 60:
+        return f"about {max(1, round(secs))} s"
+    mins = round(secs / 60)
+    if mins < 60:
+        return f"about {mins} min"
+    hours, rest = divmod(mins, 60)
+    return f"about {hours} h {rest} min" if rest else f"about {hours} h"
 
 
 def write_parts(plan: Any, out_dir: Path) -> list[Path]:
@@ -64,7 +76,8 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
 
 
 @click.command("plan")
-@planning_options()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@planning_options(" Same as PATHS.")
 @click.option(
     "--format",
     "fmt",
@@ -94,6 +107,7 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
 )
 @connection_options
 def command(
+    paths: tuple[str, ...],
     config: tuple[str, ...],
     fmt: str,
     out: Path | None,
@@ -103,20 +117,21 @@ def command(
     detailed_exitcode: bool,
     **conn: Any,
 ) -> None:
-    """Show what apply would change in the tenant.
+    """Show what apply would change in the tenant with the config in PATHS (files or
+    directories, like -c; default .).
 
     Loads and validates the config (any error: exit 1, nothing fetched), fetches the users
     once, checks only the DNC numbers it needs, and prints the changes with the YAML file:line
     each comes from.
     """
     now = datetime.now(UTC)
-    paths = list(config) or ["."]
-    loaded = load_config(paths, now=now)
+    config_paths = [*config, *paths] or ["."]
+    loaded = load_config(config_paths, now=now)
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
     with open_client(loaded.state.tenant, **conn) as client:
         plan, _ = compute_plan(
-            paths,
+            config_paths,
             client,
             base_ref=base_ref or None,
             refresh=refresh,  # type: ignore[arg-type]

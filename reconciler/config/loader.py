@@ -12,7 +12,7 @@ import difflib
 import gc
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +129,26 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _suggest_email(email: str, choices: Iterable[str]) -> str:
+    """A declared address close to ``email``: the same domain and a close local part (a typo
+    in the name), or nearly the same address (a typo in the domain). Whole addresses are not
+    compared loosely: a shared ``@example.com`` makes unrelated people look alike."""
+    local, _, domain = email.rpartition("@")
+    same_domain: dict[str, str] = {}
+    others: list[str] = []
+    for choice in choices:
+        c_local, _, c_domain = choice.rpartition("@")
+        if c_domain == domain:
+            same_domain.setdefault(c_local, choice)
+        else:
+            others.append(choice)
+    close = difflib.get_close_matches(local, list(same_domain), n=1, cutoff=0.75)
+    if close:
+        return f" (did you mean '{same_domain[close[0]]}'?)"
+    near = difflib.get_close_matches(email, others, n=1, cutoff=0.9)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
 def _field_path(path: Sequence[str | int]) -> str:
     out = ""
     for step in path:
@@ -152,7 +172,20 @@ def parse_datetime(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        late = value.year == datetime.max.year
+        raise ValueError(
+            f"'{text}' is {'after' if late else 'before'} "
+            f"{'9999-12-31 23:59:59' if late else '0001-01-01 00:00:00'} UTC, the "
+            f"{'last' if late else 'first'} date and time supported; "
+            + (
+                "write an earlier one, or leave expires_at out for an entry that never expires"
+                if late
+                else "write a later one"
+            )
+        ) from None
 
 
 @dataclass(slots=True)
@@ -230,11 +263,16 @@ class _Loader:
             return (-1, 0, 0)
         return (self._file_order.get(loc.file, len(self._file_order)), loc.line, loc.col)
 
-    def suggest(self, word: str, choices: Iterable[str]) -> str:
+    def suggest(
+        self,
+        word: str,
+        choices: Iterable[str],
+        how: Callable[[str, Iterable[str]], str] | None = None,
+    ) -> str:
         if self._suggestions >= MAX_SUGGESTIONS:
             return ""
         self._suggestions += 1
-        return _suggest(word, choices)
+        return (how or _suggest)(word, choices)
 
     def validate(
         self,
@@ -256,8 +294,19 @@ class _Loader:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            for e in exc.errors(include_url=False):
-                self._report(e, model, file, node, context, allowed_hint)
+            problems = exc.errors(include_url=False)
+        for e in problems:
+            self._report(e, model, file, node, context, allowed_hint)
+        # The same item without the fields in error: the checks made on a valid model (emails,
+        # regions, thresholds, ...) still report their problems in this run. Nothing is built
+        # from it, as the load fails anyway.
+        bad = {e["loc"][0] for e in problems if e["loc"]}
+        rest = {key: value for key, value in data.items() if key not in bad}
+        if len(rest) == len(data):
+            return None
+        try:
+            return model.model_validate(rest)
+        except ValidationError:
             return None
 
     def _report(
@@ -435,8 +484,8 @@ class _Loader:
                 _, lnode = yamlio.child(node, key)
                 for i, name in enumerate(value):
                     _, vnode = yamlio.child(lnode, i) if lnode is not None else (None, None)
-                    self.ref(kind, name.strip(), yamlio.loc_of(file, vnode or node))
-                return frozenset(v.strip() for v in value)
+                    self.ref(kind, name, yamlio.loc_of(file, vnode or node))
+                return frozenset(value)
             self.err(
                 f"policy: {key} must be 'declared', 'all' or a list of {kind} names "
                 f"(got {_show(value)})",
@@ -657,7 +706,6 @@ class _Loader:
             if not name.strip():
                 self.err(f"{section}: a {kind} name must not be empty", loc)
                 continue
-            name = name.strip()
             context = f"{kind} '{name}'"
             raw_members, member_nodes = self._members(data, file, vnode, context, loc)
             members: list[tuple[str, Location]] = []
@@ -712,7 +760,7 @@ class _Loader:
                             mloc,
                         )
                     elif email not in self.declared:
-                        hint = self.suggest(email, self.declared)
+                        hint = self.suggest(email, self.declared, _suggest_email)
                         self.err(
                             f"{kind} '{name}': member '{email}' is not a user declared in the "
                             f"config{hint}",

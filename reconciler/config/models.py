@@ -48,18 +48,45 @@ def _list_not_null(value: Any) -> Any:
     return value
 
 
-Name = Annotated[str, BeforeValidator(_not_blank), Field(strict=True)]
-Email = Annotated[
-    str, BeforeValidator(_not_blank), Field(strict=True, examples=["ann@example.com"])
+def _not_blank_kept(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """A float with no fraction (``2.0``) is the integer it equals, as in JSON Schema."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: In the schema, a string that is not blank (the loader says "must not be empty").
+NOT_BLANK = {"pattern": r"\S"}
+Name = Annotated[str, BeforeValidator(_not_blank), Field(strict=True, json_schema_extra=NOT_BLANK)]
+#: A role or team name: exactly as written (the platform's names may have leading or trailing
+#: spaces, which YAML keeps only in quotes), never blank.
+GroupName = Annotated[
+    str, BeforeValidator(_not_blank_kept), Field(strict=True, json_schema_extra=NOT_BLANK)
 ]
-NameList = Annotated[list[Name], BeforeValidator(_list_not_null)]
+Email = Annotated[
+    str,
+    BeforeValidator(_not_blank),
+    Field(strict=True, examples=["ann@example.com"], json_schema_extra=NOT_BLANK),
+]
+NameList = Annotated[list[GroupName], BeforeValidator(_list_not_null)]
 Status = Annotated[Literal["Active", "Inactive"], BeforeValidator(_not_null("the status"))]
 Location = Annotated[
-    str | None,
+    Annotated[str, Field(json_schema_extra=NOT_BLANK)] | None,
     BeforeValidator(_not_blank),
     Field(description="A location name of the tenant; null clears the user's location."),
 ]
-ChatLimit = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_not_null("max_chat_limit"))]
+ChatLimit = Annotated[
+    int,
+    Field(strict=True, ge=1),
+    BeforeValidator(_not_null("max_chat_limit")),
+    BeforeValidator(_whole),
+]
 ChatLimitEnabled = Annotated[StrictBool, BeforeValidator(_not_null("max_chat_limit_enabled"))]
 
 
@@ -78,17 +105,22 @@ AgentNumber = Annotated[
     BeforeValidator(_text),
     BeforeValidator(_not_null("agent_number")),
     Field(strict=True),
-    WithJsonSchema({"type": ["string", "integer"]}),
+    # the loader keeps an unquoted number as written (0101, 1e3, 1.5)
+    WithJsonSchema({"type": ["string", "number"], **NOT_BLANK}),
 ]
 Threshold = Annotated[
     Any,
+    BeforeValidator(_whole),
     WithJsonSchema(
         {
             "anyOf": [
                 {"type": "integer", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
+                # 0% to 100% (the loader refuses more), any number of leading zeros
+                {"type": "string", "pattern": r"^\s*0*(100(\.0+)?|\d{1,2}(\.\d+)?)\s*%\s*$"},
+                {"type": "null"},
             ],
-            "description": "A count, or a percentage of the existing items such as '30%'.",
+            "description": "A count, or a percentage of the existing items such as '30%'; "
+            "null or omitted: the default.",
         }
     ),
 ]
@@ -98,7 +130,7 @@ Managed = Annotated[
         {
             "anyOf": [
                 {"enum": ["declared", "all"]},
-                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                {"type": "array", "items": {"type": "string", **NOT_BLANK}},
             ],
             "description": (
                 "Which memberships the config manages: 'declared' (every name the config "
@@ -139,7 +171,14 @@ class PolicyModel(_Strict):
     unmanaged_users: Literal["ignore", "deactivate"] = "ignore"
     manage_roles: Managed = "declared"
     manage_teams: Managed = "declared"
-    default_region: Annotated[str, Field(strict=True, examples=["US", "GB"])] = "US"
+    default_region: Annotated[
+        str,
+        Field(
+            strict=True,
+            examples=["US", "GB"],
+            json_schema_extra={"pattern": r"^\s*[A-Za-z]{2}\s*$"},
+        ),
+    ] = "US"
     max_deactivations: Threshold = None
     max_dnc_removals: Threshold = None
     max_role_removals: Threshold = None
@@ -196,7 +235,9 @@ Phone = Annotated[
     Field(strict=True),
     WithJsonSchema(
         {
-            "type": ["string", "integer"],
+            # the loader keeps an unquoted number as written
+            "type": ["string", "number"],
+            **NOT_BLANK,
             "description": "A phone number; E.164 ('+14155550100') is clearest.",
         }
     ),
@@ -213,6 +254,7 @@ class DncModel(_Strict):
             Field(
                 strict=True,
                 description="'2027-01-31 00:00:00 UTC' or ISO 8601; without a zone it is UTC.",
+                json_schema_extra=NOT_BLANK,
             ),
         ]
         | None
@@ -230,7 +272,7 @@ class ConfigFile(_Strict):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    version: Literal[1] | None = None
+    version: Literal[1] = None  # null is refused ("version must be 1")
     tenant: TenantModel | None = None
     policy: PolicyModel | None = None
     defaults: DefaultsModel | None = None
@@ -262,4 +304,8 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of one config file (every section optional)."""
     schema = ConfigFile.model_json_schema()
     _drop_null_defaults(schema)
+    for section in ("roles", "teams"):  # a role or team name must not be blank
+        for alt in schema["properties"][section]["anyOf"]:
+            if alt.get("type") == "object":
+                alt["propertyNames"] = dict(NOT_BLANK)
     return schema

@@ -176,9 +176,9 @@ def test_guard_refuses_apply_and_shows_in_every_plan_format(
     report = tmp_path / "report.json"
     res = run_apply(sim, "-c", str(cfg), "--auto-approve", "--report", str(report))
     assert res.exit_code == 1
-    assert f"refusing to apply:\n  {message} (use --allow-mass-changes to apply anyway)" in (
-        res.output
-    )
+    assert "error: refusing to apply:\n" in res.output
+    assert f"error: {message} (use --allow-mass-changes to apply anyway)" in res.output
+    assert json.loads(report.read_text())["outcome"] == "refused"
     assert posts(sim) == []  # nothing sent
     assert sim.tenant.users_snapshot() == before_users
     assert sim.tenant.dnc_snapshot() == before_dnc

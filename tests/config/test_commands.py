@@ -152,3 +152,37 @@ def test_examples_match_the_schema_and_point_at_it(path: Path) -> None:
 )
 def test_schema_rejects_what_the_loader_rejects(doc: dict[str, object]) -> None:
     assert list(_schema_validator().iter_errors(doc)) != []
+
+
+def test_validate_github_format_escapes_properties_and_message(tmp_path: Path) -> None:
+    # GitHub's workflow commands: in properties % \r \n : , are escaped; in the message % \r \n.
+    d = tmp_path / "team a,b:c"
+    d.mkdir()
+    (d / "c.yaml").write_text(
+        'users:\n  - email: a@x.io\n    first_name: A\n    last_name: B\n    "x\\ny%": 1\n'
+    )
+    code, out, _ = run("validate", "--format", "github", str(d))
+    assert code == 1
+    file = str(d / "c.yaml").replace(":", "%3A").replace(",", "%2C")
+    assert out.splitlines() == [
+        f"::error file={file},line=5,col=5::user 'a@x.io': unknown field 'x%0Ay%25'"
+    ]
+
+
+def test_every_command_prints_one_error_format(tmp_path: Path) -> None:
+    """validate and plan print the same `path:line:col: error: message` lines (and `error:
+    message` without a location): one problem matcher reads both."""
+    (tmp_path / "c.yaml").write_text(BROKEN)
+    _, _, v_err = run("validate", str(tmp_path))
+    _, _, p_err = run("plan", "-c", str(tmp_path))
+    assert p_err == v_err
+    code, _, err = run("plan", str(tmp_path / "nope"))
+    assert code == 1
+    assert err.splitlines()[0] == f"error: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_plan_takes_the_config_as_paths_like_validate(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(BROKEN)
+    code, _, err = run("plan", str(tmp_path))
+    assert code == 1
+    assert err == run("validate", str(tmp_path))[2]

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli
 from reconciler.config import load_config, load_config_sources, yamlio
 from reconciler.errors import ConfigError
 
@@ -458,6 +460,88 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "equal to 1 (got 0)",
         ],
     ),
+    "every policy problem at once": (
+        {
+            "c.yaml": "policy:\n  max_deactivations: 150%\n  default_region: XX\n"
+            "  protected_users: [not-an-email]\n  bogus: 1\n"
+        },
+        [
+            "c.yaml:2:22: error: policy: max_deactivations '150%' is over 100%",
+            "c.yaml:3:19: error: policy: default_region 'XX' is not a region code such as 'US' "
+            "or 'GB'",
+            "c.yaml:4:21: error: policy: protected_users: 'not-an-email' is not a valid email "
+            "address: An email address must have an @-sign.",
+            "c.yaml:5:3: error: policy: unknown field 'bogus'",
+        ],
+    ),
+    "a wrong field does not hide a bad renamed_from": (
+        {"c.yaml": U + "    status: on\n    renamed_from: ann\n"},
+        [
+            "c.yaml:5:13: error: user 'ann@example.com': status should be 'Active' or 'Inactive' "
+            "(got 'on')",
+            "c.yaml:6:19: error: user 'ann@example.com': renamed_from: 'ann' is not a valid "
+            "email address: An email address must have an @-sign.",
+        ],
+    ),
+    "an unknown field does not hide a bad DNC number": (
+        {"c.yaml": "dnc:\n  - phone_number: '911'\n    expire: 2027-01-01\n"},
+        [
+            "c.yaml:2:19: error: dnc entry '911': emergency phone number is not allowed",
+            "c.yaml:3:5: error: dnc entry '911': unknown field 'expire' (did you mean "
+            "'expires_at'?)",
+        ],
+    ),
+    "dnc expires_at past the end of the calendar in UTC": (
+        {
+            "c.yaml": "dnc:\n  - phone_number: '+14155550100'\n"
+            "    expires_at: '9999-12-31T23:59:59-05:00'\n"
+        },
+        [
+            "c.yaml:3:17: error: dnc entry '+14155550100': expires_at '9999-12-31T23:59:59-05:00' "
+            "is after 9999-12-31 23:59:59 UTC, the last date and time supported; write an "
+            "earlier one, or leave expires_at out for an entry that never expires"
+        ],
+    ),
+    "dnc expires_at before the start of the calendar in UTC": (
+        {
+            "c.yaml": "dnc:\n  - phone_number: '+14155550100'\n"
+            "    expires_at: 0001-01-01T00:30+01:00\n"
+        },
+        [
+            "c.yaml:3:17: error: dnc entry '+14155550100': expires_at '0001-01-01T00:30+01:00' "
+            "is before 0001-01-01 00:00:00 UTC, the first date and time supported; write a "
+            "later one"
+        ],
+    ),
+    "dnc expires_at year 10000": (
+        {"c.yaml": "dnc:\n  - phone_number: '+14155550100'\n    expires_at: 10000-01-01\n"},
+        [
+            "c.yaml:3:17: error: dnc entry '+14155550100': expires_at '10000-01-01' is not a "
+            "date and time; write '2027-01-31 00:00:00 UTC' or ISO 8601 ('2027-01-31T00:00:00Z')"
+        ],
+    ),
+    "member not declared, no suggestion of an unrelated address": (
+        {"c.yaml": U + BOB + "teams:\n  T1: [zed@example.com]\n"},
+        [
+            "c.yaml:9:8: error: team 'T1': member 'zed@example.com' is not a user declared in "
+            "the config"
+        ],
+    ),
+    "member not declared, a typo in the domain": (
+        {"c.yaml": U + BOB + "teams:\n  T1: [bob@exmaple.com]\n"},
+        [
+            "c.yaml:9:8: error: team 'T1': member 'bob@exmaple.com' is not a user declared in "
+            "the config (did you mean 'bob@example.com'?)"
+        ],
+    ),
+    "blank team name in a user's list": (
+        {"c.yaml": U + "    teams: ['  ']\n"},
+        ["c.yaml:5:13: error: user 'ann@example.com': teams[0] must not be empty"],
+    ),
+    "blank team name in teams": (
+        {"c.yaml": "teams:\n  ' ': []\n"},
+        ["c.yaml:2:3: error: teams: a team name must not be empty"],
+    ),
 }
 
 
@@ -472,6 +556,26 @@ def test_broken_config_is_reported_exactly(name: str) -> None:
     with pytest.raises(ConfigError) as info:
         _load(files)
     assert [str(d) for d in info.value.diagnostics] == expected
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_validate_prints_each_case_and_exits_1(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same cases through the CLI: the same lines on stderr, the count, exit code 1."""
+    files, expected = CASES[name]
+    for fname, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        (tmp_path / fname).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", *files])
+    assert result.exit_code == 1
+    n = len(expected)
+    assert result.stderr.splitlines() == [
+        *expected,
+        f"{n} error{'s' if n != 1 else ''} in the configuration.",
+    ]
+    assert result.stdout == ""
 
 
 def test_there_are_many_cases() -> None:

@@ -349,3 +349,33 @@ def test_split_and_single_file_configs_agree(tmp_path: Path) -> None:
     assert set(single_state.role_refs) == set(split_state.role_refs)
     assert set(single_state.team_refs) == set(split_state.team_refs)
     assert len(split_state.users) == 25 and len(split_state.dnc) == 12
+
+
+def test_role_and_team_names_are_kept_exactly_as_written() -> None:
+    # The platform allows names with leading/trailing spaces; trimming them made `export` →
+    # `plan` fail with "team 'spaced' does not exist (did you mean ' spaced '?)".
+    text = (
+        "policy:\n  manage_teams: [' spaced ', Tier 1]\n"
+        "users:\n  - email: ann@example.com\n    first_name: Ann\n    last_name: Lee\n"
+        "    roles: ['  Lead']\n"
+        "teams:\n  ' spaced ': [ann@example.com]\n  'Tier 1 ':\n    members: [ann@example.com]\n"
+    )
+    state = load_config_sources([("c.yaml", text.encode())], now=NOW).state
+    ann = state.users["ann@example.com"]
+    assert ann.roles == frozenset({"  Lead"})
+    assert ann.teams == frozenset({" spaced ", "Tier 1 "})
+    assert state.policy.manage_teams == frozenset({" spaced ", "Tier 1"})
+    assert set(state.team_refs) == {" spaced ", "Tier 1", "Tier 1 "}
+
+
+def test_integral_floats_are_whole_numbers() -> None:
+    # as in JSON (and the schema): 2.0 is the integer 2
+    text = (
+        "policy:\n  max_deactivations: 5.0\n"
+        "users:\n  - email: ann@example.com\n    first_name: Ann\n    last_name: Lee\n"
+        "    max_chat_limit: 2.0\n"
+    )
+    state = load_config_sources([("c.yaml", text.encode())], now=NOW).state
+    limit = state.users["ann@example.com"].fields["max_chat_limit"]
+    assert (type(limit), limit) == (int, 2)
+    assert state.policy.max_deactivations == Threshold(count=5)

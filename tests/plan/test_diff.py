@@ -79,7 +79,9 @@ def test_unknown_role_and_team_is_plan_error_with_locations() -> None:
     with pytest.raises(PlanError) as ei:
         diff(d, live(row("a@x.com")), now=NOW)
     msg = str(ei.value)
-    expected = "users.yaml:35:3: role 'agent' does not exist in the tenant (did you mean 'Agent'?)"
+    expected = (
+        "users.yaml:35:3: error: role 'agent' does not exist in the tenant (did you mean 'Agent'?)"
+    )
     assert expected in msg
     assert "role 'Ghost'" in msg and "team 'Tier 3'" in msg
     assert "must be created in the platform's settings first" in msg
@@ -89,6 +91,16 @@ def test_unknown_location_warns() -> None:
     d = desired(duser("a@x.com", location="Atlantis"))
     p = diff(d, live(row("a@x.com", location="Mexico")), now=NOW)
     assert any("Atlantis" in w.message for w in p.warnings)
+    assert not any("did you mean" in w.message for w in p.warnings)
+
+
+def test_misspelt_location_gets_a_did_you_mean_from_the_tenant() -> None:
+    d = desired(duser("a@x.com", location="Mexcio"))
+    p = diff(d, live(row("a@x.com", location="Mexico"), row("b@x.com", location="Austin")), now=NOW)
+    assert [w.message for w in p.warnings if "Mexcio" in w.message] == [
+        "location 'Mexcio' is not used by any user in the tenant (did you mean 'Mexico'?); the "
+        "platform rejects it unless the location exists"
+    ]
 
 
 def test_rename_compares_against_old_record() -> None:
@@ -113,7 +125,7 @@ def test_rename_both_exist_is_error() -> None:
 
 def test_rename_neither_exists_is_error() -> None:
     d = desired(duser("new@x.com", renamed_from="old@x.com"))
-    with pytest.raises(PlanError, match=r"users.yaml:21:3: cannot rename .* neither exists"):
+    with pytest.raises(PlanError, match=r"users.yaml:21:3: error: cannot rename .* neither exists"):
         diff(d, live(row("other@x.com")), now=NOW)
 
 

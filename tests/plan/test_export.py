@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.export import ExportError, read_numbers
+from reconciler.export import ExportError, read_numbers, render_files
 from reconciler.simulator import SimulatorHandle
+from reconciler.state import LiveState, LiveUser, UserStatus
 
 from .test_cli_plan import SEED, calls, dnc_checked, run
 
@@ -74,8 +75,11 @@ def test_bad_numbers_file_fails_before_any_call(acme: SimulatorHandle, tmp_path:
     numbers.write_text("+14155550100\nnot a number\n911\n")
     res = run(acme, "export", "--out", str(tmp_path / "o"), "--dnc-numbers", str(numbers))
     assert res.exit_code == 1
-    assert "n.txt:2: error: 'not a number': phone_number is invalid" in res.stderr
-    assert "n.txt:3: error: '911': emergency phone number is not allowed" in res.stderr
+    assert res.stderr.splitlines() == [
+        f"error: 2 invalid phone numbers in {numbers}; nothing was written",
+        f"{numbers}:2:1: error: 'not a number': phone_number is invalid",
+        f"{numbers}:3:1: error: '911': emergency phone number is not allowed",
+    ]
     assert acme.requests == []
 
 
@@ -88,3 +92,116 @@ def test_read_numbers_dedupes(tmp_path: Path) -> None:
     ]
     with pytest.raises(ExportError, match="cannot read"):
         read_numbers(tmp_path / "missing.txt")
+
+
+def _export_with_numbers(acme: SimulatorHandle, tmp_path: Path) -> tuple[Path, Path]:
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("+14155550100\n+14155550101\n")
+    out = tmp_path / "exported"
+    res = run(acme, "export", "--out", str(out), "--dnc-numbers", str(numbers))
+    assert res.exit_code == 0, res.output
+    assert "2 of 2 DNC numbers are on the list" in res.stdout
+    return out, numbers
+
+
+def test_force_without_numbers_keeps_dnc_yaml(acme: SimulatorHandle, tmp_path: Path) -> None:
+    # Export cannot list the DNC numbers: re-exporting without --dnc-numbers must not delete
+    # the declarations (the next plan would propose removing every number).
+    out, _ = _export_with_numbers(acme, tmp_path)
+    before = (out / "dnc.yaml").read_text()
+    res = run(acme, "export", "--out", str(out), "--force")
+    assert res.exit_code == 0, res.output
+    assert (out / "dnc.yaml").read_text() == before
+    assert f"note: kept {out / 'dnc.yaml'} as it was" in res.stderr
+    assert "--dnc-numbers" in res.stderr
+    res = run(acme, "plan", "-c", str(out), "--detailed-exitcode")
+    assert res.exit_code == 0, res.output
+    assert "No changes. The tenant matches the configuration." in res.stdout
+
+
+def test_force_with_numbers_refuses_to_drop_declared_ones(
+    acme: SimulatorHandle, tmp_path: Path
+) -> None:
+    out, numbers = _export_with_numbers(acme, tmp_path)
+    before = (out / "dnc.yaml").read_text()
+    numbers.write_text("+14155550100\n")
+    calls_before = len(acme.requests)
+    res = run(acme, "export", "--out", str(out), "--force", "--dnc-numbers", str(numbers))
+    assert res.exit_code == 1
+    assert res.stderr == (
+        f"error: {out / 'dnc.yaml'} declares 1 number that --dnc-numbers does not list "
+        "(+14155550101); replacing it would lose that declaration. Add it to the "
+        "--dnc-numbers file to check it again, or delete dnc.yaml to drop it on purpose; "
+        "nothing was written\n"
+    )
+    assert len(acme.requests) == calls_before  # refused before any API call
+    assert (out / "dnc.yaml").read_text() == before
+    # with every declared number listed (and one more) the file is rewritten
+    numbers.write_text("+14155550100\n+14155550101\n+14155550199\n")
+    res = run(acme, "export", "--out", str(out), "--force", "--dnc-numbers", str(numbers))
+    assert res.exit_code == 0, res.output
+    assert "2 of 3 DNC numbers are on the list" in res.stdout
+
+
+def test_force_refuses_an_invalid_dnc_yaml(acme: SimulatorHandle, tmp_path: Path) -> None:
+    out, numbers = _export_with_numbers(acme, tmp_path)
+    (out / "dnc.yaml").write_text("dnc:\n  - sssssss\n")
+    res = run(acme, "export", "--out", str(out), "--force", "--dnc-numbers", str(numbers))
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [
+        f"error: {out / 'dnc.yaml'} exists and is not a valid config, so export cannot tell "
+        "which DNC declarations replacing it would lose; fix it, or move it away and export "
+        "again",
+        f"{out / 'dnc.yaml'}:2:5: error: dnc entry 'sssssss': phone_number is invalid",
+    ]
+
+
+def test_names_with_spaces_round_trip(
+    sim_factory: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    seed = copy.deepcopy(SEED)
+    seed["teams"] = [*seed["teams"], " spaced ", "Tier 1 "]
+    seed["roles"] = [*seed["roles"], "  Lead"]
+    ana = next(u for u in seed["users"] if u["email"] == "Ana@acme-corp.com")
+    ana["teams"] = [*ana["teams"], " spaced ", "Tier 1 "]
+    ana["roles"] = [*ana["roles"], "  Lead"]
+    sim = sim_factory(seed)
+    out = tmp_path / "exported"
+    res = run(sim, "export", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "' spaced ':" in (out / "teams.yaml").read_text()
+    res = run(sim, "plan", "-c", str(out), "--detailed-exitcode")
+    assert res.exit_code == 0, res.output
+    assert "No changes. The tenant matches the configuration." in res.stdout
+
+
+def _live_user(email: str, teams: frozenset[str]) -> LiveUser:
+    return LiveUser(
+        email=email,
+        email_raw=email,
+        first_name="A",
+        last_name="B",
+        agent_number="",
+        status=UserStatus.ACTIVE,
+        location=None,
+        max_chat_limit=None,
+        max_chat_limit_enabled=False,
+        roles=frozenset(),
+        teams=teams,
+    )
+
+
+def test_a_blank_team_name_is_skipped_and_left_unmanaged() -> None:
+    live = LiveState(
+        users={"a@x.io": _live_user("a@x.io", frozenset({"  ", "T"}))},
+        roles=("Agent",),
+        teams=("  ", "T"),
+    )
+    files, result = render_files(live, subdomain="acme")
+    assert result.skipped == [
+        "team '  ': not exported (the config cannot name a team with a blank name); "
+        "policy.manage_teams lists the others, so its memberships stay unmanaged"
+    ]
+    assert "manage_teams:\n    - T\n" in files["tenant.yaml"]
+    assert "manage_roles" not in files["tenant.yaml"]
+    assert "'  '" not in files["teams.yaml"]
