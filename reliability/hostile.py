@@ -163,7 +163,13 @@ def _origin(base_url: str) -> str:
 
 
 def one_hostile(
-    mode: str, command: str, work: Path, extra: tuple[str, ...] = (), cap: float = CAP
+    mode: str,
+    command: str,
+    work: Path,
+    extra: tuple[str, ...] = (),
+    cap: float = CAP,
+    request_timeout: str = REQUEST_TIMEOUT,
+    apply_timeout: float = APPLY_TIMEOUT,
 ) -> HostileCase:
     cfg = write_config(work / "config", CONFIG_A)
     with simulator(rate_limit=0.0, row_delay=0.0, validation_delay=0.05) as sim:
@@ -174,11 +180,11 @@ def one_hostile(
         try:
             env = cli_env(srv.base_url, 50.0, work)
             if mode in ("trickle", "trickle_http10"):
-                env["CCAI_REQUEST_TIMEOUT"] = REQUEST_TIMEOUT
+                env["CCAI_REQUEST_TIMEOUT"] = request_timeout
             args = ["plan", "-c", str(cfg)]
             if command == "apply":
                 args = ["apply", "-c", str(cfg), "--auto-approve", "--poll-interval", "0.1"]
-                args += ["--timeout", f"{APPLY_TIMEOUT:g}"]
+                args += ["--timeout", f"{apply_timeout:g}"]
             run = run_cli([*args, *extra], env, work, timeout=cap)
         finally:
             srv.close()
@@ -188,8 +194,8 @@ def one_hostile(
     )
     if run.killed:
         case.problems.append(f"still running after {cap:.0f} s (killed)")
-    elif command == "apply" and mode == "trickle_poll" and run.seconds > APPLY_TIMEOUT + SLACK:
-        case.problems.append(f"took {run.seconds:.0f} s with apply --timeout {APPLY_TIMEOUT:g}")
+    elif command == "apply" and mode == "trickle_poll" and run.seconds > apply_timeout + SLACK:
+        case.problems.append(f"took {run.seconds:.0f} s with apply --timeout {apply_timeout:g}")
     elif run.returncode != 1:
         case.problems.append(f"exit {run.returncode}")
     if "Traceback" in run.output:

@@ -11,7 +11,7 @@ import pytest
 
 from reliability.hostile import one_hostile
 
-CAP = 20.0  # the trickle cases configure a 10 s per-call deadline, apply --timeout is 8 s
+CAP = 12.0  # the trickles configure a 3 s per-call deadline, and apply --timeout 4
 
 CASES = [
     ("html", "plan"),
@@ -40,5 +40,5 @@ POLL = pytest.mark.xfail(strict=False, reason="apply --timeout does not bound th
 def test_hostile_server_gives_a_clear_error_in_bounded_time(
     tmp_path: Path, mode: str, command: str
 ) -> None:
-    case = one_hostile(mode, command, tmp_path, cap=CAP)
+    case = one_hostile(mode, command, tmp_path, cap=CAP, request_timeout="3", apply_timeout=4)
     assert case.ok, f"exit {case.rc} after {case.seconds:.1f} s: {case.problems} {case.message}"
