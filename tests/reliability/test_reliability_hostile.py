@@ -21,11 +21,6 @@ CASES = [
     ("never_finishes", "apply"),
     ("job_404", "apply"),
 ]
-# Known defects, reported to "throttle" in FINDINGS.md: the deadline's watchdog finds no socket
-# to cut once http.client hands it to a closing (HTTP/1.0) response; the job read right after
-# proceed is bounded by its 60 s default deadline, not by apply --timeout.
-HTTP10 = pytest.mark.xfail(strict=False, reason="deadline not enforced on an HTTP/1.0 answer")
-POLL = pytest.mark.xfail(strict=False, reason="apply --timeout does not bound the job read")
 
 
 @pytest.mark.parametrize(
@@ -33,8 +28,8 @@ POLL = pytest.mark.xfail(strict=False, reason="apply --timeout does not bound th
     [
         *CASES,
         ("trickle", "plan"),
-        pytest.param("trickle_http10", "plan", marks=HTTP10),
-        pytest.param("trickle_poll", "apply", marks=POLL),
+        ("trickle_http10", "plan"),  # the watchdog keeps the socket of a closing answer
+        ("trickle_poll", "apply"),  # apply --timeout bounds the proceed and its job read
     ],
 )
 def test_hostile_server_gives_a_clear_error_in_bounded_time(
