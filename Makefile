@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo bench bench-neighbour schemas clean
+.PHONY: test lint format demo bench bench-neighbour reliability schemas clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ccai-reconciler needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -39,8 +39,11 @@ bench: $(STAMP)
 bench-neighbour: $(STAMP)
 	$(BIN)/python benchmarks/neighbour.py
 
+reliability: $(STAMP)
+	$(BIN)/python -m reliability $(RELIABILITY_ARGS)
+
 schemas: $(STAMP)
 	$(BIN)/python -m reconciler schema > schemas/ccai-config.schema.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo .bench
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo .bench .reliability

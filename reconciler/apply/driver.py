@@ -81,7 +81,7 @@ class JobDriver:
             after = "Nothing is lost: run apply again to resume it."
         timeout = ApplyTimeout(
             f"timed out after {self.options.timeout:g} s waiting for job {job.id} "
-            f"({name}) {what}; it is {job.status}. {after}"
+            f"({name}) {what}; it was last read as {job.status}. {after}"
         )
         timeout.job = job
         return timeout
