@@ -7,7 +7,7 @@ memberships by set difference. See docs/plan.md for the rules in prose.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -515,17 +515,9 @@ class _Differ:
             if not listed:
                 self.dnc_in_sync += 1
                 continue
-            if d is not None and expired:
-                assert d.expires_at is not None
-                src, loc = d, d.loc
-                reason = f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC, still listed"
-            elif d is not None:  # state: absent
-                src, loc, reason = d, d.loc, "state: absent"
-            else:
-                src = base[number]
-                ref = f" {self.base_ref}" if self.base_ref else ""
-                was = f" (was at {src.loc})" if src.loc else ""
-                loc, reason = None, f"deleted from config since base ref{ref}{was}"
+            src, loc, reason = self._why_removed(number, d, base)
+            if expired:
+                reason += ", still listed"
             self.dnc_changes.append(
                 DncChange(
                     action="remove",
@@ -538,6 +530,22 @@ class _Differ:
                 )
             )
         self.dnc_changes.sort(key=lambda c: (DNC_ACTION_ORDER[c.action], c.number))
+
+    def _why_removed(
+        self, number: str, d: DesiredDnc | None, base: Mapping[str, DesiredDnc]
+    ) -> tuple[DesiredDnc, Location | None, str]:
+        """The declaration a removal comes from, its location and the reason: an expired entry
+        (``d`` present: removals only come from expired present entries), ``state: absent``,
+        or a declaration deleted since the base."""
+        if d is not None and d.state == "present":
+            assert d.expires_at is not None
+            return d, d.loc, f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+        if d is not None:
+            return d, d.loc, "state: absent"
+        src = base[number]
+        ref = f" {self.base_ref}" if self.base_ref else ""
+        was = f" (was at {src.loc})" if src.loc else ""
+        return src, None, f"deleted from config since base ref{ref}{was}"
 
     def dnc_from_git(self, number: str) -> None:
         """Plan a number whose declaration changed since the base without a check: present →
@@ -560,16 +568,7 @@ class _Differ:
                 )
             )
             return
-        if d is not None and d.state == "present":
-            assert d.expires_at is not None
-            src, loc = d, d.loc
-            reason = f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC"
-        elif d is not None:
-            src, loc, reason = d, d.loc, "state: absent"
-        else:
-            src = base[number]
-            was = f" (was at {src.loc})" if src.loc else ""
-            loc, reason = None, f"deleted from config since base ref{ref}{was}"
+        src, loc, reason = self._why_removed(number, d, base)
         self.dnc_changes.append(
             DncChange(
                 action="remove",
