@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import copy
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply import ApplyInterrupted
 from reconciler.config import load_config
 from reconciler.diff import diff, numbers_to_check
 from reconciler.live import fetch_live
@@ -125,3 +126,16 @@ def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
 
 def calls_to(sim: SimulatorHandle, path_end: str, method: str = "POST") -> list[dict[str, Any]]:
     return [r for r in sim.requests if r["method"] == method and r["path"].endswith(path_end)]
+
+
+def interrupt_at(
+    stage: str, when: Callable[[dict[str, Any]], bool] = lambda d: True
+) -> Callable[[str, dict[str, Any]], None]:
+    """An ``on_stage`` hook that stops the apply driver at ``stage`` (when ``when`` holds), as a
+    kill at that point would."""
+
+    def hook(name: str, details: dict[str, Any]) -> None:
+        if name == stage and when(details):
+            raise ApplyInterrupted(f"interrupted at {stage}")
+
+    return hook

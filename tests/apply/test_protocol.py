@@ -20,7 +20,7 @@ from reconciler.apply import ApplyInterrupted, ApplyOptions, apply_plan, job_fil
 from reconciler.platform import PlatformClient
 from reconciler.simulator import SimulatorHandle
 
-from .helpers import client_for, make_plan, seed, write_config
+from .helpers import client_for, interrupt_at, make_plan, seed, write_config
 from .runs import cli_apply, jobs, plans_clean, spawn, uploads
 
 
@@ -59,11 +59,7 @@ def test_rerun_after_kill_during_polls_takes_its_view_only_when_no_job_runs(
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-
-        def kill_while_running(stage: str, details: dict[str, Any]) -> None:
-            if stage == "poll" and details["job"].status == "in_progress":
-                raise ApplyInterrupted("killed")
-
+        kill_while_running = interrupt_at("poll", lambda d: d["job"].status == "in_progress")
         options = ApplyOptions(poll_initial=0.01, poll_max=0.05, on_stage=kill_while_running)
         with pytest.raises(ApplyInterrupted):
             apply_plan(plan, client, options=options)
@@ -108,13 +104,8 @@ def test_rerun_after_the_killed_runs_job_finished_plans_no_changes(
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-
-        def kill(stage: str, details: dict[str, Any]) -> None:
-            if stage == "proceeded":
-                raise ApplyInterrupted("killed")
-
         with pytest.raises(ApplyInterrupted):
-            apply_plan(plan, client, options=ApplyOptions(on_stage=kill))
+            apply_plan(plan, client, options=ApplyOptions(on_stage=interrupt_at("proceeded")))
     sim.tenant.wait_job(1, "finished")
     result = cli_apply(sim, "-c", str(cfg), "--auto-approve")
     assert result.exit_code == 0, result.output
@@ -196,13 +187,8 @@ def test_resume_finds_its_own_job_on_page_two_of_the_job_list(simulator, tmp_pat
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-
-        def kill(stage: str, details: dict[str, Any]) -> None:
-            if stage == "validated":
-                raise ApplyInterrupted("killed")
-
         with pytest.raises(ApplyInterrupted):
-            apply_plan(plan, client, options=ApplyOptions(on_stage=kill))
+            apply_plan(plan, client, options=ApplyOptions(on_stage=interrupt_at("validated")))
     with sim.tenant.lock:  # other integrations' finished jobs push ours onto page 2
         first = sim.tenant.next_job_id
         for i in range(first, first + 120):

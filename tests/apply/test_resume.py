@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,7 @@ from reconciler.plan import Plan
 from reconciler.platform import connect
 from reconciler.simulator import SimulatorHandle
 
-from .helpers import client_for, make_plan, write_config
-
-
-def interrupt_at(stage: str, when: Callable[[dict[str, Any]], bool] = lambda d: True):
-    def hook(name: str, details: dict[str, Any]) -> None:
-        if name == stage and when(details):
-            raise ApplyInterrupted(f"interrupted at {stage}")
-
-    return hook
+from .helpers import client_for, interrupt_at, make_plan, write_config
 
 
 def opts(**kw: Any) -> ApplyOptions:
