@@ -44,55 +44,14 @@ from reconciler.state import (
 )
 
 ADMIN_ROLE = safety.ADMIN_ROLE
-Refresh = Literal["git", "changed", "all"]
 
 
-# ---- DNC: which numbers to check -------------------------------------------------------------
+# ---- DNC expiry ------------------------------------------------------------------------------
 
 
 def dnc_expired(entry: DesiredDnc, now: datetime) -> bool:
     """A declaration whose ``expires_at`` has passed is not wanted: no add, no remove, no check."""
     return entry.expires_at is not None and entry.expires_at <= now
-
-
-def _decl(entry: DesiredDnc | None) -> tuple[str, datetime | None] | None:
-    return None if entry is None else (entry.state, _sec(entry.expires_at))
-
-
-def numbers_changed(desired: DesiredState, base: DesiredState, *, now: datetime) -> list[str]:
-    """The DNC numbers whose declaration changed in git since ``base``, sorted: a declaration
-    (state, expiry) that differs from the base, or a number declared present (and unexpired) at
-    the base and gone from the config now."""
-    out = {n for n, d in desired.dnc.items() if _decl(base.dnc.get(n)) != _decl(d)}
-    for n, b in base.dnc.items():
-        if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
-            out.add(n)
-    return sorted(out)
-
-
-def numbers_to_check(
-    desired: DesiredState, base: DesiredState | None, *, refresh: Refresh, now: datetime
-) -> list[str]:
-    """The DNC numbers a plan must check (one API call each), sorted.
-
-    - no base: every declared number, whatever the mode (an expired entry too: the tenant may
-      still block it). Without a base nothing says which numbers an earlier apply handled.
-    - ``refresh="git"`` (the default) with a base: none. The numbers changed since the base
-      (:func:`numbers_changed`) are planned from git alone (an upsert, or a removal, which is
-      harmless for an unlisted number); an entry unchanged since the base was handled by an
-      earlier apply.
-    - ``refresh="changed"`` with a base: the numbers changed since the base.
-    - ``refresh="all"``: every declared number, plus (with a base) the numbers gone since the
-      base: a full refresh checks more than a changed-only one, never less.
-    """
-    if base is None:
-        return sorted(desired.dnc)
-    if refresh == "git":
-        return []
-    out = set(numbers_changed(desired, base, now=now))
-    if refresh == "all":
-        out |= set(desired.dnc)
-    return sorted(out)
 
 
 # ---- helpers ---------------------------------------------------------------------------------

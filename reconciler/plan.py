@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -208,6 +208,22 @@ class PlanDesired(_Model):
     dnc: list[DncEntry] = Field(default_factory=list)
 
 
+class DncRotation(_Model):
+    """The budgeted DNC check of one run (``--refresh-budget``): window ``window`` of
+    ``windows`` (1-based) of the declared numbers in rotation order, ``checked`` of
+    ``declared`` numbers; every number has been checked once when ``runs_to_cycle_end`` more
+    runs have moved on by one slot each (on ``cycle_ends_on`` for the default daily slot)."""
+
+    budget: int
+    slot: int
+    window: int
+    windows: int
+    checked: int
+    declared: int
+    runs_to_cycle_end: int
+    cycle_ends_on: date | None = None
+
+
 class PlanStats(_Model):
     """Counts for people (not part of the hash)."""
 
@@ -218,6 +234,7 @@ class PlanStats(_Model):
     dnc_checked: int = 0
     dnc_in_sync: int = 0  # checked numbers already in the desired state
     dnc_from_git: int = 0  # numbers planned from their change in git, without a check
+    dnc_rotation: DncRotation | None = None  # the budgeted check (--refresh-budget), if any
 
 
 class Plan(_Model):

@@ -15,10 +15,17 @@ from typing import Any
 
 from reconciler import gitref
 from reconciler.config import LoadResult, load_config, load_config_sources
-from reconciler.diff import Refresh, diff, numbers_changed, numbers_to_check
+from reconciler.diff import diff
 from reconciler.errors import ConfigError, PlanError
 from reconciler.live import fetch_dnc, fetch_live
 from reconciler.plan import Plan
+from reconciler.refresh import (
+    Refresh,
+    numbers_changed,
+    numbers_to_check,
+    rotation,
+    rotation_slot,
+)
 from reconciler.state import DesiredState
 
 __all__ = ["Refresh", "compute_plan", "load_base"]
@@ -70,17 +77,22 @@ def compute_plan(
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     loaded: LoadResult | None = None,
+    refresh_budget: int | None = None,
+    refresh_slot: int | None = None,
 ) -> tuple[Plan, LoadResult]:
     """Load, fetch, diff. Returns the plan and the load result (for its warnings).
 
     ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
 
     API calls: one template GET, plus one DNC check per number that
-    :func:`reconciler.diff.numbers_to_check` selects (none with a base ref and the default
+    :func:`reconciler.refresh.numbers_to_check` selects (none with a base ref and the default
     ``refresh="git"``: the numbers changed since the base are planned from git alone, as
-    upserts and removals). Before those checks the config is diffed
-    against the template alone, so that an error the template already proves (an unknown role,
-    an impossible rename) costs one call, not one per declared number.
+    upserts and removals). ``refresh_budget``: also check that many declared numbers, the
+    window of the rotation that ``refresh_slot`` (default: the UTC day) selects
+    (:func:`reconciler.refresh.rotation`); without a base ref the budget replaces the check of
+    every declared number, with ``refresh="all"`` it is refused. Before those checks the config
+    is diffed against the template alone, so that an error the template already proves (an
+    unknown role, an impossible rename) costs one call, not one per declared number.
     """
     now = now or datetime.now(UTC)
     paths = [str(p) for p in config_paths] or ["."]
@@ -88,7 +100,23 @@ def compute_plan(
         loaded = load_config(paths, now=now)
     base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
     commit = gitref.head_commit(paths)
-    numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
+    rotated = None
+    if refresh_budget is not None:
+        if refresh == "all":
+            raise PlanError(
+                "--refresh-budget checks a rotating share of the DNC numbers; "
+                "--refresh all checks every one: choose one of them"
+            )
+        slot = rotation_slot(now) if refresh_slot is None else refresh_slot
+        window, rotated = rotation(
+            loaded.state, refresh_budget, slot=slot, now=now, slot_is_day=refresh_slot is None
+        )
+        checks = (
+            [] if base is None else numbers_to_check(loaded.state, base, refresh=refresh, now=now)
+        )
+        numbers = sorted(set(checks) | set(window))
+    else:
+        numbers = numbers_to_check(loaded.state, base, refresh=refresh, now=now)
     from_git = []
     if base is not None and refresh == "git":
         from_git = numbers_changed(loaded.state, base, now=now)
@@ -99,6 +127,7 @@ def compute_plan(
         fetch_dnc(client, live, numbers, progress=progress)
     plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git)
     plan.created_at = now
+    plan.stats.dnc_rotation = rotated
     plan.config_commit = commit
     plan.tenant = getattr(client, "subdomain", None) or plan.tenant
     plan.desired.config_paths = paths

@@ -119,6 +119,8 @@ def command(
     config: tuple[str, ...],
     base_ref: str | None,
     refresh: str,
+    refresh_budget: int | None,
+    refresh_slot: int | None,
     auto_approve: bool,
     allow_mass_changes: bool,
     allow_no_admin: bool,
@@ -165,7 +167,12 @@ def command(
         if plan_file is not None:
             report = _apply_saved(plan_file, options, conn, run)
         else:
-            plan_options = {"base_ref": base_ref or None, "refresh": refresh}
+            plan_options = {
+                "base_ref": base_ref or None,
+                "refresh": refresh,
+                "refresh_budget": refresh_budget,
+                "refresh_slot": refresh_slot,
+            }
             paths = list(config) or ["."]
             report = _apply_config(paths, plan_options, options, auto_approve, conn, run)
     except (ReconcilerError, KeyboardInterrupt, click.Abort) as err:

@@ -114,6 +114,8 @@ def command(
     out_dir: Path | None,
     base_ref: str | None,
     refresh: str,
+    refresh_budget: int | None,
+    refresh_slot: int | None,
     detailed_exitcode: bool,
     **conn: Any,
 ) -> None:
@@ -138,6 +140,8 @@ def command(
             now=now,
             progress=dnc_progress(refresh),
             loaded=loaded,
+            refresh_budget=refresh_budget,
+            refresh_slot=refresh_slot,
         )
     if out is not None:
         plan.save(out)
