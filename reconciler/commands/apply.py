@@ -35,6 +35,7 @@ from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
 from reconciler.plan import Plan
 from reconciler.planning import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
@@ -169,7 +170,7 @@ def command(
         else:
             plan_options = {
                 "base_ref": base_ref or None,
-                "refresh": refresh,
+                "refresh": REFRESH_MODES[refresh],
                 "refresh_budget": refresh_budget,
                 "refresh_slot": refresh_slot,
             }
