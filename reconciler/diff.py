@@ -24,6 +24,7 @@ from reconciler.plan import (
     MembershipScope,
     Plan,
     PlanDesired,
+    PlanOrigin,
     PlanScope,
     PlanStats,
     PlanWarning,
@@ -591,13 +592,16 @@ def diff(
     now: datetime,
     base_ref: str | None = None,
     from_git: Iterable[str] = (),
+    origin: PlanOrigin | None = None,
 ) -> Plan:
     """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
     and impossible renames (all of them, with YAML locations).
 
     ``from_git``: numbers changed since the base that were not checked (refresh mode "git"):
-    planned from their declaration alone (:meth:`_Differ.dnc_from_git`)."""
+    planned from their declaration alone (:meth:`_Differ.dnc_from_git`). ``origin``: what the
+    plan records about where it comes from (time, commit, tenant, paths, the DNC rotation)."""
     d = _Differ(desired, live, base, now, base_ref, frozenset(from_git))
+    origin = origin or PlanOrigin()
     d.check_names()
     if d.errors:
         raise PlanError(
@@ -613,8 +617,10 @@ def diff(
     d.check_safety()
     active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
     return Plan(
-        tenant=desired.tenant.subdomain,
+        tenant=origin.tenant or desired.tenant.subdomain,
+        created_at=origin.created_at,
         base_ref=base_ref,
+        config_commit=origin.config_commit,
         fingerprint=live.fingerprint,
         user_changes=d.user_changes,
         dnc_changes=d.dnc_changes,
@@ -629,8 +635,10 @@ def diff(
             dnc_checked=len(live.dnc),
             dnc_in_sync=d.dnc_in_sync,
             dnc_from_git=sum(1 for c in d.dnc_changes if not c.checked),
+            dnc_rotation=origin.dnc_rotation,
         ),
         desired=PlanDesired(
+            config_paths=list(origin.config_paths),
             files=list(desired.files),
             dnc=[
                 DncEntry(

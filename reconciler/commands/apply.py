@@ -33,8 +33,8 @@ from reconciler.commands._options import connection_options, open_client, planni
 from reconciler.commands.plan import dnc_progress, use_color
 from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
+from reconciler.pipeline import compute_plan
 from reconciler.plan import Plan
-from reconciler.planning import compute_plan
 from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
@@ -280,12 +280,12 @@ def _apply_config(
             # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
             # and the job list"): wait, read the job list (the snapshot), then plan.
             snapshot = wait_for_view(client, options)
-            plan, _ = compute_plan(
-                paths,
+            plan = compute_plan(
+                loaded,
                 client,
+                config_paths=paths,
                 now=now,
                 progress=dnc_progress(plan_options["refresh"]),
-                loaded=loaded,
                 **plan_options,
             )
             run.plan = plan
