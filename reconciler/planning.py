@@ -79,10 +79,12 @@ def compute_plan(
     loaded: LoadResult | None = None,
     refresh_budget: int | None = None,
     refresh_slot: int | None = None,
+    base_state: DesiredState | None = None,
 ) -> tuple[Plan, LoadResult]:
     """Load, fetch, diff. Returns the plan and the load result (for its warnings).
 
     ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
+    ``base_state``: the base already loaded (one tenant's, :mod:`reconciler.tenants`).
 
     API calls: one template GET, plus one DNC check per number that
     :func:`reconciler.refresh.numbers_to_check` selects (none with a base ref and the default
@@ -98,7 +100,9 @@ def compute_plan(
     paths = [str(p) for p in config_paths] or ["."]
     if loaded is None:
         loaded = load_config(paths, now=now)
-    base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
+    base = base_state
+    if base is None and base_ref:
+        base = load_base(paths, base_ref, now=now, current=loaded)
     commit = gitref.head_commit(paths)
     rotated = None
     if refresh_budget is not None:
