@@ -145,3 +145,16 @@ def test_base_ref_merges_the_base_the_same_way(
     assert prod.exit_code == 0, prod.output
     prod_part = prod.stdout.partition("\n## Tenant `sandbox`\n")[0]
     assert "test.agent2" not in prod_part
+
+
+def test_export_one_tenant_with_its_own_address_and_token(
+    sandbox: SimulatorHandle, production: SimulatorHandle, tmp_path: Path
+) -> None:
+    cfg = copy_example(tmp_path)
+    env = tenant_env(sandbox, production)
+    out = tmp_path / "exported"
+    res = invoke(env, "export", "-c", str(cfg), "--tenant", "production", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "Exported 3 users" in res.stdout
+    assert production.requests and sandbox.requests == []
+    assert "production-token" not in res.output
