@@ -352,8 +352,10 @@ def _override(
     policy_keys = {k for p in prepared for k, _ in p.keys.get("policy", [])}
     tenant_keys = {k for p in prepared for k, _ in p.keys.get("tenant", [])}
     names = {f.name for f in dataclasses.fields(state.policy)}
+    # a key and, where the policy keeps one, its location (e.g. ownership_role_loc)
+    wanted = [name for k in policy_keys for name in (k, f"{k}_loc") if name in names]
     state.policy = dataclasses.replace(
-        state.policy, **{k: getattr(over.policy, k) for k in policy_keys if k in names}
+        state.policy, **{name: getattr(over.policy, name) for name in wanted}
     )
     if any("tenant" in p.keys for p in prepared):
         changes = {k: getattr(over.tenant, k) for k in tenant_keys if k in ("subdomain", "domain")}

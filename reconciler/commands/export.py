@@ -51,6 +51,13 @@ from reconciler.render.progress import ProgressLine
 )
 @tenant_option
 @config_option(" With --tenant: the multi-tenant config naming the tenant.")
+@click.option(
+    "--ownership-role",
+    metavar="ROLE",
+    default=None,
+    help="Export only the users holding ROLE and set policy.ownership_role: ROLE (the config "
+    "owns those users; the others are never touched).",
+)
 @connection_options
 def command(
     out_dir: Path,
@@ -59,6 +66,7 @@ def command(
     force: bool,
     tenant_name: str | None,
     config: tuple[str, ...],
+    ownership_role: str | None,
     **conn: Any,
 ) -> None:
     """Write a config (tenant.yaml, users/*.yaml, roles.yaml, teams.yaml, dnc.yaml) from the
@@ -75,7 +83,14 @@ def command(
     elif config:
         raise click.UsageError("-c names the multi-tenant config of --tenant NAME")
     with open_client(address.result.state.tenant if address else None, **conn) as client:
-        result = export_config(client, out_dir, numbers=numbers, force=force, progress=progress)
+        result = export_config(
+            client,
+            out_dir,
+            numbers=numbers,
+            force=force,
+            progress=progress,
+            ownership_role=ownership_role,
+        )
     for msg in result.skipped:
         click.echo(f"warning: {msg}", err=True)
     for msg in result.kept:
