@@ -155,3 +155,16 @@ def test_env_suffix_and_name_collisions(tmp_path: Path) -> None:
     assert "tenants 'uat-eu' and 'uat_eu' would share the variable CCAI_API_TOKEN_UAT_EU" in (
         res.stderr
     )
+
+
+def test_a_tenant_policy_key_keeps_its_own_location(tmp_path: Path) -> None:
+    cfg = copy_example(tmp_path)
+    tenant = cfg / "tenants" / "sandbox" / "tenant.yaml"
+    tenant.write_text(tenant.read_text() + "  ownership_role: Managed by Git\n")
+    state = tenants.load_tenant([str(cfg)], "sandbox", command="plan").result.state
+    assert state.policy.ownership_role == "Managed by Git"
+    assert state.policy.ownership_role_loc is not None
+    loc = state.policy.ownership_role_loc
+    assert (loc.file, loc.line) == (str(tenant), 9)
+    prod = tenants.load_tenant([str(cfg)], "production", command="plan").result.state
+    assert prod.policy.ownership_role is None
