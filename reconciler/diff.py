@@ -29,6 +29,7 @@ from reconciler.plan import (
     PlanWarning,
     SafetyViolation,
     SourceLoc,
+    UserAction,
     UserChange,
 )
 from reconciler.state import (
@@ -366,6 +367,7 @@ class _Differ:
             last = du.fields.get("last_name", lu.last_name if lu else "")
             new_email: str | None
             reason: str | None
+            action: UserAction
             if lu is None:
                 written = du.email_as_written or du.email
                 action, email, new_email, reason = "create", written, None, "not in the tenant"
@@ -382,7 +384,7 @@ class _Differ:
                     reason = f"ownership role {roles[0].name!r} (policy.ownership_role)"
             self.user_changes.append(
                 UserChange(
-                    action=action,  # type: ignore[arg-type]
+                    action=action,
                     email=email,
                     new_email=new_email,
                     first_name=str(first),

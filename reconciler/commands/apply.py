@@ -42,6 +42,7 @@ from reconciler.commands.plan import dnc_progress, use_color
 from reconciler.errors import ApplyError, ReconcilerError
 from reconciler.plan import Plan
 from reconciler.planning import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
@@ -187,7 +188,7 @@ def command(
         else:
             plan_options = {
                 "base_ref": base_ref or None,
-                "refresh": refresh,
+                "refresh": REFRESH_MODES[refresh],
                 "refresh_budget": refresh_budget,
                 "refresh_slot": refresh_slot,
             }

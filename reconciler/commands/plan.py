@@ -22,6 +22,7 @@ from reconciler.commands._options import (
 )
 from reconciler.errors import PlanError
 from reconciler.planning import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import markdown_parts, render_json, render_markdown, render_text
 from reconciler.render.progress import ProgressLine
 
@@ -178,7 +179,7 @@ def command(
             config_paths,
             client,
             base_ref=base_ref or None,
-            refresh=refresh,  # type: ignore[arg-type]
+            refresh=REFRESH_MODES[refresh],
             now=now,
             progress=dnc_progress(refresh),
             loaded=loaded,
