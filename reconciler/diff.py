@@ -24,11 +24,13 @@ from reconciler.plan import (
     MembershipScope,
     Plan,
     PlanDesired,
+    PlanOrigin,
     PlanScope,
     PlanStats,
     PlanWarning,
     SafetyViolation,
     SourceLoc,
+    UserAction,
     UserChange,
 )
 from reconciler.state import (
@@ -44,55 +46,14 @@ from reconciler.state import (
 )
 
 ADMIN_ROLE = safety.ADMIN_ROLE
-Refresh = Literal["git", "changed", "all"]
 
 
-# ---- DNC: which numbers to check -------------------------------------------------------------
+# ---- DNC expiry ------------------------------------------------------------------------------
 
 
 def dnc_expired(entry: DesiredDnc, now: datetime) -> bool:
     """A declaration whose ``expires_at`` has passed is not wanted: no add, no remove, no check."""
     return entry.expires_at is not None and entry.expires_at <= now
-
-
-def _decl(entry: DesiredDnc | None) -> tuple[str, datetime | None] | None:
-    return None if entry is None else (entry.state, _sec(entry.expires_at))
-
-
-def numbers_changed(desired: DesiredState, base: DesiredState, *, now: datetime) -> list[str]:
-    """The DNC numbers whose declaration changed in git since ``base``, sorted: a declaration
-    (state, expiry) that differs from the base, or a number declared present (and unexpired) at
-    the base and gone from the config now."""
-    out = {n for n, d in desired.dnc.items() if _decl(base.dnc.get(n)) != _decl(d)}
-    for n, b in base.dnc.items():
-        if n not in desired.dnc and b.state == "present" and not dnc_expired(b, now):
-            out.add(n)
-    return sorted(out)
-
-
-def numbers_to_check(
-    desired: DesiredState, base: DesiredState | None, *, refresh: Refresh, now: datetime
-) -> list[str]:
-    """The DNC numbers a plan must check (one API call each), sorted.
-
-    - no base: every declared number, whatever the mode (an expired entry too: the tenant may
-      still block it). Without a base nothing says which numbers an earlier apply handled.
-    - ``refresh="git"`` (the default) with a base: none. The numbers changed since the base
-      (:func:`numbers_changed`) are planned from git alone (an upsert, or a removal, which is
-      harmless for an unlisted number); an entry unchanged since the base was handled by an
-      earlier apply.
-    - ``refresh="changed"`` with a base: the numbers changed since the base.
-    - ``refresh="all"``: every declared number, plus (with a base) the numbers gone since the
-      base: a full refresh checks more than a changed-only one, never less.
-    """
-    if base is None:
-        return sorted(desired.dnc)
-    if refresh == "git":
-        return []
-    out = set(numbers_changed(desired, base, now=now))
-    if refresh == "all":
-        out |= set(desired.dnc)
-    return sorted(out)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -233,6 +194,20 @@ class _Differ:
                             f"memberships of it are not applied",
                             loc,
                         )
+        owner = self.policy.ownership_role
+        if owner is not None:
+            if owner not in set(self.live.roles):
+                self.error(
+                    f"policy.ownership_role {owner!r} does not exist in the tenant (create the "
+                    f"role once in the portal){_suggest(owner, self.live.roles)}",
+                    self.policy.ownership_role_loc,
+                )
+            if owner in d.role_refs:
+                self.error(
+                    f"role {owner!r} is policy.ownership_role: every declared user gets it, so "
+                    "the config must not name it (remove it here)",
+                    d.role_refs[owner],
+                )
         # Locations are validated by the server; warn on names no live user has.
         live_locs = sorted({u.location for u in self.live.users.values() if u.location})
         known_locs = {name.casefold() for name in live_locs}
@@ -342,15 +317,24 @@ class _Differ:
             managed = self.scope_roles if kind == "role" else self.scope_teams
         else:
             managed = self.section_roles if kind == "role" else self.section_teams
+        owner = self.policy.ownership_role if kind == "role" else None
+        if owner is not None:  # every declared user holds it; the config never removes it
+            want, managed = want | {owner}, managed | {owner}
         manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
         # `roles: []` that keeps roles the config never names (declared scope): warned later.
-        if whole and not want and manage == "declared" and (kept := sorted(have - managed)):
+        if (
+            whole
+            and not want - {owner}
+            and manage == "declared"
+            and (kept := sorted(have - managed))
+        ):
             self.kept_unnamed[kind].append((du, kept))
         out = [
             MembershipChange(
                 name=n,
                 assign=n in want,
                 loc=_loc(du.membership_locs.get((kind, n), du.loc)) if n in want else _loc(du.loc),
+                ownership=n == owner,
             )
             for n in (want ^ have) & managed
         ]
@@ -384,6 +368,7 @@ class _Differ:
             last = du.fields.get("last_name", lu.last_name if lu else "")
             new_email: str | None
             reason: str | None
+            action: UserAction
             if lu is None:
                 written = du.email_as_written or du.email
                 action, email, new_email, reason = "create", written, None, "not in the tenant"
@@ -396,9 +381,11 @@ class _Differ:
                 action = "deactivate" if deact else "update"
                 email, new_email = lu.email_raw, None
                 reason = "status: Inactive declared" if deact else None
+                if not (fields or teams) and [r.ownership for r in roles] == [True]:
+                    reason = f"ownership role {roles[0].name!r} (policy.ownership_role)"
             self.user_changes.append(
                 UserChange(
-                    action=action,  # type: ignore[arg-type]
+                    action=action,
                     email=email,
                     new_email=new_email,
                     first_name=str(first),
@@ -415,9 +402,12 @@ class _Differ:
         # A base user whose rename never reached the tenant is still known by its old email.
         base_by_old = {u.renamed_from: u for u in base_users.values() if u.renamed_from}
         unclaimed_active = 0
+        owner = policy.ownership_role
         for key, lu in live.items():
             if key in claimed or lu.status != UserStatus.ACTIVE:
                 continue
+            if owner is not None and owner not in lu.roles:
+                continue  # not owned by this config: never touched, whatever else says
             base_user = base_users.get(key) or base_by_old.get(key)
             if base_user is not None:
                 bl = base_user.loc
@@ -425,6 +415,8 @@ class _Differ:
                 reason = f"deleted from config since base ref{ref}" + (
                     f" (was at {bl})" if bl else ""
                 )
+            elif owner is not None:
+                reason = f"holds the ownership role {owner!r} and is not in the config"
             elif policy.unmanaged_users == "deactivate":
                 reason = "unmanaged user (policy.unmanaged_users: deactivate)"
             else:
@@ -600,13 +592,16 @@ def diff(
     now: datetime,
     base_ref: str | None = None,
     from_git: Iterable[str] = (),
+    origin: PlanOrigin | None = None,
 ) -> Plan:
     """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
     and impossible renames (all of them, with YAML locations).
 
     ``from_git``: numbers changed since the base that were not checked (refresh mode "git"):
-    planned from their declaration alone (:meth:`_Differ.dnc_from_git`)."""
+    planned from their declaration alone (:meth:`_Differ.dnc_from_git`). ``origin``: what the
+    plan records about where it comes from (time, commit, tenant, paths, the DNC rotation)."""
     d = _Differ(desired, live, base, now, base_ref, frozenset(from_git))
+    origin = origin or PlanOrigin()
     d.check_names()
     if d.errors:
         raise PlanError(
@@ -622,8 +617,10 @@ def diff(
     d.check_safety()
     active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
     return Plan(
-        tenant=desired.tenant.subdomain,
+        tenant=origin.tenant or desired.tenant.subdomain,
+        created_at=origin.created_at,
         base_ref=base_ref,
+        config_commit=origin.config_commit,
         fingerprint=live.fingerprint,
         user_changes=d.user_changes,
         dnc_changes=d.dnc_changes,
@@ -638,8 +635,10 @@ def diff(
             dnc_checked=len(live.dnc),
             dnc_in_sync=d.dnc_in_sync,
             dnc_from_git=sum(1 for c in d.dnc_changes if not c.checked),
+            dnc_rotation=origin.dnc_rotation,
         ),
         desired=PlanDesired(
+            config_paths=list(origin.config_paths),
             files=list(desired.files),
             dnc=[
                 DncEntry(

@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +41,7 @@ DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "upsert": 1, "update": 2, "remove"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceLoc(_Model):
@@ -81,6 +82,7 @@ class MembershipChange(_Model):
     name: str
     assign: bool
     loc: SourceLoc | None = None
+    ownership: bool = False  # the policy.ownership_role, assigned to every declared user
 
 
 class UserChange(_Model):
@@ -208,6 +210,34 @@ class PlanDesired(_Model):
     dnc: list[DncEntry] = Field(default_factory=list)
 
 
+class DncRotation(_Model):
+    """The budgeted DNC check of one run (``--refresh-budget``): window ``window`` of
+    ``windows`` (1-based) of the declared numbers in rotation order, ``checked`` of
+    ``declared`` numbers; every number has been checked once when ``runs_to_cycle_end`` more
+    runs have moved on by one slot each (on ``cycle_ends_on`` for the default daily slot)."""
+
+    budget: int
+    slot: int
+    window: int
+    windows: int
+    checked: int
+    declared: int
+    runs_to_cycle_end: int
+    cycle_ends_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOrigin:
+    """Where a plan comes from, beyond the two states it compares: made by the pipeline
+    (reconciler.pipeline) and handed to the diff, so the plan is complete when it is made."""
+
+    created_at: datetime | None = None
+    config_commit: str | None = None  # git HEAD of the config (``-dirty`` when edited)
+    tenant: str | None = None  # the client's subdomain; None: the config's
+    config_paths: tuple[str, ...] = ()
+    dnc_rotation: DncRotation | None = None
+
+
 class PlanStats(_Model):
     """Counts for people (not part of the hash)."""
 
@@ -218,6 +248,7 @@ class PlanStats(_Model):
     dnc_checked: int = 0
     dnc_in_sync: int = 0  # checked numbers already in the desired state
     dnc_from_git: int = 0  # numbers planned from their change in git, without a check
+    dnc_rotation: DncRotation | None = None  # the budgeted check (--refresh-budget), if any
 
 
 class Plan(_Model):

@@ -81,7 +81,8 @@ def config_option(help_extra: str = "") -> Callable[[F], F]:
 
 
 def planning_options(config_help: str = "") -> Callable[[F], F]:
-    """Add ``-c/--config``, ``--base-ref`` and ``--refresh`` (plan and apply plan alike)."""
+    """Add ``-c/--config``, ``--base-ref``, ``--refresh``, ``--refresh-budget`` and
+    ``--refresh-slot`` (plan and apply plan alike)."""
 
     def decorate(func: F) -> F:
         options = [
@@ -104,6 +105,25 @@ def planning_options(config_help: str = "") -> Callable[[F], F]:
                 "changed since the base are planned as upserts and removals; changed: check "
                 "those; all: check every declared number too (drift detection). Without "
                 "--base-ref every declared number is checked.",
+            ),
+            click.option(
+                "--refresh-budget",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="N",
+                help="Also check N declared DNC numbers, rotating through all of them (every "
+                "number within ceil(declared/N) runs, no state file): drift detection within "
+                "a call budget. Without --base-ref it replaces checking every number; not "
+                "with --refresh all.",
+            ),
+            click.option(
+                "--refresh-slot",
+                type=click.IntRange(min=0),
+                default=None,
+                metavar="K",
+                help="Which window of the --refresh-budget rotation to check: run K checks "
+                "window K mod windows (e.g. the CI run number). Default: the UTC day, so "
+                "each day moves on by one window.",
             ),
         ]
         for option in reversed(options):

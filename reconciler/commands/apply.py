@@ -33,8 +33,9 @@ from reconciler.commands._options import connection_options, open_client, planni
 from reconciler.commands.plan import dnc_progress, use_color
 from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
+from reconciler.pipeline import compute_plan
 from reconciler.plan import Plan
-from reconciler.planning import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
@@ -119,6 +120,8 @@ def command(
     config: tuple[str, ...],
     base_ref: str | None,
     refresh: str,
+    refresh_budget: int | None,
+    refresh_slot: int | None,
     auto_approve: bool,
     allow_mass_changes: bool,
     allow_no_admin: bool,
@@ -165,7 +168,12 @@ def command(
         if plan_file is not None:
             report = _apply_saved(plan_file, options, conn, run)
         else:
-            plan_options = {"base_ref": base_ref or None, "refresh": refresh}
+            plan_options = {
+                "base_ref": base_ref or None,
+                "refresh": REFRESH_MODES[refresh],
+                "refresh_budget": refresh_budget,
+                "refresh_slot": refresh_slot,
+            }
             paths = list(config) or ["."]
             report = _apply_config(paths, plan_options, options, auto_approve, conn, run)
     except (ReconcilerError, KeyboardInterrupt, click.Abort) as err:
@@ -272,12 +280,12 @@ def _apply_config(
             # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
             # and the job list"): wait, read the job list (the snapshot), then plan.
             snapshot = wait_for_view(client, options)
-            plan, _ = compute_plan(
-                paths,
+            plan = compute_plan(
+                loaded,
                 client,
+                config_paths=paths,
                 now=now,
                 progress=dnc_progress(plan_options["refresh"]),
-                loaded=loaded,
                 **plan_options,
             )
             run.plan = plan

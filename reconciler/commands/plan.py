@@ -14,7 +14,8 @@ import click
 from reconciler.commands._options import connection_options, open_client, planning_options
 from reconciler.config import load_config
 from reconciler.errors import PlanError
-from reconciler.planning import compute_plan
+from reconciler.pipeline import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import markdown_parts, render_json, render_markdown, render_text
 from reconciler.render.progress import ProgressLine
 
@@ -114,6 +115,8 @@ def command(
     out_dir: Path | None,
     base_ref: str | None,
     refresh: str,
+    refresh_budget: int | None,
+    refresh_slot: int | None,
     detailed_exitcode: bool,
     **conn: Any,
 ) -> None:
@@ -130,14 +133,16 @@ def command(
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
     with open_client(loaded.state.tenant, **conn) as client:
-        plan, _ = compute_plan(
-            config_paths,
+        plan = compute_plan(
+            loaded,
             client,
+            config_paths=config_paths,
             base_ref=base_ref or None,
-            refresh=refresh,  # type: ignore[arg-type]
+            refresh=REFRESH_MODES[refresh],
+            refresh_budget=refresh_budget,
+            refresh_slot=refresh_slot,
             now=now,
             progress=dnc_progress(refresh),
-            loaded=loaded,
         )
     if out is not None:
         plan.save(out)

@@ -101,6 +101,8 @@ def read_policy(ctx: LoadContext) -> None:
         max_team_removals=threshold("max_team_removals", DEFAULT_MAX_TEAM_REMOVALS),
         max_field_clears=threshold("max_field_clears", DEFAULT_MAX_FIELD_CLEARS),
         protected_users=frozenset(protected),
+        ownership_role=model.ownership_role,
+        ownership_role_loc=at("ownership_role") if model.ownership_role else None,
     )
     ctx.state.policy = policy
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from reconciler.plan import Plan
-from reconciler.render.text import dnc_line, header, scope_lines, user_lines
+from reconciler.render.text import dnc_line, header, rotation_line, scope_lines, user_lines
 
 COMMENT_LIMIT = 65_000
 
@@ -25,7 +25,8 @@ def _summary_block(plan: Plan, warn_budget: int | None = None) -> list[str]:
     c = plan.counts()
     out = [f"**{plan.summary()}**", ""]
     out.append(f"<sub>{_md_escape(header(plan))}</sub>")
-    for line in scope_lines(plan):
+    rotated = rotation_line(plan)
+    for line in [*scope_lines(plan), *([rotated] if rotated else [])]:
         out.append("")
         out.append(f"<sub>{_md_escape(line)}</sub>")
     out.append("")

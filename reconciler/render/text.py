@@ -57,7 +57,8 @@ def _field_line(f: FieldChange, create: bool) -> str:
 
 
 def _member_line(kind: str, m: MembershipChange) -> tuple[str, str]:
-    return ("+" if m.assign else "-"), f"{kind} {m.name}"
+    owned = "  # ownership role (policy.ownership_role)" if m.ownership else ""
+    return ("+" if m.assign else "-"), f"{kind} {m.name}{owned}"
 
 
 def user_title(u: UserChange) -> str:
@@ -164,6 +165,22 @@ def scope_lines(plan: Plan) -> list[str]:
     ]
 
 
+def rotation_line(plan: Plan) -> str | None:
+    """What the budgeted DNC check covered (``--refresh-budget``), or None without one."""
+    r = plan.stats.dnc_rotation
+    if r is None:
+        return None
+    line = (
+        f"DNC drift check (--refresh-budget {r.budget}): window {r.window} of {r.windows}, "
+        f"{r.checked} of {r.declared} declared number{'s' if r.declared != 1 else ''} checked"
+    )
+    if r.runs_to_cycle_end == 0:
+        return line + "; this run completes the cycle (every number checked once)"
+    when = f" (on {r.cycle_ends_on:%Y-%m-%d} with one run a day)" if r.cycle_ends_on else ""
+    runs = f"{r.runs_to_cycle_end} more run{'s' if r.runs_to_cycle_end != 1 else ''}"
+    return line + f"; the cycle completes after {runs}{when}"
+
+
 class _Writer:
     def __init__(self, stream: TextIO, color: bool) -> None:
         self.stream = stream
@@ -188,6 +205,8 @@ def render_text(plan: Plan, stream: TextIO, *, color: bool = False) -> None:
     w.line(header(plan))
     for line in scope_lines(plan):
         w.line(line)
+    if (rotated := rotation_line(plan)) is not None:
+        w.line(rotated)
     if plan.user_changes:
         w.line()
         w.line("Users:", bold=True)

@@ -13,10 +13,11 @@ from typing import Any
 
 from reconciler.apply import ApplyInterrupted
 from reconciler.config import load_config
-from reconciler.diff import diff, numbers_to_check
+from reconciler.diff import diff
 from reconciler.live import fetch_live
 from reconciler.plan import Plan
 from reconciler.platform import PlatformClient, connect
+from reconciler.refresh import numbers_to_check
 from reconciler.simulator import SimulatorHandle
 
 ROLES = ["Admin", "Manager", "Agent"]

@@ -307,3 +307,82 @@ def test_refresh_all_with_base_ref_removes_numbers_deleted_since_base(
     assert "+14155550100" in dnc_checked(acme)
     data = json.loads(res.stdout)
     assert ("remove", "+14155550100") in {(c["action"], c["number"]) for c in data["dnc_changes"]}
+
+
+# ---- --refresh-budget: drift checks within a call budget -------------------------------------
+
+
+def _checks_since(sim: SimulatorHandle, start: int) -> tuple[int, list[str]]:
+    """The calls since request ``start`` of the log, and the DNC numbers they checked."""
+    log = sim.requests[start:]
+    numbers = [parse_qs(r["query"])["phone_number"][0] for r in log if r["path"].endswith("/check")]
+    return len(log), sorted(numbers)
+
+
+def _plan_json(sim: SimulatorHandle, repo: Path, *args: str) -> dict[str, Any]:
+    res = run(sim, "plan", "-c", "config", "--format", "json", *args, cwd=repo)
+    assert res.exit_code == 0, res.output
+    data: dict[str, Any] = json.loads(res.stdout)
+    return data
+
+
+def test_refresh_budget_rotation_finds_all_drift_of_refresh_all(
+    acme: SimulatorHandle, repo: Path
+) -> None:
+    """Nothing changed since the base, so the default plan checks nothing; a budget of 2 checks
+    2 numbers a run, and one cycle of runs checks every declared number once and finds exactly
+    the drift that ``--refresh all`` finds, at 1 + 2 calls a run."""
+    full = _plan_json(acme, repo, "--base-ref", "HEAD", "--refresh", "all")
+    declared = len(full["desired"]["dnc"])
+    want = {(c["action"], c["number"]) for c in full["dnc_changes"]}
+    assert want, "the seed must have DNC drift for this test to mean anything"
+    windows = -(-declared // 2)
+    assert windows >= 2
+    seen: list[str] = []
+    found: set[tuple[str, str]] = set()
+    for slot in range(windows):
+        start = len(acme.requests)
+        data = _plan_json(acme, repo, "--base-ref", "HEAD", "--refresh-budget", "2",
+                          "--refresh-slot", str(slot))  # fmt: skip
+        n_calls, checked = _checks_since(acme, start)
+        assert len(checked) <= 2 and n_calls == 1 + len(checked)
+        rot = data["stats"]["dnc_rotation"]
+        assert (rot["window"], rot["windows"], rot["checked"]) == (slot + 1, windows, len(checked))
+        assert rot["runs_to_cycle_end"] == windows - 1 - slot and rot["cycle_ends_on"] is None
+        seen += checked
+        found |= {(c["action"], c["number"]) for c in data["dnc_changes"]}
+        assert {c["number"] for c in data["dnc_changes"]} <= set(checked)
+    assert sorted(seen) == sorted({c["number"] for c in full["desired"]["dnc"]})  # each once
+    assert found == want
+    # the slot wraps around: run `windows` checks window 1 again
+    again = _plan_json(acme, repo, "--base-ref", "HEAD", "--refresh-budget", "2",
+                       "--refresh-slot", str(windows))  # fmt: skip
+    assert again["stats"]["dnc_rotation"]["window"] == 1
+
+
+def test_refresh_budget_default_slot_is_the_day_and_text_says_coverage(
+    acme: SimulatorHandle, repo: Path
+) -> None:
+    _edit_dnc(repo)
+    res = run(acme, "plan", "-c", "config", "--base-ref", "HEAD~1", "--refresh-budget", "4",
+              cwd=repo)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "DNC drift check (--refresh-budget 4): window " in res.output
+    assert "with one run a day)" in res.output or "this run completes the cycle" in res.output
+    # the numbers changed since the base are still planned from git (no check needed)
+    data = _plan_json(acme, repo, "--base-ref", "HEAD~1", "--refresh-budget", "4")
+    rot = data["stats"]["dnc_rotation"]
+    assert rot["checked"] <= 4 and rot["cycle_ends_on"] is not None
+    assert {c["number"] for c in data["dnc_changes"]} >= {"+14155550104", "+14155550100"}
+
+
+def test_refresh_budget_refuses_refresh_all_before_any_call(
+    acme: SimulatorHandle, repo: Path
+) -> None:
+    res = run(acme, "plan", "-c", "config", "--base-ref", "HEAD", "--refresh", "all",
+              "--refresh-budget", "3", cwd=repo)  # fmt: skip
+    assert res.exit_code == 1
+    assert "--refresh all checks every one: choose one of them" in res.output
+    assert acme.requests == []
+    res = run(acme, "plan", "-c", "config", "--refresh-budget", "0", cwd=repo)
+    assert res.exit_code == 1 and "Invalid value for '--refresh-budget'" in res.output

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.diff import diff, numbers_changed, numbers_to_check
+from reconciler.diff import diff
 from reconciler.errors import PlanError
+from reconciler.refresh import numbers_changed, numbers_to_check
 from reconciler.state import LiveDnc, Policy, Threshold
 
 from .helpers import NOW, desired, dnc, duser, live, row
