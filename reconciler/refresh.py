@@ -16,7 +16,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from reconciler.diff import dnc_expired
+from reconciler.diffdnc import dnc_expired
 from reconciler.plan import DncRotation
 from reconciler.state import DesiredDnc, DesiredState
 

@@ -54,7 +54,7 @@ from reconciler.render.jobprogress import QuietJobProgress
 from reconciler.report import ApplyReport
 
 
-def check_safety(plan: Plan, options: ApplyOptions) -> None:
+def enforce_safety(plan: Plan, options: ApplyOptions) -> None:
     """Refuse the plan's safety violations unless explicitly allowed (after it was shown). The
     violations are computed at plan time by :mod:`reconciler.safety`; this only enforces."""
     from reconciler.safety import refusals
@@ -90,7 +90,7 @@ def apply_plan(
     timeout); problems the tenant reports per user or per number end up in the report (its
     ``exit_code`` is 1 when any is an error).
     """
-    check_safety(plan, options)
+    enforce_safety(plan, options)
     journal = options.journal
     driver = JobDriver(client, options, options.progress or QuietJobProgress())
     filename = job_filename(plan.hash)

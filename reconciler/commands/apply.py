@@ -25,7 +25,7 @@ from reconciler.apply import (
     Journal,
     StalePlanError,
     apply_plan,
-    check_safety,
+    enforce_safety,
     outcome_of,
     record_error,
     wait_for_view,
@@ -265,7 +265,7 @@ def _apply_saved(
     plan = Plan.load(plan_file)
     run.plan = plan
     _render(plan)
-    check_safety(plan, options)
+    enforce_safety(plan, options)
     options.saved_plan = True
     created = plan.created_at.isoformat() if plan.created_at else None
     options.journal = Journal.for_plan(plan_file, plan.hash, created)
@@ -322,7 +322,7 @@ def _apply_config(
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
-            check_safety(plan, options)
+            enforce_safety(plan, options)
             if not auto_approve and not interactive:
                 raise ApplyRefused(
                     "refusing to apply without a terminal to confirm on: pass --auto-approve "
