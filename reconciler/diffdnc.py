@@ -38,21 +38,21 @@ class DncContext:
     from_git: frozenset[str]
 
 
-def diff_dnc(self: DncContext) -> tuple[list[DncChange], int]:
+def diff_dnc(ctx: DncContext) -> tuple[list[DncChange], int]:
     """The DNC changes (sorted) and the number of checked numbers already as declared."""
     changes: list[DncChange] = []
     in_sync = 0
-    desired, base, live = self.desired.dnc, (self.base.dnc if self.base else {}), self.live.dnc
+    desired, base, live = ctx.desired.dnc, (ctx.base.dnc if ctx.base else {}), ctx.live.dnc
     for number in sorted(set(desired) | set(base)):
         lv: LiveDnc | None = live.get(number)
         if lv is None:
-            if number in self.from_git:
-                changes.append(_from_git(self, number))
+            if number in ctx.from_git:
+                changes.append(_from_git(ctx, number))
             continue  # not checked and not changed in git: nothing known, nothing planned
         d = desired.get(number)
         listed = lv.do_not_call
         # An entry whose expires_at has passed is no longer wanted: like state: absent.
-        expired = d is not None and d.state == "present" and dnc_expired(d, self.now)
+        expired = d is not None and d.state == "present" and dnc_expired(d, ctx.now)
         if d is not None and d.state == "present" and not expired:
             if listed and _sec(lv.expires_at) == _sec(d.expires_at):
                 in_sync += 1
@@ -73,7 +73,7 @@ def diff_dnc(self: DncContext) -> tuple[list[DncChange], int]:
         if not listed:
             in_sync += 1
             continue
-        src, loc, reason = _why_removed(self, number, d, base)
+        src, loc, reason = _why_removed(ctx, number, d, base)
         if expired:
             reason += ", still listed"
         changes.append(
@@ -92,7 +92,7 @@ def diff_dnc(self: DncContext) -> tuple[list[DncChange], int]:
 
 
 def _why_removed(
-    self: DncContext, number: str, d: DesiredDnc | None, base: Mapping[str, DesiredDnc]
+    ctx: DncContext, number: str, d: DesiredDnc | None, base: Mapping[str, DesiredDnc]
 ) -> tuple[DesiredDnc, Location | None, str]:
     """The declaration a removal comes from, its location and the reason: an expired entry
     (``d`` present: removals only come from expired present entries), ``state: absent``,
@@ -103,18 +103,18 @@ def _why_removed(
     if d is not None:
         return d, d.loc, "state: absent"
     src = base[number]
-    ref = f" {self.base_ref}" if self.base_ref else ""
+    ref = f" {ctx.base_ref}" if ctx.base_ref else ""
     was = f" (was at {src.loc})" if src.loc else ""
     return src, None, f"deleted from config since base ref{ref}{was}"
 
 
-def _from_git(self: DncContext, number: str) -> DncChange:
+def _from_git(ctx: DncContext, number: str) -> DncChange:
     """Plan a number whose declaration changed since the base without a check: present →
     upsert (its answer says created or updated), otherwise → remove (harmless if unlisted)."""
-    d = self.desired.dnc.get(number)
-    base = self.base.dnc if self.base is not None else {}
-    ref = f" {self.base_ref}" if self.base_ref else ""
-    if d is not None and d.state == "present" and not dnc_expired(d, self.now):
+    d = ctx.desired.dnc.get(number)
+    base = ctx.base.dnc if ctx.base is not None else {}
+    ref = f" {ctx.base_ref}" if ctx.base_ref else ""
+    if d is not None and d.state == "present" and not dnc_expired(d, ctx.now):
         how = "changed" if number in base else "added"
         return DncChange(
             action="upsert",
@@ -126,7 +126,7 @@ def _from_git(self: DncContext, number: str) -> DncChange:
             reason=f"{how} since base ref{ref}",
             checked=False,
         )
-    src, loc, reason = _why_removed(self, number, d, base)
+    src, loc, reason = _why_removed(ctx, number, d, base)
     return DncChange(
         action="remove",
         number=number,
