@@ -15,14 +15,12 @@ from reconciler.diffnames import check_names
 from reconciler.diffusers import diff_users, managed_scope, membership_scope, resolve_sources
 from reconciler.errors import PlanError
 from reconciler.plan import (
-    DncEntry,
     Plan,
     PlanDesired,
     PlanOrigin,
     PlanScope,
     PlanStats,
     PlanWarning,
-    SourceLoc,
 )
 from reconciler.state import DesiredState, LiveState, UserStatus
 
@@ -96,16 +94,6 @@ def diff(
         desired=PlanDesired(
             config_paths=list(origin.config_paths),
             files=list(desired.files),
-            dnc=[
-                DncEntry(
-                    number=e.number,
-                    raw=e.raw,
-                    state=e.state,
-                    expires_at=e.expires_at,
-                    comment=e.comment,
-                    loc=SourceLoc.of(e.loc),
-                )
-                for e in sorted(desired.dnc.values(), key=lambda e: e.number)
-            ],
+            dnc=sorted(desired.dnc.values(), key=lambda e: e.number),
         ),
     )

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.plan import DNC_ACTION_ORDER, DncChange, SourceLoc
+from reconciler.plan import DNC_ACTION_ORDER, DncChange
 from reconciler.state import DesiredDnc, DesiredState, LiveDnc, LiveState, Location
 
 
@@ -19,10 +19,6 @@ def dnc_expired(entry: DesiredDnc, now: datetime) -> bool:
 
 def _sec(dt: datetime | None) -> datetime | None:
     return None if dt is None else dt.replace(microsecond=0)
-
-
-def _loc(loc: Location | None) -> SourceLoc | None:
-    return SourceLoc.of(loc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +61,7 @@ def diff_dnc(ctx: DncContext) -> tuple[list[DncChange], int]:
                     expires_before=lv.expires_at if listed else None,
                     expires_after=d.expires_at,
                     comment=d.comment,
-                    loc=_loc(d.loc),
+                    loc=d.loc,
                     reason="expiry differs" if listed else "not on the DNC list",
                 )
             )
@@ -83,7 +79,7 @@ def diff_dnc(ctx: DncContext) -> tuple[list[DncChange], int]:
                 raw=src.raw,
                 expires_before=lv.expires_at,
                 comment=src.comment,
-                loc=_loc(loc),
+                loc=loc,
                 reason=reason,
             )
         )
@@ -122,7 +118,7 @@ def _from_git(ctx: DncContext, number: str) -> DncChange:
             raw=d.raw,
             expires_after=d.expires_at,
             comment=d.comment,
-            loc=_loc(d.loc),
+            loc=d.loc,
             reason=f"{how} since base ref{ref}",
             checked=False,
         )
@@ -132,7 +128,7 @@ def _from_git(ctx: DncContext, number: str) -> DncChange:
         number=number,
         raw=src.raw,
         comment=src.comment,
-        loc=_loc(loc),
+        loc=loc,
         reason=f"{reason}; removed if listed",
         checked=False,
     )

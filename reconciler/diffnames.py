@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Iterable
 
 from reconciler.errors import Diagnostic
-from reconciler.plan import PlanWarning, SourceLoc
+from reconciler.plan import PlanWarning
 from reconciler.state import DesiredState, LiveState, Location
 
 
@@ -27,7 +27,7 @@ def _error(out: list[Diagnostic], message: str, loc: Location | None = None) -> 
 
 
 def _warn(out: list[PlanWarning], message: str, loc: Location | None = None) -> None:
-    out.append(PlanWarning(message=message, loc=SourceLoc.of(loc)))
+    out.append(PlanWarning(message=message, loc=loc))
 
 
 def check_names(

@@ -17,7 +17,6 @@ from reconciler.plan import (
     MembershipChange,
     MembershipScope,
     PlanWarning,
-    SourceLoc,
     UserAction,
     UserChange,
 )
@@ -27,7 +26,6 @@ from reconciler.state import (
     DesiredUser,
     LiveState,
     LiveUser,
-    Location,
     Managed,
     Policy,
     UserStatus,
@@ -36,10 +34,6 @@ from reconciler.state import (
 Kind = Literal["role", "team"]
 #: kind -> [(user, the unnamed memberships it keeps)] for users whose list is empty.
 KeptUnnamed = dict[Kind, list[tuple[DesiredUser, list[str]]]]
-
-
-def _loc(loc: Location | None) -> SourceLoc | None:
-    return SourceLoc.of(loc)
 
 
 def _plain(value: Any) -> Any:
@@ -215,9 +209,7 @@ def field_changes(du: DesiredUser, lu: LiveUser | None) -> list[FieldChange]:
         if lu is None and want is None:
             continue  # nothing to set on a new user
         out.append(
-            FieldChange(
-                field=name, before=have, after=want, loc=_loc(du.field_locs.get(name, du.loc))
-            )
+            FieldChange(field=name, before=have, after=want, loc=du.field_locs.get(name, du.loc))
         )
     return out
 
@@ -242,7 +234,7 @@ def membership_changes(
         MembershipChange(
             name=n,
             assign=n in want,
-            loc=_loc(du.membership_locs.get((kind, n), du.loc)) if n in want else _loc(du.loc),
+            loc=du.membership_locs.get((kind, n), du.loc) if n in want else du.loc,
             ownership=n == owner,
         )
         for n in (want ^ have) & managed
@@ -288,7 +280,7 @@ def _declared_change(
         fields=fields,
         roles=roles,
         teams=teams,
-        loc=_loc(du.loc),
+        loc=du.loc,
         reason=reason,
     )
 
@@ -327,7 +319,7 @@ def _declared_changes(
                 PlanWarning(
                     message=f"{du.email} is a protected user (policy.protected_users): the "
                     "config would change it; left unchanged",
-                    loc=_loc(du.loc),
+                    loc=du.loc,
                 )
             )
             continue
@@ -426,7 +418,7 @@ def _kept_unnamed_warnings(kept_unnamed: KeptUnnamed, policy: Policy) -> list[Pl
                 f"(policy.manage_{kind}s: declared manages only the {kind}s the config names): "
                 f"{shown}; name them in the config or set policy.manage_{kind}s: all to remove "
                 "them",
-                loc=_loc(found[0][0].loc),
+                loc=found[0][0].loc,
             )
         )
     return warnings
