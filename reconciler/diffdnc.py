@@ -4,7 +4,6 @@ found → DNC changes. Pure: no I/O, no clock (``now`` is passed in). Rules in d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,26 +68,13 @@ def diff_dnc(ctx: DncContext) -> tuple[list[DncChange], int]:
         if not listed:
             in_sync += 1
             continue
-        src, loc, reason = _why_removed(ctx, number, d, base)
-        if expired:
-            reason += ", still listed"
-        changes.append(
-            DncChange(
-                action="remove",
-                number=number,
-                raw=src.raw,
-                expires_before=lv.expires_at,
-                comment=src.comment,
-                loc=loc,
-                reason=reason,
-            )
-        )
+        changes.append(_removal(ctx, number, d, lv, expired=expired))
     changes.sort(key=lambda c: (DNC_ACTION_ORDER[c.action], c.number))
     return changes, in_sync
 
 
 def _why_removed(
-    ctx: DncContext, number: str, d: DesiredDnc | None, base: Mapping[str, DesiredDnc]
+    ctx: DncContext, number: str, d: DesiredDnc | None
 ) -> tuple[DesiredDnc, Location | None, str]:
     """The declaration a removal comes from, its location and the reason: an expired entry
     (``d`` present: removals only come from expired present entries), ``state: absent``,
@@ -98,7 +84,8 @@ def _why_removed(
         return d, d.loc, f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC"
     if d is not None:
         return d, d.loc, "state: absent"
-    src = base[number]
+    assert ctx.base is not None  # neither declared nor in the base: never asked
+    src = ctx.base.dnc[number]
     ref = f" {ctx.base_ref}" if ctx.base_ref else ""
     was = f" (was at {src.loc})" if src.loc else ""
     return src, None, f"deleted from config since base ref{ref}{was}"
@@ -122,13 +109,26 @@ def _from_git(ctx: DncContext, number: str) -> DncChange:
             reason=f"{how} since base ref{ref}",
             checked=False,
         )
-    src, loc, reason = _why_removed(ctx, number, d, base)
+    return _removal(ctx, number, d, None, expired=False)
+
+
+def _removal(
+    ctx: DncContext, number: str, d: DesiredDnc | None, lv: LiveDnc | None, *, expired: bool
+) -> DncChange:
+    """A removal: of a checked, listed number (``lv``), or planned from git without a check
+    (``lv`` None: removing an unlisted number is harmless)."""
+    src, loc, reason = _why_removed(ctx, number, d)
+    if lv is None:
+        reason += "; removed if listed"
+    elif expired:
+        reason += ", still listed"
     return DncChange(
         action="remove",
         number=number,
         raw=src.raw,
+        expires_before=None if lv is None else lv.expires_at,
         comment=src.comment,
         loc=loc,
-        reason=f"{reason}; removed if listed",
-        checked=False,
+        reason=reason,
+        checked=lv is not None,
     )
