@@ -109,3 +109,13 @@ def test_config_repo_template_is_in_step_with_the_project() -> None:
     # and its config is valid
     result = CliRunner().invoke(cli, ["validate", str(CONFIG_REPO / "config")])
     assert result.exit_code == 0, result.output
+
+
+def test_docs_name_every_action_input_output_and_github_comment_option() -> None:
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    action = load(ACTION)
+    missing = [f"input {k}" for k in action["inputs"] if f"`{k}`" not in docs]
+    missing += [f"output {k}" for k in action["outputs"] if f"`{k}`" not in docs]
+    options = options_of(cli.commands["github-comment"]) - {"-h", "--help"}
+    missing += [f"github-comment {o}" for o in options if o not in docs]
+    assert not missing, f"docs/ci.md does not mention: {missing}"
