@@ -192,6 +192,20 @@ class _Differ:
                             f"memberships of it are not applied",
                             loc,
                         )
+        owner = self.policy.ownership_role
+        if owner is not None:
+            if owner not in set(self.live.roles):
+                self.error(
+                    f"policy.ownership_role {owner!r} does not exist in the tenant (create the "
+                    f"role once in the portal){_suggest(owner, self.live.roles)}",
+                    self.policy.ownership_role_loc,
+                )
+            if owner in d.role_refs:
+                self.error(
+                    f"role {owner!r} is policy.ownership_role: every declared user gets it, so "
+                    "the config must not name it (remove it here)",
+                    d.role_refs[owner],
+                )
         # Locations are validated by the server; warn on names no live user has.
         live_locs = sorted({u.location for u in self.live.users.values() if u.location})
         known_locs = {name.casefold() for name in live_locs}
@@ -301,15 +315,24 @@ class _Differ:
             managed = self.scope_roles if kind == "role" else self.scope_teams
         else:
             managed = self.section_roles if kind == "role" else self.section_teams
+        owner = self.policy.ownership_role if kind == "role" else None
+        if owner is not None:  # every declared user holds it; the config never removes it
+            want, managed = want | {owner}, managed | {owner}
         manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
         # `roles: []` that keeps roles the config never names (declared scope): warned later.
-        if whole and not want and manage == "declared" and (kept := sorted(have - managed)):
+        if (
+            whole
+            and not want - {owner}
+            and manage == "declared"
+            and (kept := sorted(have - managed))
+        ):
             self.kept_unnamed[kind].append((du, kept))
         out = [
             MembershipChange(
                 name=n,
                 assign=n in want,
                 loc=_loc(du.membership_locs.get((kind, n), du.loc)) if n in want else _loc(du.loc),
+                ownership=n == owner,
             )
             for n in (want ^ have) & managed
         ]
@@ -355,6 +378,8 @@ class _Differ:
                 action = "deactivate" if deact else "update"
                 email, new_email = lu.email_raw, None
                 reason = "status: Inactive declared" if deact else None
+                if not (fields or teams) and [r.ownership for r in roles] == [True]:
+                    reason = f"ownership role {roles[0].name!r} (policy.ownership_role)"
             self.user_changes.append(
                 UserChange(
                     action=action,  # type: ignore[arg-type]
@@ -374,9 +399,12 @@ class _Differ:
         # A base user whose rename never reached the tenant is still known by its old email.
         base_by_old = {u.renamed_from: u for u in base_users.values() if u.renamed_from}
         unclaimed_active = 0
+        owner = policy.ownership_role
         for key, lu in live.items():
             if key in claimed or lu.status != UserStatus.ACTIVE:
                 continue
+            if owner is not None and owner not in lu.roles:
+                continue  # not owned by this config: never touched, whatever else says
             base_user = base_users.get(key) or base_by_old.get(key)
             if base_user is not None:
                 bl = base_user.loc
@@ -384,6 +412,8 @@ class _Differ:
                 reason = f"deleted from config since base ref{ref}" + (
                     f" (was at {bl})" if bl else ""
                 )
+            elif owner is not None:
+                reason = f"holds the ownership role {owner!r} and is not in the config"
             elif policy.unmanaged_users == "deactivate":
                 reason = "unmanaged user (policy.unmanaged_users: deactivate)"
             else:

@@ -81,6 +81,7 @@ class MembershipChange(_Model):
     name: str
     assign: bool
     loc: SourceLoc | None = None
+    ownership: bool = False  # the policy.ownership_role, assigned to every declared user
 
 
 class UserChange(_Model):

@@ -42,14 +42,35 @@ from reconciler.render.progress import ProgressLine
     help="Write into a non-empty directory, replacing files an earlier export wrote (an "
     "existing dnc.yaml is kept unless --dnc-numbers is given).",
 )
+@click.option(
+    "--ownership-role",
+    metavar="ROLE",
+    default=None,
+    help="Export only the users holding ROLE and set policy.ownership_role: ROLE (the config "
+    "owns those users; the others are never touched).",
+)
 @connection_options
-def command(out_dir: Path, dnc_numbers: Path | None, region: str, force: bool, **conn: Any) -> None:
+def command(
+    out_dir: Path,
+    dnc_numbers: Path | None,
+    region: str,
+    force: bool,
+    ownership_role: str | None,
+    **conn: Any,
+) -> None:
     """Write a config (tenant.yaml, users/*.yaml, roles.yaml, teams.yaml, dnc.yaml) from the
     live tenant, such that `plan` against the same tenant reports no changes."""
     numbers = read_numbers(dnc_numbers, region) if dnc_numbers is not None else None
     progress = ProgressLine(sys.stderr, "Checking DNC numbers")
     with open_client(None, **conn) as client:
-        result = export_config(client, out_dir, numbers=numbers, force=force, progress=progress)
+        result = export_config(
+            client,
+            out_dir,
+            numbers=numbers,
+            force=force,
+            progress=progress,
+            ownership_role=ownership_role,
+        )
     for msg in result.skipped:
         click.echo(f"warning: {msg}", err=True)
     for msg in result.kept:
