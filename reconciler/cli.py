@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "export",
     "github_comment",
+    "gitlab_comment",
 )
 
 
@@ -68,6 +69,7 @@ def cli() -> None:
     apply      change the tenant to match the config
     export     write a config from a live tenant
     github-comment  post the plan as sticky pull-request comments
+    gitlab-comment  post the plan as sticky merge-request notes
     simulator  run a local tenant for demos and tests
     """
 

@@ -191,9 +191,21 @@ class GitHub:
     def close(self) -> None:
         self.session.close()
 
+    #: The method that edits a comment (GitLab: PUT).
+    update_method = "PATCH"
+
     @property
     def repo_url(self) -> str:
         return f"{self.settings.api_url}/repos/{self.settings.repository}"
+
+    @property
+    def comments_url(self) -> str:
+        """The pull request's comments (list, create)."""
+        return f"{self.repo_url}/issues/{self.settings.pr}/comments"
+
+    def comment_url(self, comment_id: int) -> str:
+        """One comment (update, delete)."""
+        return f"{self.repo_url}/issues/comments/{comment_id}"
 
     def request(self, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
         return _json(self.response(method, url, body))
@@ -268,7 +280,7 @@ class GitHub:
         return GitHubCommentError(f"{what}: GitHub answered {status}{said}")
 
     def list_comments(self) -> list[dict[str, Any]]:
-        url: str | None = f"{self.repo_url}/issues/{self.settings.pr}/comments?per_page=100"
+        url: str | None = f"{self.comments_url}?per_page=100"
         comments: list[dict[str, Any]] = []
         pages = 0
         while url:
@@ -284,17 +296,15 @@ class GitHub:
         return comments
 
     def create(self, body: str) -> dict[str, Any]:
-        url = f"{self.repo_url}/issues/{self.settings.pr}/comments"
-        made = self.request("POST", url, {"body": body})
+        made = self.request("POST", self.comments_url, {"body": body})
         return made if isinstance(made, dict) else {}
 
     def update(self, comment_id: int, body: str) -> dict[str, Any]:
-        url = f"{self.repo_url}/issues/comments/{comment_id}"
-        made = self.request("PATCH", url, {"body": body})
+        made = self.request(self.update_method, self.comment_url(comment_id), {"body": body})
         return made if isinstance(made, dict) else {}
 
     def delete(self, comment_id: int) -> None:
-        self.request("DELETE", f"{self.repo_url}/issues/comments/{comment_id}")
+        self.request("DELETE", self.comment_url(comment_id))
 
 
 def _json(resp: requests.Response) -> Any:

@@ -1,4 +1,5 @@
-"""A small local stand-in for GitHub's issue-comment REST API, over real HTTP on loopback.
+"""A small local stand-in for GitHub's issue-comment REST API (and GitLab's merge-request
+notes under /api/v4/), over real HTTP on loopback.
 
 Implements what ``github-comment`` calls: list a pull request's comments (paged, with a
 ``Link: <...>; rel="next"`` header), create, update and delete a comment; checks the bearer
@@ -25,6 +26,7 @@ BOT = "github-actions[bot]"
 @dataclass
 class StandIn:
     repository: str = "acme/ccai-config"
+    project_id: int = 42  # GitLab: the project whose merge-request notes are served
     page_size: int = 2  # small, so that paging is exercised
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -86,11 +88,21 @@ class Handler(BaseHTTPRequestHandler):
         if failure:
             status, headers, body = failure
             return self._send(status, body, headers)
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        gitlab = parts.path.startswith("/api/v4/")
+        if gitlab and self.headers.get("PRIVATE-TOKEN") != TOKEN:
+            return self._send(401, {"message": "401 Unauthorized"})
+        if not gitlab and self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self._send(401, {"message": "Bad credentials"})
-        prefix = f"/repos/{st.repository}"
-        m_list = re.fullmatch(rf"{re.escape(prefix)}/issues/(\d+)/comments", parts.path)
-        m_one = re.fullmatch(rf"{re.escape(prefix)}/issues/comments/(\d+)", parts.path)
+        if gitlab:
+            notes = rf"/api/v4/projects/{st.project_id}/merge_requests/(\d+)/notes"
+            m_list = re.fullmatch(notes, parts.path)
+            m_one = re.fullmatch(rf"{notes}/(?P<id>\d+)", parts.path)
+            update = "PUT"
+        else:
+            prefix = f"/repos/{st.repository}"
+            m_list = re.fullmatch(rf"{re.escape(prefix)}/issues/(\d+)/comments", parts.path)
+            m_one = re.fullmatch(rf"{re.escape(prefix)}/issues/comments/(?P<id>\d+)", parts.path)
+            update = "PATCH"
         if m_list and method == "GET":
             pr = int(m_list.group(1))
             query = parse_qs(parts.query)
@@ -111,9 +123,9 @@ class Handler(BaseHTTPRequestHandler):
                 found = st.find(new_id)
             assert found
             return self._send(201, found[1])
-        if m_one and method in ("PATCH", "DELETE"):
+        if m_one and method in (update, "DELETE"):
             with st.lock:
-                found = st.find(int(m_one.group(1)))
+                found = st.find(int(m_one.group("id")))
                 if found is None:
                     return self._send(404, {"message": "Not Found"})
                 pr, comment = found
@@ -132,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:
         self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
 
     def do_DELETE(self) -> None:
         self._handle("DELETE")

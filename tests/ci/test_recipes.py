@@ -48,7 +48,7 @@ def test_every_command_and_flag_the_recipes_run_exists() -> None:
                     missing.append(f"{script.where}: `{sub}` has no option {flag} in: {line}")
     assert not missing, "the recipes run what the CLI does not have:\n" + "\n".join(missing)
     # the parsing found the recipes' calls (the test would pass on nothing otherwise)
-    assert seen >= {"validate", "plan", "apply", "github-comment"}, seen
+    assert seen >= {"validate", "plan", "apply", "github-comment", "gitlab-comment"}, seen
 
 
 def test_the_command_parser_sees_conditional_flags() -> None:
@@ -122,3 +122,5 @@ def test_docs_name_every_action_input_output_and_github_comment_option() -> None
     options = options_of(cli.commands["github-comment"]) - {"-h", "--help"}
     missing += [f"github-comment {o}" for o in options if o not in docs]
     assert not missing, f"docs/ci.md does not mention: {missing}"
+    gl_options = options_of(cli.commands["gitlab-comment"]) - {"-h", "--help"}
+    assert not [o for o in gl_options if o not in docs], gl_options
