@@ -24,11 +24,13 @@ from reconciler.plan import (
     MembershipScope,
     Plan,
     PlanDesired,
+    PlanOrigin,
     PlanScope,
     PlanStats,
     PlanWarning,
     SafetyViolation,
     SourceLoc,
+    UserAction,
     UserChange,
 )
 from reconciler.state import (
@@ -366,6 +368,7 @@ class _Differ:
             last = du.fields.get("last_name", lu.last_name if lu else "")
             new_email: str | None
             reason: str | None
+            action: UserAction
             if lu is None:
                 written = du.email_as_written or du.email
                 action, email, new_email, reason = "create", written, None, "not in the tenant"
@@ -382,7 +385,7 @@ class _Differ:
                     reason = f"ownership role {roles[0].name!r} (policy.ownership_role)"
             self.user_changes.append(
                 UserChange(
-                    action=action,  # type: ignore[arg-type]
+                    action=action,
                     email=email,
                     new_email=new_email,
                     first_name=str(first),
@@ -589,13 +592,16 @@ def diff(
     now: datetime,
     base_ref: str | None = None,
     from_git: Iterable[str] = (),
+    origin: PlanOrigin | None = None,
 ) -> Plan:
     """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
     and impossible renames (all of them, with YAML locations).
 
     ``from_git``: numbers changed since the base that were not checked (refresh mode "git"):
-    planned from their declaration alone (:meth:`_Differ.dnc_from_git`)."""
+    planned from their declaration alone (:meth:`_Differ.dnc_from_git`). ``origin``: what the
+    plan records about where it comes from (time, commit, tenant, paths, the DNC rotation)."""
     d = _Differ(desired, live, base, now, base_ref, frozenset(from_git))
+    origin = origin or PlanOrigin()
     d.check_names()
     if d.errors:
         raise PlanError(
@@ -611,8 +617,10 @@ def diff(
     d.check_safety()
     active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
     return Plan(
-        tenant=desired.tenant.subdomain,
+        tenant=origin.tenant or desired.tenant.subdomain,
+        created_at=origin.created_at,
         base_ref=base_ref,
+        config_commit=origin.config_commit,
         fingerprint=live.fingerprint,
         user_changes=d.user_changes,
         dnc_changes=d.dnc_changes,
@@ -627,8 +635,10 @@ def diff(
             dnc_checked=len(live.dnc),
             dnc_in_sync=d.dnc_in_sync,
             dnc_from_git=sum(1 for c in d.dnc_changes if not c.checked),
+            dnc_rotation=origin.dnc_rotation,
         ),
         desired=PlanDesired(
+            config_paths=list(origin.config_paths),
             files=list(desired.files),
             dnc=[
                 DncEntry(

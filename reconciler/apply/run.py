@@ -34,7 +34,6 @@ from reconciler.apply.errors import (
 from reconciler.apply.journal import Journal
 from reconciler.apply.options import ApplyOptions, ClientLike
 from reconciler.apply.rows import (
-    FINISHED,
     UserRow,
     _dnc_contact,
     _has_update_errors,
@@ -50,6 +49,7 @@ from reconciler.jobqueue import (
     Snapshot,
 )
 from reconciler.plan import Plan
+from reconciler.platform.models import JobStatus
 from reconciler.render.jobprogress import QuietJobProgress
 from reconciler.report import ApplyReport
 
@@ -148,7 +148,7 @@ def _own_job(
     options, journal = driver.options, driver.options.journal
     own = _newest(snapshot.jobs, filename)
     resuming = options.saved_plan and journal is not None and journal.recorded
-    if own is None or own.status != FINISHED or resuming:
+    if own is None or own.status != JobStatus.FINISHED or resuming:
         return own, False
     # A finished job of a plan with the same content, not one this saved plan is resuming. If
     # it finished cleanly and the tenant is back where it started (its changes were undone

@@ -14,7 +14,6 @@ pydantic error wording), and one reader module per kind of section
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +29,7 @@ from reconciler.config.dates import parse_datetime
 from reconciler.config.discovery import read_sources
 from reconciler.config.messages import node_kind, show
 from reconciler.errors import ConfigError, Diagnostic
+from reconciler.gcpause import gc_paused
 from reconciler.state import DesiredState
 
 __all__ = ["LoadResult", "load_config", "load_config_sources", "parse_datetime"]
@@ -62,13 +62,8 @@ def load_config_sources(
 class _Loader(LoadContext):
     def run(self, sources: list[tuple[str, bytes]], diags: list[Diagnostic]) -> LoadResult:
         # Millions of small objects and no cycles: the cyclic GC would only slow this down.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return self._run(sources, diags)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _run(self, sources: list[tuple[str, bytes]], diags: list[Diagnostic]) -> LoadResult:
         self.errors.extend(diags)
