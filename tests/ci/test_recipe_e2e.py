@@ -195,3 +195,37 @@ def test_plan_comment_apply_plan_through_the_action(
         assert gh.bodies(PR)[0] == ("alice", "Please check the DNC entries too.")
         mine = [body for user, body in gh.bodies(PR) if user == BOT]
         assert len(mine) == 1 and "No changes" in mine[0]
+
+
+@pytest.mark.slow
+def test_the_action_selects_a_tenant_of_a_multi_tenant_config(
+    sim_factory: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    if shutil.which("git") is None or shutil.which("bash") is None:
+        pytest.skip("needs git and bash")
+    sandbox = sim_factory(subdomain="demo-sandbox", token="sandbox-token")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shutil.copytree(ROOT / "examples" / "multi-tenant", repo / "config")
+    git(repo, "add", "config")
+    git(repo, "commit", "-q", "-m", "config")
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    with run_standin() as gh:
+        ci = Runner(repo, temp, sandbox, gh)
+        assert ci.action("validate")["exitcode"] == "0"
+        # the plain CCAI_API_TOKEN is never used with tenants: the action exports the
+        # tenant's own variables and passes --tenant sandbox
+        first = ci.action("plan", tenant="sandbox")
+        assert (first["exitcode"], first["has-changes"]) == ("2", "true"), first["text"]
+        assert "test.agent1@example.com" in first["text"]
+        assert "Plan comment on #12: 1 created" in first["comment"]
+        applied = ci.action("apply", tenant="sandbox")
+        assert applied["exitcode"] == "0", applied["text"]
+        git(repo, "tag", "-f", "ccai-applied-sandbox", "HEAD")
+        after = ci.action("plan", "ccai-applied-sandbox", tenant="sandbox")
+        assert after["exitcode"] == "0", after["text"]
+        mine = [body for user, body in gh.bodies(PR) if user == BOT]
+        assert len(mine) == 1 and mine[0].startswith("<!-- ccai-reconciler plan key=sandbox")
+        assert "No changes" in mine[0]
