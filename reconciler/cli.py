@@ -19,7 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
-COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export")
+COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export", "jobs")
 
 
 def report_error(err: ReconcilerError) -> None:
@@ -59,6 +59,7 @@ def cli() -> None:
     plan       show what would change in the tenant
     apply      change the tenant to match the config
     export     write a config from a live tenant
+    jobs       list the tenant's bulk jobs, show one job's errors
     simulator  run a local tenant for demos and tests
     """
 
