@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from reconciler.apply import FILENAME_PREFIX, UserRow, _map_error, user_row
-from reconciler.commands._options import config_option, connection_options, open_client
+from reconciler.commands._options import connection_options, open_client
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
@@ -204,7 +204,14 @@ def _raw_line(err: m.SchemeError | m.UpdateError, severity: str) -> str:
 
 @command.command("show")
 @click.argument("job_id", type=click.IntRange(min=1), metavar="ID")
-@config_option(" Maps the errors to YAML lines (with --report).")
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Config file or directory (repeatable): maps the errors to YAML lines (with --report).",
+)
 @click.option(
     "--report",
     "report_path",
