@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -253,9 +253,12 @@ def show(
         listed = job.update_errors or (job.failed_rows or 0) > 0
         update = client.update_errors(job_id) if job.accepted and listed else []
     mapped = ApplyReport(
-        users=[UserResult(row=i + 1, email=r.email, action=r.action) for i, r in enumerate(rows)]  # type: ignore[arg-type]
+        users=[UserResult(row=i + 1, email=r.email, action=r.action) for i, r in enumerate(rows)]
     )
-    errors = [(e, "error") for e in scheme] + [(e, str(e.error_type)) for e in update]
+    errors: list[tuple[m.SchemeError | m.UpdateError, Literal["error", "warning"]]] = [
+        (e, "error") for e in scheme
+    ]
+    errors += [(e, "warning" if e.error_type == m.ErrorType.WARNING else "error") for e in update]
     lines = []
     for err, severity in errors:
         if rows:

@@ -6,16 +6,15 @@ endpoints. How each request is sent, retried and bounded in time is
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from reconciler.gcpause import gc_paused
 from reconciler.platform import models as m
 from reconciler.platform.connection import (
     API_PATH,
@@ -46,17 +45,6 @@ def _has_next_page(raw: RawResponse, size: int) -> bool:
     if link is not None:
         return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
     return size >= JOBS_PER_PAGE
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class PlatformClient(ApiSession):
@@ -91,7 +79,7 @@ class PlatformClient(ApiSession):
         trigger collection after collection (50,000 users: 12.7 s without, ~2 s with)."""
         path = "/bulk/users/template"
         raw = self._call("template", "GET", path, base_path=True)
-        with _gc_paused():
+        with gc_paused():
             return decode(m.TEMPLATE, raw, method="GET", path=path)
 
     def iter_template(self) -> Iterator[m.TemplateRow]:
