@@ -3,7 +3,8 @@ test time, so a new command or option fails here until it is documented).
 
 The rule: each command has a heading ``## `ccai-reconciler PATH` `` (any level); its section
 (up to the next such heading) names each of the command's options by every flag
-(``-c``/``--config``), and each argument by its metavar, in backticks."""
+(``-c``/``--config``), and each argument by its metavar, in backticks (`` `--out` `` or
+`` `--out FILE` ``; `` `--out-dir` `` does not name ``--out``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def names_of(param: click.Parameter, ctx: click.Context) -> list[str]:
     return [param.make_metavar(ctx) if hasattr(param, "make_metavar") else param.name or ""]
 
 
+def documents(section: str, name: str) -> bool:
+    """Whether ``section`` names ``name`` in backticks, as itself (not as a prefix)."""
+    return re.search(rf"`{re.escape(name)}(?![\w-])", section) is not None
+
+
 def missing() -> list[str]:
     docs = sections(DOC.read_text(encoding="utf-8"))
     gaps: list[str] = []
@@ -56,7 +62,7 @@ def missing() -> list[str]:
             if getattr(param, "hidden", False) or param.name == "help":
                 continue
             for name in names_of(param, ctx):
-                if f"`{name}" not in docs[path]:
+                if not documents(docs[path], name):
                     gaps.append(f"command `{shown}`: `{name}` not documented")
     return gaps
 
@@ -64,6 +70,14 @@ def missing() -> list[str]:
 def test_every_command_and_option_is_in_commands_md() -> None:
     gaps = missing()
     assert not gaps, "docs/commands.md lacks:\n" + "\n".join(gaps)
+
+
+def test_a_longer_flag_does_not_document_a_shorter_one() -> None:
+    text = "## `ccai-reconciler plan`\n`--out-dir DIR`, `-cx`\n"
+    section = sections(text)["plan"]
+    assert documents(section, "--out-dir")
+    assert not documents(section, "--out")
+    assert not documents(section, "-c")
 
 
 def test_the_walk_sees_the_nested_commands() -> None:
