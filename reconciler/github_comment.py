@@ -260,6 +260,16 @@ class GitHub:
 
     #: Who answers, in messages ("GitHub refused the token", "GitHub answered 500").
     service = "GitHub"
+    #: The command's words (commands/_comment.py): what the host calls its comments and the
+    #: request they are on, the headers of its rate limit, and the option of the number.
+    notes = "comments"
+    request_name = "pull request"
+    rate_headers = "Retry-After, x-ratelimit-reset"
+    number_option = (
+        "--pr",
+        "NUMBER",
+        "The pull request (default: pull_request.number of the event at GITHUB_EVENT_PATH).",
+    )
 
     def _refusal(self, status: int, msg: str) -> str | None:
         """What to check when the API refuses with 401, 403 or 404 (None: no advice)."""

@@ -82,6 +82,10 @@ class GitLab(GitHub):
         return super()._rate_limit_wait(resp)
 
     service = "GitLab"
+    notes = "notes"
+    request_name = "merge request"
+    rate_headers = "Retry-After, RateLimit-Reset"
+    number_option = ("--mr", "IID", "The merge request (default: CI_MERGE_REQUEST_IID).")
 
     def _refusal(self, status: int, msg: str) -> str | None:
         s = self.settings

@@ -1,5 +1,5 @@
 """The one builder of the sticky-comment commands (``github-comment``, ``gitlab-comment``):
-the same options and the same flow, in each host's words. See docs/ci.md."""
+the same options and the same flow, in the words of the host's client class. See docs/ci.md."""
 
 from __future__ import annotations
 
@@ -8,28 +8,23 @@ from pathlib import Path
 
 import click
 
-from reconciler.github_comment import DEFAULT_MAX_WAIT, Outcome, Settings
+from reconciler.github_comment import DEFAULT_MAX_WAIT, GitHub, Outcome, Settings
+
+#: ``post(directory, key, number, max_wait)``: the library's ``run`` of the host.
+Post = Callable[[Path, str, int | None, float], tuple[Settings, Outcome]]
 
 
 def comment_command(
     name: str,
-    post: Callable[[Path, str, int | None, float], tuple[Settings, Outcome]],
-    *,
-    host: str,
-    notes: str,
-    request: str,
-    number: tuple[str, str, str],
-    rate_headers: str,
-    summary: Callable[[str], str] = lambda line: line,
+    host: type[GitHub],
+    post: Post,
     doc: str,
+    summary: Callable[[str], str] = lambda line: line,
 ) -> click.Command:
-    """A click command ``name`` that posts ``--dir``'s plan parts with ``post(directory, key,
-    number, max_wait)`` and prints the outcome's summary (through ``summary``).
-
-    ``host``: GitHub or GitLab; ``notes``: what it calls its comments; ``request``: the pull
-    or merge request; ``number``: the option of its number (flag, metavar, help);
-    ``rate_headers``: the headers of its rate limit; ``doc``: the command's help."""
-    flag, metavar, number_help = number
+    """A click command ``name`` that posts ``--dir``'s plan parts with ``post`` and prints the
+    outcome's summary (through ``summary``); its options speak the words of ``host``
+    (``notes``, ``request_name``, ``rate_headers``, ``number_option``); ``doc`` is its help."""
+    flag, metavar, number_help = host.number_option
 
     @click.command(name, help=doc)
     @click.option(
@@ -43,16 +38,11 @@ def comment_command(
         "--key",
         default="plan",
         show_default=True,
-        help=f"Which sticky {notes} to edit: one key per plan in the {request} (e.g. the "
-        "tenant's name).",
+        help=f"Which sticky {host.notes} to edit: one key per plan in the {host.request_name} "
+        "(e.g. the tenant's name).",
     )
     @click.option(
-        flag,
-        "number",
-        type=click.IntRange(min=1),
-        default=None,
-        metavar=metavar,
-        help=number_help,
+        flag, "number", type=click.IntRange(min=1), default=None, metavar=metavar, help=number_help
     )
     @click.option(
         "--max-wait",
@@ -60,7 +50,8 @@ def comment_command(
         default=DEFAULT_MAX_WAIT,
         show_default=True,
         metavar="SECONDS",
-        help=f"Longest wait for {host}'s rate limit ({rate_headers}) before giving up.",
+        help=f"Longest wait for {host.service}'s rate limit ({host.rate_headers}) before "
+        "giving up.",
     )
     def command(directory: Path, key: str, number: int | None, max_wait: float) -> None:
         settings, outcome = post(directory, key, number, max_wait)

@@ -4,22 +4,20 @@ Thin: options → :func:`reconciler.gitlab_comment.run` → one line. See docs/c
 from __future__ import annotations
 
 from reconciler.commands._comment import comment_command
-from reconciler.gitlab_comment import run
+from reconciler.gitlab_comment import GitLab, run
 
-command = comment_command(
-    "gitlab-comment",
-    lambda directory, key, mr, max_wait: run(directory, key=key, mr=mr, max_wait=max_wait),
-    host="GitLab",
-    notes="notes",
-    request="merge request",
-    number=("--mr", "IID", "The merge request (default: CI_MERGE_REQUEST_IID)."),
-    rate_headers="Retry-After, RateLimit-Reset",
-    summary=lambda line: line.replace("Plan comment on #", "Plan note on !"),
-    doc="""Post the Markdown plan parts in DIR to the merge request as notes, and edit the same
+HELP = """Post the Markdown plan parts in DIR to the merge request as notes, and edit the same
     notes on every later pipeline (adding or deleting parts as the plan grows or shrinks).
 
     Reads CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID (as GitLab CI sets them) and
     GITLAB_TOKEN (a project access token with the api scope; never printed). Other people's
     notes are never touched.
-    """,
+    """
+
+command = comment_command(
+    "gitlab-comment",
+    GitLab,
+    lambda d, key, mr, wait: run(d, key=key, mr=mr, max_wait=wait),
+    HELP,
+    summary=lambda line: line.replace("Plan comment on #", "Plan note on !"),
 )
