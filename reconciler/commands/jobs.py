@@ -20,7 +20,14 @@ from typing import Any, Literal
 import click
 
 from reconciler.apply import FILENAME_PREFIX, UserRow, _map_error, user_row
-from reconciler.commands._options import connection_options, open_client
+from reconciler.commands._options import (
+    FILE,
+    connection_options,
+    format_option,
+    number_option,
+    open_client,
+    path_option,
+)
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
@@ -112,33 +119,25 @@ def _print_listing(items: Sequence[dict[str, Any]], jobs: Sequence[m.Job]) -> No
     click.echo("* made by ccai-reconciler (PLAN: the plan hash; COMMIT: from --report)")
 
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+JSON_OR_TEXT = format_option("text", "json", help="Output format.")
 
 
 @click.group("jobs", invoke_without_command=True)
-@click.option(
+@number_option(
     "--limit",
-    type=click.IntRange(min=1),
+    kind=click.IntRange(min=1),
     default=20,
-    show_default=True,
     help="How many of the newest jobs to list (one call up to 100).",
 )
 @click.option(
     "--report",
     "reports",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="An apply report (apply --report) whose job gets its plan hash and git commit "
     "(repeatable).",
 )
-@format_option
+@JSON_OR_TEXT
 @connection_options
 @click.pass_context
 def command(
@@ -212,21 +211,15 @@ def _raw_line(err: m.SchemeError | m.UpdateError, severity: str) -> str:
     type=click.Path(path_type=str),
     help="Config file or directory (repeatable): maps the errors to YAML lines (with --report).",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The apply report of this job: its users are the job's rows.",
+@path_option(
+    "--report", "report_path", help="The apply report of this job: its users are the job's rows."
 )
-@click.option(
+@path_option(
     "--plan",
     "plan_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="The saved plan (plan --out) this job applied: its rows and YAML locations.",
 )
-@format_option
+@JSON_OR_TEXT
 @connection_options
 def show(
     job_id: int,
