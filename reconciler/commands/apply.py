@@ -110,8 +110,10 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
     "--poll-interval",
     kind=POSITIVE,
     default=1.0,
+    envvar="CCAI_POLL_INTERVAL",
     hidden=True,
-    help="First job poll delay in seconds (doubles up to 10 s); for tests and demos.",
+    help="First job poll delay in seconds (doubles up to 10 s; env CCAI_POLL_INTERVAL); for "
+    "tests and demos.",
 )
 def command(
     plan_file: Path | None,
