@@ -6,11 +6,9 @@ endpoints. How each request is sent, retried and bounded in time is
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -48,17 +46,6 @@ def _has_next_page(raw: RawResponse, size: int) -> bool:
     return size >= JOBS_PER_PAGE
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class PlatformClient(ApiSession):
     """Typed access to the bulk-user and DNC endpoints. Use as a context manager (or call
     :meth:`close`). ``calls`` counts every HTTP request sent (retries included) by endpoint."""
@@ -82,17 +69,6 @@ class PlatformClient(ApiSession):
         return decode(adapter, raw, method="GET", path=path)
 
     # --- bulk users -------------------------------------------------------------------------
-
-    def template(self) -> list[m.TemplateRow]:
-        """Every user with all roles and teams (one GET).
-
-        The body is validated straight from bytes (no intermediate dicts), with the cyclic
-        garbage collector paused: the millions of small objects of a large template otherwise
-        trigger collection after collection (50,000 users: 12.7 s without, ~2 s with)."""
-        path = "/bulk/users/template"
-        raw = self._call("template", "GET", path, base_path=True)
-        with _gc_paused():
-            return decode(m.TEMPLATE, raw, method="GET", path=path)
 
     def iter_template(self) -> Iterator[m.TemplateRow]:
         """The template one row at a time (one GET, fetched in full before the first row).
@@ -139,11 +115,6 @@ class PlatformClient(ApiSession):
 
     def job(self, job_id: int) -> m.Job:
         return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
-
-    def find_job(self, filename: str) -> m.Job | None:
-        """The newest job carrying ``filename``, or None (the paged job list, see jobs())."""
-        matches = [j for j in self.jobs() if j.filename == filename]
-        return max(matches, key=lambda j: j.id) if matches else None
 
     def scheme_errors(self, job_id: int) -> list[m.SchemeError]:
         return self._get(

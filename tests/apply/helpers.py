@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply import ApplyInterrupted
 from reconciler.config import load_config
 from reconciler.diff import diff
+from reconciler.errors import ApplyError
 from reconciler.live import fetch_live
 from reconciler.plan import Plan
 from reconciler.platform import PlatformClient, connect
@@ -127,6 +127,10 @@ def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
 
 def calls_to(sim: SimulatorHandle, path_end: str, method: str = "POST") -> list[dict[str, Any]]:
     return [r for r in sim.requests if r["method"] == method and r["path"].endswith(path_end)]
+
+
+class ApplyInterrupted(ApplyError):
+    """Raised by an ``on_stage`` hook to stop the driver at an exact point."""
 
 
 def interrupt_at(

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from reconciler.apply import (
-    ApplyInterrupted,
     ApplyOptions,
     ApplyTimeout,
     Journal,
@@ -24,7 +23,7 @@ from reconciler.plan import Plan
 from reconciler.platform import connect
 from reconciler.simulator import SimulatorHandle
 
-from .helpers import client_for, interrupt_at, make_plan, write_config
+from .helpers import ApplyInterrupted, client_for, interrupt_at, make_plan, write_config
 
 
 def opts(**kw: Any) -> ApplyOptions:
