@@ -6,6 +6,11 @@ the template row by row (``iter_template``) and finds its job through the job qu
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
+from reconciler.plan import Plan
+from reconciler.planning import compute_plan
 from reconciler.platform import PlatformClient
 from reconciler.platform import models as m
 
@@ -24,3 +29,10 @@ def find_job(client: PlatformClient, filename: str) -> m.Job | None:
 def total_calls(client: PlatformClient) -> int:
     """Every HTTP request the client sent, retries included."""
     return sum(client.calls.values())
+
+
+def make_plan(config_dir: Path, client: PlatformClient, now: datetime | None = None) -> Plan:
+    """The plan ``plan -c config_dir`` makes, by the real pipeline (no base ref: every declared
+    number is checked). The one place the tests call ``compute_plan``."""
+    plan, _loaded = compute_plan([config_dir], client, refresh="changed", now=now)
+    return plan

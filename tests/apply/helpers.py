@@ -7,18 +7,13 @@ import copy
 import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import load_config
-from reconciler.diff import diff
 from reconciler.errors import ApplyError
-from reconciler.live import fetch_live
-from reconciler.plan import Plan
 from reconciler.platform import PlatformClient, connect
-from reconciler.refresh import numbers_to_check
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import make_plan as make_plan  # the real pipeline
 
 ROLES = ["Admin", "Manager", "Agent"]
 TEAMS = ["Tier 1", "Tier 2"]
@@ -109,15 +104,6 @@ def client_for(sim: SimulatorHandle, rate: float = 1000.0) -> Iterator[PlatformC
         base_url=sim.base_url, token=sim.token, rate=rate, env={"CCAI_SUBDOMAIN": sim.subdomain}
     ) as client:
         yield client
-
-
-def make_plan(config_dir: Path, client: PlatformClient, now: datetime | None = None) -> Plan:
-    """The plan ``plan -c config_dir`` makes (no base ref: every declared number is checked)."""
-    now = now or datetime.now(UTC)
-    desired = load_config([config_dir], now=now).state
-    numbers = numbers_to_check(desired, None, refresh="changed", now=now)
-    live = fetch_live(client, numbers)
-    return diff(desired, live, now=now)
 
 
 def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
