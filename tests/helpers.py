@@ -1,18 +1,22 @@
 """Test support shared by every test folder (fixtures are in tests/conftest.py).
 
-Reading helpers over a :class:`PlatformClient` that only tests need: the package itself reads
-the template row by row (``iter_template``) and finds its job through the job queue protocol.
+Reading helpers over a :class:`PlatformClient` that only tests need (the package itself reads
+the template row by row, ``iter_template``, and finds its job through the job queue protocol);
+plans made by the real pipeline; the environment of a command run against a simulator.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from reconciler.plan import Plan
 from reconciler.planning import compute_plan
 from reconciler.platform import PlatformClient
 from reconciler.platform import models as m
+from reconciler.simulator import SimulatorHandle
 
 
 def template(client: PlatformClient) -> list[m.TemplateRow]:
@@ -36,3 +40,23 @@ def make_plan(config_dir: Path, client: PlatformClient, now: datetime | None = N
     number is checked). The one place the tests call ``compute_plan``."""
     plan, _loaded = compute_plan([config_dir], client, refresh="changed", now=now)
     return plan
+
+
+def cli_env(
+    sim: SimulatorHandle, *, rate: str = "1000", inherit: bool = False, **extra: str | None
+) -> dict[str, Any]:
+    """The environment of a command run against ``sim``: its URL, token and user name and a
+    wide-open rate, updated with ``extra`` (``CCAI_BASE_REF=""``, ...). For ``CliRunner``, a
+    ``None`` value unsets the variable; with ``inherit`` (a subprocess) the environment starts
+    from ``os.environ`` and a ``None`` value removes the variable from it."""
+    env: dict[str, Any] = {
+        "CCAI_BASE_URL": sim.base_url,
+        "CCAI_API_TOKEN": sim.token,
+        "CCAI_SUBDOMAIN": sim.subdomain,
+        "CCAI_RATE": rate,
+        **extra,
+    }
+    if not inherit:
+        return env
+    merged: dict[str, Any] = {**os.environ, **env}
+    return {k: v for k, v in merged.items() if v is not None}

@@ -10,18 +10,13 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import CONFIG, client_for, jobs_named, make_plan, write_config
 
 
 def run(sim: SimulatorHandle, *args: str, env: dict[str, str] | None = None) -> Result:
-    e = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
-    e.update(env or {})
+    e = cli_env(sim, **(env or {}))
     return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.01", *args], env=e)
 
 
@@ -338,8 +333,7 @@ def test_saved_plan_made_again_after_a_revert_is_applied(simulator, tmp_path: Pa
     plan_file = tmp_path / "plan.json"
 
     def save_plan(path: Path) -> None:  # as a pull request does: plan --out
-        env = {"CCAI_BASE_URL": sim.base_url, "CCAI_API_TOKEN": sim.token, "CCAI_RATE": "1000"}
-        env["CCAI_SUBDOMAIN"] = sim.subdomain
+        env = cli_env(sim)
         result = CliRunner().invoke(cli, ["plan", "-c", str(cfg), "--out", str(path)], env=env)
         assert result.exit_code == 0, result.output
 

@@ -4,7 +4,6 @@ like Ctrl-C (exit 143), and a saved plan names its tenant (defect 7)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,17 +14,13 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import CONFIG, client_for, make_plan, write_config
 
 
 def run(sim: SimulatorHandle, *args: str, subdomain: str | None = "acme") -> Result:
-    env: dict[str, Any] = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": subdomain,
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim, CCAI_SUBDOMAIN=subdomain)
     return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.01", *args], env=env)
 
 
@@ -89,15 +84,7 @@ def test_sigterm_during_the_job_writes_an_incomplete_report_and_exits_143(
     sim = simulator(row_delay=5.0)  # the job runs for 20 s: SIGTERM surely comes during it
     cfg = write_config(tmp_path)
     out = tmp_path / "r.json"
-    env = dict(os.environ)
-    env.update(
-        {
-            "CCAI_BASE_URL": sim.base_url,
-            "CCAI_API_TOKEN": sim.token,
-            "CCAI_SUBDOMAIN": sim.subdomain,
-            "CCAI_RATE": "1000",
-        }
-    )
+    env = cli_env(sim, inherit=True)
     args = ["apply", "-c", str(cfg), "--auto-approve", "--report", str(out)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args, "--poll-interval", "0.05"],

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import client_for, write_config
 
@@ -52,14 +53,7 @@ def apply_on_tty(
     """``apply -c cfg`` in a subprocess on a real pseudo-terminal: (pty master, process,
     deadline). The process is killed and the pty closed afterwards."""
     master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-        "NO_COLOR": "1",
-    }
+    env = cli_env(sim, inherit=True, NO_COLOR="1")
     proc = subprocess.Popen(
         [
             sys.executable,
