@@ -60,3 +60,22 @@ def cli_env(
         return env
     merged: dict[str, Any] = {**os.environ, **env}
     return {k: v for k, v in merged.items() if v is not None}
+
+
+def foreign_job(
+    sim: SimulatorHandle,
+    client: PlatformClient,
+    rows: list[dict[str, Any]],
+    filename: str = "someone-else.json",
+    *,
+    finish: bool = True,
+) -> m.Job:
+    """Another client (the UI, another tool) runs a bulk job: upload, validation, proceed, and
+    unless ``finish`` is false, the wait until the tenant has finished it. Returns the job as
+    uploaded."""
+    job = client.upload(rows, filename)
+    sim.tenant.wait_job(job.id, "valid_scheme")
+    client.proceed(job.id)
+    if finish:
+        sim.tenant.wait_job(job.id, "finished")
+    return job

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
-from tests.helpers import cli_env
+from tests.helpers import cli_env, foreign_job
 
 from .helpers import CONFIG, client_for, make_plan, write_config
 
@@ -47,12 +47,12 @@ def test_a_stale_saved_plan_writes_a_refused_report(simulator, tmp_path: Path) -
     plan_file = tmp_path / "plan.json"
     with client_for(sim) as client:
         make_plan(cfg, client).save(plan_file)
-        job = client.upload(
-            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Changed"}], "x.json"
+        foreign_job(
+            sim,
+            client,
+            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Changed"}],
+            "x.json",
         )
-        sim.tenant.wait_job(job.id, "valid_scheme")
-        client.proceed(job.id)
-        sim.tenant.wait_job(job.id, "finished")
     out = tmp_path / "r.json"
     result = run(sim, str(plan_file), "--report", str(out))
     assert result.exit_code == 1
@@ -114,11 +114,13 @@ def test_a_foreign_job_stuck_in_progress_is_bounded_by_timeout(simulator, tmp_pa
     sim = simulator(faults="stall=job,stall_time=30")
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
-        job = client.upload(
-            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "L"}], "stuck.json"
+        foreign_job(
+            sim,
+            client,
+            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "L"}],
+            "stuck.json",
+            finish=False,
         )
-        sim.tenant.wait_job(job.id, "valid_scheme")
-        client.proceed(job.id)
     out = tmp_path / "r.json"
     result = run(sim, "-c", str(cfg), "--auto-approve", "--timeout", "0.3", "--report", str(out))
     assert result.exit_code == 1

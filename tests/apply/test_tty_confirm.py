@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.simulator import SimulatorHandle
-from tests.helpers import cli_env
+from tests.helpers import cli_env, foreign_job
 
 from .helpers import client_for, write_config
 
@@ -122,12 +122,13 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
         out = read_until(master, PROMPT, proc, deadline)
         # The plan is made; now someone else's job starts changing the tenant.
         with client_for(sim) as client:
-            other = client.upload(
+            foreign_job(
+                sim,
+                client,
                 [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Lopez-Diaz"}],
                 "someone-else.json",
+                finish=False,
             )
-            sim.tenant.wait_job(other.id, "valid_scheme")
-            client.proceed(other.id)
         os.write(master, b"y\n")
         out += read_until(master, b"planning again", proc, deadline)
         out += read_until(master, PROMPT, proc, deadline)
