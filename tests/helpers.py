@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.plan import Plan
 from reconciler.planning import compute_plan
-from reconciler.platform import PlatformClient
+from reconciler.platform import PlatformClient, connect
 from reconciler.platform import models as m
 from reconciler.simulator import SimulatorHandle
 
@@ -79,3 +79,15 @@ def foreign_job(
     if finish:
         sim.tenant.wait_job(job.id, "finished")
     return job
+
+
+def connect_to(sim: SimulatorHandle, **kwargs: Any) -> PlatformClient:
+    """A client for ``sim``: its URL, token and user name, the throttle wide open unless
+    ``rate`` is given; other :func:`reconciler.platform.connect` options pass through."""
+    options: dict[str, Any] = {
+        "base_url": sim.base_url,
+        "env": {"CCAI_API_TOKEN": sim.token, "CCAI_SUBDOMAIN": sim.subdomain},
+        "rate": 1000.0,
+        **kwargs,
+    }
+    return connect(**options)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import copy
 import textwrap
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ApplyError
-from reconciler.platform import PlatformClient, connect
+from reconciler.platform import PlatformClient
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import connect_to
 from tests.helpers import make_plan as make_plan  # the real pipeline
 
 ROLES = ["Admin", "Manager", "Agent"]
@@ -98,12 +98,9 @@ def write_config(tmp_path: Path, text: str = CONFIG, name: str = "users.yaml") -
     return d
 
 
-@contextmanager
-def client_for(sim: SimulatorHandle, rate: float = 1000.0) -> Iterator[PlatformClient]:
-    with connect(
-        base_url=sim.base_url, token=sim.token, rate=rate, env={"CCAI_SUBDOMAIN": sim.subdomain}
-    ) as client:
-        yield client
+def client_for(sim: SimulatorHandle, rate: float = 1000.0) -> PlatformClient:
+    """A client for ``sim`` with the default retry policy (a context manager: ``with``)."""
+    return connect_to(sim, rate=rate)
 
 
 def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
