@@ -19,7 +19,17 @@ import click
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
-COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "schema",
+    "simulator",
+    "apply",
+    "plan",
+    "export",
+    "github_comment",
+    "gitlab_comment",
+    "jobs",
+)
 
 
 def report_error(err: ReconcilerError) -> None:
@@ -38,8 +48,8 @@ class ReconcilerGroup(click.Group):
             ctx.exit(1)
         except click.UsageError as err:
             # Exit 1, not click's 2: under `plan --detailed-exitcode` 2 means "changes".
-            err.exit_code = 1  # type: ignore[misc]  # an instance value shadows the class's
-            raise
+            err.show()
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
@@ -59,6 +69,9 @@ def cli() -> None:
     plan       show what would change in the tenant
     apply      change the tenant to match the config
     export     write a config from a live tenant
+    github-comment  post the plan as sticky pull-request comments
+    gitlab-comment  post the plan as sticky merge-request notes
+    jobs       list the tenant's bulk jobs, show one job's errors
     simulator  run a local tenant for demos and tests
     """
 

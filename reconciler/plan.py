@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import PlanError
-from reconciler.state import Location
+from reconciler.state import DesiredDnc, Location
 
 FORMAT_VERSION: Literal[1] = 1
 
@@ -40,25 +41,7 @@ DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "upsert": 1, "update": 2, "remove"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class SourceLoc(_Model):
-    """A YAML location (file as the user gave it, 1-based line and column)."""
-
-    file: str
-    line: int
-    col: int
-
-    @classmethod
-    def of(cls, loc: Location | None) -> SourceLoc | None:
-        return None if loc is None else cls(file=loc.file, line=loc.line, col=loc.col)
-
-    def location(self) -> Location:
-        return Location(self.file, self.line, self.col)
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FieldChange(_Model):
@@ -72,7 +55,7 @@ class FieldChange(_Model):
     field: str
     before: FieldValue = None
     after: FieldValue = None
-    loc: SourceLoc | None = None
+    loc: Location | None = None
 
 
 class MembershipChange(_Model):
@@ -80,7 +63,8 @@ class MembershipChange(_Model):
 
     name: str
     assign: bool
-    loc: SourceLoc | None = None
+    loc: Location | None = None
+    ownership: bool = False  # the policy.ownership_role, assigned to every declared user
 
 
 class UserChange(_Model):
@@ -99,7 +83,7 @@ class UserChange(_Model):
     fields: list[FieldChange] = Field(default_factory=list)
     roles: list[MembershipChange] = Field(default_factory=list)
     teams: list[MembershipChange] = Field(default_factory=list)
-    loc: SourceLoc | None = None
+    loc: Location | None = None
     reason: str | None = None
 
     @property
@@ -126,14 +110,14 @@ class DncChange(_Model):
     expires_before: datetime | None = None
     expires_after: datetime | None = None
     comment: str | None = None
-    loc: SourceLoc | None = None
+    loc: Location | None = None
     reason: str | None = None
     checked: bool = True  # False: planned from the git change alone (refresh mode "git")
 
 
 class PlanWarning(_Model):
     message: str
-    loc: SourceLoc | None = None
+    loc: Location | None = None
 
     def __str__(self) -> str:
         return f"{self.loc}: warning: {self.message}" if self.loc else f"warning: {self.message}"
@@ -184,17 +168,6 @@ class PlanScope(_Model):
     teams: MembershipScope
 
 
-class DncEntry(_Model):
-    """A DNC declaration as the config had it when the plan was made."""
-
-    number: str
-    raw: str
-    state: Literal["present", "absent"] = "present"
-    expires_at: datetime | None = None
-    comment: str | None = None
-    loc: SourceLoc | None = None
-
-
 class PlanDesired(_Model):
     """The part of the desired state ``apply PLAN.json`` needs (kept small on purpose).
 
@@ -205,7 +178,7 @@ class PlanDesired(_Model):
 
     config_paths: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
-    dnc: list[DncEntry] = Field(default_factory=list)
+    dnc: list[DesiredDnc] = Field(default_factory=list)
 
 
 class DncRotation(_Model):
@@ -222,6 +195,18 @@ class DncRotation(_Model):
     declared: int
     runs_to_cycle_end: int
     cycle_ends_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOrigin:
+    """Where a plan comes from, beyond the two states it compares: made by the pipeline
+    (reconciler.pipeline) and handed to the diff, so the plan is complete when it is made."""
+
+    created_at: datetime | None = None
+    config_commit: str | None = None  # git HEAD of the config (``-dirty`` when edited)
+    tenant: str | None = None  # the client's subdomain; None: the config's
+    config_paths: tuple[str, ...] = ()
+    dnc_rotation: DncRotation | None = None
 
 
 class PlanStats(_Model):

@@ -8,12 +8,13 @@ plans made by the real pipeline; the environment of a command run against a simu
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.config import load_config
+from reconciler.pipeline import PlanRequest, compute_plan
 from reconciler.plan import Plan
-from reconciler.planning import compute_plan
 from reconciler.platform import PlatformClient, connect
 from reconciler.platform import models as m
 from reconciler.simulator import SimulatorHandle
@@ -38,8 +39,10 @@ def total_calls(client: PlatformClient) -> int:
 def make_plan(config_dir: Path, client: PlatformClient, now: datetime | None = None) -> Plan:
     """The plan ``plan -c config_dir`` makes, by the real pipeline (no base ref: every declared
     number is checked). The one place the tests call ``compute_plan``."""
-    plan, _loaded = compute_plan([config_dir], client, refresh="changed", now=now)
-    return plan
+    now = now or datetime.now(UTC)
+    loaded = load_config([str(config_dir)], now=now)
+    request = PlanRequest(refresh="changed")
+    return compute_plan(loaded, client, config_paths=[config_dir], request=request, now=now)
 
 
 def cli_env(

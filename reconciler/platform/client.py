@@ -113,6 +113,13 @@ class PlatformClient(ApiSession):
         out.sort(key=lambda j: -j.id)
         return out
 
+    def job_page(self, page: int = 1, per_page: int = JOBS_PER_PAGE) -> list[m.Job]:
+        """One page of the job list, newest first: one call (the ``jobs`` command)."""
+        path = "/bulk/users/jobs"
+        params = {"page": str(page), "per_page": str(per_page)}
+        raw = self._call("jobs", "GET", path, base_path=True, params=params)
+        return decode(m.JOBS, raw, method="GET", path=path)
+
     def job(self, job_id: int) -> m.Job:
         return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
 

@@ -19,9 +19,9 @@ from reconciler.plan import (
     MembershipChange,
     MembershipScope,
     Plan,
-    SourceLoc,
     UserChange,
 )
+from reconciler.state import Location
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
 USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
@@ -45,7 +45,7 @@ def fmt_time(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def fmt_loc(loc: SourceLoc | None) -> str:
+def fmt_loc(loc: Location | None) -> str:
     return f"{loc.file}:{loc.line}" if loc else ""
 
 
@@ -57,7 +57,8 @@ def _field_line(f: FieldChange, create: bool) -> str:
 
 
 def _member_line(kind: str, m: MembershipChange) -> tuple[str, str]:
-    return ("+" if m.assign else "-"), f"{kind} {m.name}"
+    owned = "  # ownership role (policy.ownership_role)" if m.ownership else ""
+    return ("+" if m.assign else "-"), f"{kind} {m.name}{owned}"
 
 
 def user_title(u: UserChange) -> str:

@@ -10,32 +10,30 @@ from reconciler.apply import (
     ApplyOptions,
     DncOp,
     UserRow,
-    check_safety,
     dnc_ops,
+    enforce_safety,
     job_filename,
     user_row,
 )
 from reconciler.errors import ApplyError
 from reconciler.plan import (
     DncChange,
-    DncEntry,
     FieldChange,
     MembershipChange,
     Plan,
     PlanDesired,
     SafetyViolation,
-    SourceLoc,
     UserChange,
 )
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport, DncResult, UserResult
-from reconciler.state import Location
+from reconciler.state import DesiredDnc, Location
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def sl(line: int, col: int = 5) -> SourceLoc:
-    return SourceLoc(file="config/users/support.yaml", line=line, col=col)
+def sl(line: int, col: int = 5) -> Location:
+    return Location(file="config/users/support.yaml", line=line, col=col)
 
 
 def test_update_row_only_changed_fields_and_memberships() -> None:
@@ -103,13 +101,13 @@ def test_dnc_ops_and_reassert_skip_expired_absent_and_changed() -> None:
         ],
         desired=PlanDesired(
             dnc=[
-                DncEntry(number="+14155550001", raw="x"),
-                DncEntry(number="+14155550003", raw="x", loc=sl(9)),
-                DncEntry(
+                DesiredDnc(number="+14155550001", raw="x"),
+                DesiredDnc(number="+14155550003", raw="x", loc=sl(9)),
+                DesiredDnc(
                     number="+14155550004", raw="x", expires_at=datetime(2026, 1, 1, tzinfo=UTC)
                 ),
-                DncEntry(number="+14155550005", raw="x", state="absent"),
-                DncEntry(
+                DesiredDnc(number="+14155550005", raw="x", state="absent"),
+                DesiredDnc(
                     number="+14155550006", raw="x", expires_at=datetime(2027, 1, 1, tzinfo=UTC)
                 ),
             ]
@@ -142,13 +140,13 @@ def test_safety_refusals_name_the_override() -> None:
         ]
     )
     with pytest.raises(ApplyError) as err:
-        check_safety(plan, ApplyOptions())
+        enforce_safety(plan, ApplyOptions())
     assert "would deactivate 40 of 120 users (33%), limit 10%" in str(err.value)
     assert "--allow-mass-changes" in str(err.value) and "--allow-no-admin" in str(err.value)
     with pytest.raises(ApplyError) as err:
-        check_safety(plan, ApplyOptions(allow_mass_changes=True))
+        enforce_safety(plan, ApplyOptions(allow_mass_changes=True))
     assert "--allow-mass-changes" not in str(err.value)
-    check_safety(plan, ApplyOptions(allow_mass_changes=True, allow_no_admin=True))
+    enforce_safety(plan, ApplyOptions(allow_mass_changes=True, allow_no_admin=True))
 
 
 def test_job_filename_is_deterministic() -> None:

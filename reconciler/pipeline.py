@@ -1,5 +1,6 @@
-"""Orchestration shared by ``plan`` and ``apply``: load the config, load the base config from
-git, fetch the live state (template + only the DNC checks needed), diff.
+"""The planning pipeline shared by ``plan`` and ``apply``: given the loaded config, load the base
+config from git, fetch the live state (template + only the DNC checks needed), diff into a
+complete, frozen :class:`~reconciler.plan.Plan`.
 
 Config errors (and a bad ``--base-ref``) raise before any API call; what the template alone
 proves wrong (roles or teams the tenant lacks, impossible renames: every error of the diff)
@@ -9,17 +10,19 @@ raises right after the template, before the first DNC check.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reconciler import gitref
-from reconciler.config import LoadResult, load_config, load_config_sources
+from reconciler.config import LoadResult, load_config_sources
 from reconciler.diff import diff
 from reconciler.errors import ConfigError, PlanError
 from reconciler.live import fetch_dnc, fetch_live
-from reconciler.plan import Plan
+from reconciler.plan import Plan, PlanOrigin
 from reconciler.refresh import (
+    REFRESH_MODES,
     Refresh,
     numbers_changed,
     numbers_to_check,
@@ -28,7 +31,30 @@ from reconciler.refresh import (
 )
 from reconciler.state import DesiredState
 
-__all__ = ["Refresh", "compute_plan", "load_base"]
+__all__ = ["PlanRequest", "Refresh", "compute_plan", "load_base"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What a plan is asked for beyond the config: the base (``--base-ref``) and the DNC checks
+    (``--refresh``, ``--refresh-budget``, ``--refresh-slot``), the same for plan and apply."""
+
+    base_ref: str | None = None
+    refresh: Refresh = "git"
+    refresh_budget: int | None = None
+    refresh_slot: int | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        base_ref: str | None,
+        refresh: str,
+        refresh_budget: int | None,
+        refresh_slot: int | None,
+    ) -> PlanRequest:
+        """From the click values (``refresh`` already one of the choices; an empty
+        ``--base-ref``/CCAI_BASE_REF means none)."""
+        return cls(base_ref or None, REFRESH_MODES[refresh], refresh_budget, refresh_slot)
 
 
 def load_base(
@@ -69,37 +95,39 @@ def _unchanged(sources: Sequence[tuple[str, bytes]], files: Sequence[str]) -> bo
 
 
 def compute_plan(
-    config_paths: Sequence[str | Path],
+    loaded: LoadResult,
     client: Any,
     *,
-    base_ref: str | None = None,
-    refresh: Refresh = "git",
+    config_paths: Sequence[str | Path] = (".",),
+    request: PlanRequest | None = None,
+    base_state: DesiredState | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
-    loaded: LoadResult | None = None,
-    refresh_budget: int | None = None,
-    refresh_slot: int | None = None,
-) -> tuple[Plan, LoadResult]:
-    """Load, fetch, diff. Returns the plan and the load result (for its warnings).
+) -> Plan:
+    """Fetch what the plan needs and diff: the config ``loaded`` from ``config_paths`` (the
+    ``-c`` paths, which also locate the config at ``base_ref`` in git) against the tenant.
 
-    ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
+    ``base_state``: the base already loaded (one tenant's, by the caller); otherwise it is read
+    from git at ``base_ref``.
 
     API calls: one template GET, plus one DNC check per number that
     :func:`reconciler.refresh.numbers_to_check` selects (none with a base ref and the default
     ``refresh="git"``: the numbers changed since the base are planned from git alone, as
-    upserts and removals). ``refresh_budget``: also check that many declared numbers, the
+    upserts and removals). ``request.refresh_budget``: also check that many declared numbers, the
     window of the rotation that ``refresh_slot`` (default: the UTC day) selects
     (:func:`reconciler.refresh.rotation`); without a base ref the budget replaces the check of
     every declared number, with ``refresh="all"`` it is refused. Before those checks the config
     is diffed against the template alone, so that an error the template already proves (an
     unknown role, an impossible rename) costs one call, not one per declared number.
     """
+    request = request or PlanRequest()
+    base_ref, refresh = request.base_ref, request.refresh
+    refresh_budget, refresh_slot = request.refresh_budget, request.refresh_slot
     now = now or datetime.now(UTC)
     paths = [str(p) for p in config_paths] or ["."]
-    if loaded is None:
-        loaded = load_config(paths, now=now)
-    base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
-    commit = gitref.head_commit(paths)
+    base = base_state
+    if base is None and base_ref:
+        base = load_base(paths, base_ref, now=now, current=loaded)
     rotated = None
     if refresh_budget is not None:
         if refresh == "all":
@@ -120,15 +148,18 @@ def compute_plan(
     from_git = []
     if base is not None and refresh == "git":
         from_git = numbers_changed(loaded.state, base, now=now)
+    origin = PlanOrigin(
+        created_at=now,
+        config_commit=gitref.head_commit(paths),
+        tenant=getattr(client, "subdomain", None),
+        config_paths=tuple(paths),
+        dnc_rotation=rotated,
+    )
     live = fetch_live(client, (), progress=progress)
     if numbers:
         # Raises PlanError for what the template proves wrong; the DNC part is not known yet.
         diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
         fetch_dnc(client, live, numbers, progress=progress)
-    plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git)
-    plan.created_at = now
-    plan.stats.dnc_rotation = rotated
-    plan.config_commit = commit
-    plan.tenant = getattr(client, "subdomain", None) or plan.tenant
-    plan.desired.config_paths = paths
-    return plan, loaded
+    return diff(
+        loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git, origin=origin
+    )
