@@ -6,11 +6,9 @@ endpoints. How each request is sent, retried and bounded in time is
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -25,7 +23,13 @@ from reconciler.platform.connection import (
     is_loopback,
     read_token_file,
 )
-from reconciler.platform.decode import RawResponse, decode, decode_items, server_message
+from reconciler.platform.decode import (
+    RawResponse,
+    decode,
+    decode_items,
+    gc_paused,
+    server_message,
+)
 from reconciler.platform.errors import ApiError
 from reconciler.platform.session import USER_AGENT, ApiSession, _Request, time_limit
 
@@ -46,17 +50,6 @@ def _has_next_page(raw: RawResponse, size: int) -> bool:
     if link is not None:
         return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
     return size >= JOBS_PER_PAGE
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class PlatformClient(ApiSession):
@@ -91,7 +84,7 @@ class PlatformClient(ApiSession):
         trigger collection after collection (50,000 users: 12.7 s without, ~2 s with)."""
         path = "/bulk/users/template"
         raw = self._call("template", "GET", path, base_path=True)
-        with _gc_paused():
+        with gc_paused():
             return decode(m.TEMPLATE, raw, method="GET", path=path)
 
     def iter_template(self) -> Iterator[m.TemplateRow]:
@@ -102,7 +95,7 @@ class PlatformClient(ApiSession):
         the first row."""
         path = "/bulk/users/template"
         raw = self._call("template", "GET", path, base_path=True)
-        return decode_items(m.TemplateRow, raw, method="GET", path=path)
+        return decode_items(m.TemplateRow, raw, method="GET", path=path, validate=m.template_row)
 
     def jobs(self, horizon: float = JOBS_HORIZON) -> list[m.Job]:
         """The job list, newest first, read page by page (``per_page=100``) only as far back
