@@ -129,7 +129,7 @@ def _plan(sim: SimulatorHandle, cache: str, at: float | None = None) -> None:
     """``plan`` of the example config through the library; its first request at ``at`` (wall
     clock) when given: the config is loaded before, so only the connection is left to make."""
     from reconciler.config import load_config
-    from reconciler.planning import compute_plan
+    from reconciler.pipeline import compute_plan
     from reconciler.platform import connect
 
     os.environ["CCAI_CACHE_DIR"] = cache
@@ -138,7 +138,7 @@ def _plan(sim: SimulatorHandle, cache: str, at: float | None = None) -> None:
     if at is not None:
         time.sleep(max(0.0, at - time.time()))
     with connect(base_url=sim.base_url, env=env, rate=1.0) as client:
-        compute_plan([str(CONFIG)], client, loaded=loaded)
+        compute_plan(loaded, client, config_paths=[str(CONFIG)])
 
 
 def case_after_command() -> dict[str, Any]:

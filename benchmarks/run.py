@@ -15,6 +15,8 @@ process so that CPU time and peak memory (max RSS) belong to that stage alone:
 - apply:  `apply --auto-approve --base-ref HEAD~1` of the drift (BENCH_DRIFT users differ) and
   the edited DNC entries (upserts in batches, no checks)
 - plan-after: `plan --base-ref HEAD`, the applied commit (calls = 1, no DNC change)
+- plan-budget: the nightly drift check, `plan --base-ref HEAD --refresh-budget BENCH_REFRESH_BUDGET`
+  (500 by default: calls = 1 + 500, a full cycle of the DNC list in ceil(BENCH_DNC / 500) runs)
 - apply-reassert: `apply --reassert-dnc`, every declared DNC number re-sent in batches of 500
 
 API calls are counted from the simulator's request log, and the wall time they would take on
@@ -42,6 +44,7 @@ USERS = int(os.environ.get("BENCH_USERS", "50000"))
 DNC = int(os.environ.get("BENCH_DNC", "20000"))
 DRIFT = int(os.environ.get("BENCH_DRIFT", "100"))
 DNC_EDIT = int(os.environ.get("BENCH_DNC_EDIT", "10"))
+BUDGET = int(os.environ.get("BENCH_REFRESH_BUDGET", "500"))
 
 # Runs in a child process: executes STAGE code, then prints CPU seconds and max RSS as JSON.
 MEASURE = textwrap.dedent(
@@ -231,6 +234,8 @@ def main() -> None:
         apply = ["apply", "-c", ".", "--auto-approve", "--rate", "1000"]
         cli("apply", [*apply, "--base-ref", "HEAD~1"])
         cli("plan-after", ["plan", "-c", ".", "--base-ref", "HEAD", *common])
+        budget = ["--refresh-budget", str(BUDGET), "--refresh-slot", "0"]
+        cli("plan-budget", ["plan", "-c", ".", "--base-ref", "HEAD", *budget, *common])
         reassert = ["apply", "-c", ".", "--base-ref", "HEAD", "--auto-approve", "--rate", "1000"]
         cli("apply-reassert", [*reassert, "--reassert-dnc"])
     finally:
@@ -248,7 +253,7 @@ def print_table(r: dict[str, Any]) -> None:
     )
     print(f"{'stage':<14} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
     stages = ("load", "fetch", "diff", "plan", "plan-dnc", "plan-dnc-check", "apply")
-    stages += ("plan-after", "apply-reassert")
+    stages += ("plan-after", "plan-budget", "apply-reassert")
     for stage in stages:
         s = r.get(stage)
         if not s:

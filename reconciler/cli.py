@@ -38,8 +38,8 @@ class ReconcilerGroup(click.Group):
             ctx.exit(1)
         except click.UsageError as err:
             # Exit 1, not click's 2: under `plan --detailed-exitcode` 2 means "changes".
-            err.exit_code = 1  # type: ignore[misc]  # an instance value shadows the class's
-            raise
+            err.show()
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -6,16 +6,16 @@ memberships by set difference. See docs/plan.md for the rules in prose.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
 from reconciler import safety
+from reconciler.diffdnc import DncContext, diff_dnc
+from reconciler.diffnames import check_names
 from reconciler.errors import Diagnostic, PlanError
 from reconciler.plan import (
-    DNC_ACTION_ORDER,
     USER_ACTION_ORDER,
     DncChange,
     DncEntry,
@@ -24,19 +24,19 @@ from reconciler.plan import (
     MembershipScope,
     Plan,
     PlanDesired,
+    PlanOrigin,
     PlanScope,
     PlanStats,
     PlanWarning,
     SafetyViolation,
     SourceLoc,
+    UserAction,
     UserChange,
 )
 from reconciler.state import (
     USER_FIELDS,
-    DesiredDnc,
     DesiredState,
     DesiredUser,
-    LiveDnc,
     LiveState,
     LiveUser,
     Location,
@@ -46,19 +46,7 @@ from reconciler.state import (
 ADMIN_ROLE = safety.ADMIN_ROLE
 
 
-# ---- DNC expiry ------------------------------------------------------------------------------
-
-
-def dnc_expired(entry: DesiredDnc, now: datetime) -> bool:
-    """A declaration whose ``expires_at`` has passed is not wanted: no add, no remove, no check."""
-    return entry.expires_at is not None and entry.expires_at <= now
-
-
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _sec(dt: datetime | None) -> datetime | None:
-    return None if dt is None else dt.replace(microsecond=0)
 
 
 def _plain(value: Any) -> Any:
@@ -83,15 +71,6 @@ def _field_equal(name: str, want: Any, have: Any) -> bool:
     return ("" if want is None else str(want)) == ("" if have is None else str(have))
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
-    known = list(known)
-    for k in known:
-        if k.casefold() == name.casefold():
-            return f" (did you mean {k!r}?)"
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 # ---- the diff --------------------------------------------------------------------------------
 
 
@@ -103,10 +82,8 @@ class _Differ:
         base: DesiredState | None,
         now: datetime,
         base_ref: str | None,
-        from_git: frozenset[str] = frozenset(),
     ) -> None:
         self.desired = desired
-        self.from_git = from_git
         self.live = live
         self.base = base
         self.now = now
@@ -122,7 +99,6 @@ class _Differ:
         # Groups with a section: exact over every declared user, whatever else the user says.
         self.section_roles = self.scope_roles & set(desired.role_sections)
         self.section_teams = self.scope_teams & set(desired.team_sections)
-        self.dnc_in_sync = 0
         # kind -> [(user, the unnamed memberships it keeps)] for users whose list is empty.
         self.kept_unnamed: dict[str, list[tuple[DesiredUser, list[str]]]] = {"role": [], "team": []}
 
@@ -161,53 +137,6 @@ class _Differ:
 
     def warn(self, message: str, loc: Location | None = None) -> None:
         self.warnings.append(PlanWarning(message=message, loc=_loc(loc)))
-
-    # -- names the tenant must have --
-
-    def check_names(self) -> None:
-        d = self.desired
-        for kind, refs, known, member_attr in (
-            ("role", d.role_refs, self.live.roles, "roles"),
-            ("team", d.team_refs, self.live.teams, "teams"),
-        ):
-            known_set = set(known)
-            missing: dict[str, Location | None] = {
-                n: loc for n, loc in refs.items() if n not in known_set
-            }
-            for du in d.users.values():  # names on users the loader did not list in refs
-                for n in getattr(du, member_attr):
-                    if n not in known_set and n not in missing:
-                        missing[n] = du.membership_locs.get((kind, n), du.loc)
-            for n, loc in sorted(
-                missing.items(), key=lambda kv: (kv[1] is None, kv[1] or Location("", 0, 0), kv[0])
-            ):
-                self.error(f"{kind} {n!r} does not exist in the tenant{_suggest(n, known)}", loc)
-            manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
-            if isinstance(manage, frozenset):
-                # A listed name the tenant lacks is in refs (the loader puts it there): an error.
-                for n, loc in sorted(refs.items(), key=lambda kv: kv[1]):
-                    if n in known_set and n not in manage:
-                        self.warn(
-                            f"{kind} {n!r} is not in policy.manage_{kind}s: the config's "
-                            f"memberships of it are not applied",
-                            loc,
-                        )
-        # Locations are validated by the server; warn on names no live user has.
-        live_locs = sorted({u.location for u in self.live.users.values() if u.location})
-        known_locs = {name.casefold() for name in live_locs}
-        seen: set[str] = set()
-        for du in d.users.values():
-            loc_name = du.fields.get("location")
-            if isinstance(loc_name, str) and loc_name.casefold() not in known_locs:
-                if loc_name.casefold() in seen:
-                    continue
-                seen.add(loc_name.casefold())
-                self.warn(
-                    f"location {loc_name!r} is not used by any user in the tenant"
-                    f"{_suggest(loc_name, live_locs)}; the platform rejects it unless the "
-                    "location exists",
-                    du.field_locs.get("location", du.loc),
-                )
 
     # -- which live record each desired user maps to --
 
@@ -301,15 +230,24 @@ class _Differ:
             managed = self.scope_roles if kind == "role" else self.scope_teams
         else:
             managed = self.section_roles if kind == "role" else self.section_teams
+        owner = self.policy.ownership_role if kind == "role" else None
+        if owner is not None:  # every declared user holds it; the config never removes it
+            want, managed = want | {owner}, managed | {owner}
         manage = self.policy.manage_roles if kind == "role" else self.policy.manage_teams
         # `roles: []` that keeps roles the config never names (declared scope): warned later.
-        if whole and not want and manage == "declared" and (kept := sorted(have - managed)):
+        if (
+            whole
+            and not want - {owner}
+            and manage == "declared"
+            and (kept := sorted(have - managed))
+        ):
             self.kept_unnamed[kind].append((du, kept))
         out = [
             MembershipChange(
                 name=n,
                 assign=n in want,
                 loc=_loc(du.membership_locs.get((kind, n), du.loc)) if n in want else _loc(du.loc),
+                ownership=n == owner,
             )
             for n in (want ^ have) & managed
         ]
@@ -343,6 +281,7 @@ class _Differ:
             last = du.fields.get("last_name", lu.last_name if lu else "")
             new_email: str | None
             reason: str | None
+            action: UserAction
             if lu is None:
                 written = du.email_as_written or du.email
                 action, email, new_email, reason = "create", written, None, "not in the tenant"
@@ -355,9 +294,11 @@ class _Differ:
                 action = "deactivate" if deact else "update"
                 email, new_email = lu.email_raw, None
                 reason = "status: Inactive declared" if deact else None
+                if not (fields or teams) and [r.ownership for r in roles] == [True]:
+                    reason = f"ownership role {roles[0].name!r} (policy.ownership_role)"
             self.user_changes.append(
                 UserChange(
-                    action=action,  # type: ignore[arg-type]
+                    action=action,
                     email=email,
                     new_email=new_email,
                     first_name=str(first),
@@ -374,9 +315,12 @@ class _Differ:
         # A base user whose rename never reached the tenant is still known by its old email.
         base_by_old = {u.renamed_from: u for u in base_users.values() if u.renamed_from}
         unclaimed_active = 0
+        owner = policy.ownership_role
         for key, lu in live.items():
             if key in claimed or lu.status != UserStatus.ACTIVE:
                 continue
+            if owner is not None and owner not in lu.roles:
+                continue  # not owned by this config: never touched, whatever else says
             base_user = base_users.get(key) or base_by_old.get(key)
             if base_user is not None:
                 bl = base_user.loc
@@ -384,6 +328,8 @@ class _Differ:
                 reason = f"deleted from config since base ref{ref}" + (
                     f" (was at {bl})" if bl else ""
                 )
+            elif owner is not None:
+                reason = f"holds the ownership role {owner!r} and is not in the config"
             elif policy.unmanaged_users == "deactivate":
                 reason = "unmanaged user (policy.unmanaged_users: deactivate)"
             else:
@@ -440,116 +386,6 @@ class _Differ:
                 found[0][0].loc,
             )
 
-    # -- DNC --
-
-    def dnc(self) -> None:
-        desired, base, live = self.desired.dnc, (self.base.dnc if self.base else {}), self.live.dnc
-        for number in sorted(set(desired) | set(base)):
-            lv: LiveDnc | None = live.get(number)
-            if lv is None:
-                if number in self.from_git:
-                    self.dnc_from_git(number)
-                continue  # not checked and not changed in git: nothing known, nothing planned
-            d = desired.get(number)
-            listed = lv.do_not_call
-            # An entry whose expires_at has passed is no longer wanted: like state: absent.
-            expired = d is not None and d.state == "present" and dnc_expired(d, self.now)
-            if d is not None and d.state == "present" and not expired:
-                if listed and _sec(lv.expires_at) == _sec(d.expires_at):
-                    self.dnc_in_sync += 1
-                    continue
-                self.dnc_changes.append(
-                    DncChange(
-                        action="update" if listed else "add",
-                        number=number,
-                        raw=d.raw,
-                        expires_before=lv.expires_at if listed else None,
-                        expires_after=d.expires_at,
-                        comment=d.comment,
-                        loc=_loc(d.loc),
-                        reason="expiry differs" if listed else "not on the DNC list",
-                    )
-                )
-                continue
-            if not listed:
-                self.dnc_in_sync += 1
-                continue
-            src, loc, reason = self._why_removed(number, d, base)
-            if expired:
-                reason += ", still listed"
-            self.dnc_changes.append(
-                DncChange(
-                    action="remove",
-                    number=number,
-                    raw=src.raw,
-                    expires_before=lv.expires_at,
-                    comment=src.comment,
-                    loc=_loc(loc),
-                    reason=reason,
-                )
-            )
-        self.dnc_changes.sort(key=lambda c: (DNC_ACTION_ORDER[c.action], c.number))
-
-    def _why_removed(
-        self, number: str, d: DesiredDnc | None, base: Mapping[str, DesiredDnc]
-    ) -> tuple[DesiredDnc, Location | None, str]:
-        """The declaration a removal comes from, its location and the reason: an expired entry
-        (``d`` present: removals only come from expired present entries), ``state: absent``,
-        or a declaration deleted since the base."""
-        if d is not None and d.state == "present":
-            assert d.expires_at is not None
-            return d, d.loc, f"expired on {d.expires_at:%Y-%m-%d %H:%M:%S} UTC"
-        if d is not None:
-            return d, d.loc, "state: absent"
-        src = base[number]
-        ref = f" {self.base_ref}" if self.base_ref else ""
-        was = f" (was at {src.loc})" if src.loc else ""
-        return src, None, f"deleted from config since base ref{ref}{was}"
-
-    def dnc_from_git(self, number: str) -> None:
-        """Plan a number whose declaration changed since the base without a check: present →
-        upsert (its answer says created or updated), otherwise → remove (harmless if unlisted)."""
-        d = self.desired.dnc.get(number)
-        base = self.base.dnc if self.base is not None else {}
-        ref = f" {self.base_ref}" if self.base_ref else ""
-        if d is not None and d.state == "present" and not dnc_expired(d, self.now):
-            how = "changed" if number in base else "added"
-            self.dnc_changes.append(
-                DncChange(
-                    action="upsert",
-                    number=number,
-                    raw=d.raw,
-                    expires_after=d.expires_at,
-                    comment=d.comment,
-                    loc=_loc(d.loc),
-                    reason=f"{how} since base ref{ref}",
-                    checked=False,
-                )
-            )
-            return
-        src, loc, reason = self._why_removed(number, d, base)
-        self.dnc_changes.append(
-            DncChange(
-                action="remove",
-                number=number,
-                raw=src.raw,
-                comment=src.comment,
-                loc=_loc(loc),
-                reason=f"{reason}; removed if listed",
-                checked=False,
-            )
-        )
-
-    # -- safety --
-
-    def check_safety(self) -> None:
-        found, warnings = safety.violations(
-            self.user_changes, self.dnc_changes, self.live, self.policy, self.desired.dnc
-        )
-        self.safety.extend(found)
-        for message in warnings:
-            self.warn(message)
-
 
 def diff(
     desired: DesiredState,
@@ -559,14 +395,19 @@ def diff(
     now: datetime,
     base_ref: str | None = None,
     from_git: Iterable[str] = (),
+    origin: PlanOrigin | None = None,
 ) -> Plan:
     """Compare the config with the tenant. Raises :class:`PlanError` for names the tenant lacks
     and impossible renames (all of them, with YAML locations).
 
     ``from_git``: numbers changed since the base that were not checked (refresh mode "git"):
-    planned from their declaration alone (:meth:`_Differ.dnc_from_git`)."""
-    d = _Differ(desired, live, base, now, base_ref, frozenset(from_git))
-    d.check_names()
+    planned from their declaration alone (:func:`reconciler.diffdnc.diff_dnc`). ``origin``: what the
+    plan records about where it comes from (time, commit, tenant, paths, the DNC rotation)."""
+    d = _Differ(desired, live, base, now, base_ref)
+    origin = origin or PlanOrigin()
+    errors, warnings = check_names(desired, live)
+    d.errors.extend(errors)
+    d.warnings.extend(warnings)
     if d.errors:
         raise PlanError(
             "the config names roles or teams the tenant does not have: they must be created in "
@@ -577,12 +418,22 @@ def diff(
     d.users()
     if d.errors:
         raise PlanError(diagnostics=d.errors)
-    d.dnc()
-    d.check_safety()
+    dnc_changes, dnc_in_sync = diff_dnc(
+        DncContext(desired, base, live, now, base_ref, frozenset(from_git))
+    )
+    d.dnc_changes = dnc_changes
+    found, safety_warnings = safety.violations(
+        d.user_changes, d.dnc_changes, live, desired.policy, desired.dnc
+    )
+    d.safety.extend(found)
+    for message in safety_warnings:
+        d.warn(message)
     active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
     return Plan(
-        tenant=desired.tenant.subdomain,
+        tenant=origin.tenant or desired.tenant.subdomain,
+        created_at=origin.created_at,
         base_ref=base_ref,
+        config_commit=origin.config_commit,
         fingerprint=live.fingerprint,
         user_changes=d.user_changes,
         dnc_changes=d.dnc_changes,
@@ -595,10 +446,12 @@ def diff(
             desired_users=len(desired.users),
             dnc_declared=len(desired.dnc),
             dnc_checked=len(live.dnc),
-            dnc_in_sync=d.dnc_in_sync,
+            dnc_in_sync=dnc_in_sync,
             dnc_from_git=sum(1 for c in d.dnc_changes if not c.checked),
+            dnc_rotation=origin.dnc_rotation,
         ),
         desired=PlanDesired(
+            config_paths=list(origin.config_paths),
             files=list(desired.files),
             dnc=[
                 DncEntry(

@@ -172,8 +172,13 @@ def render_files(
     *,
     subdomain: str | None,
     numbers: Sequence[tuple[str, str]] | None = None,
+    ownership_role: str | None = None,
 ) -> tuple[dict[str, str], ExportResult]:
-    """The config as ``{relative path: YAML text}`` (pure)."""
+    """The config as ``{relative path: YAML text}`` (pure).
+
+    ``ownership_role``: export only the users holding that role (the users the config will
+    own), set ``policy.ownership_role`` and leave the role out of roles.yaml (the config never
+    names it: every declared user gets it)."""
     result = ExportResult()
     files: dict[str, str] = {}
     head = "# Exported by `ccai-reconciler export` from the live tenant.\n"
@@ -181,11 +186,22 @@ def render_files(
     if subdomain:
         tenant_doc["tenant"] = {"subdomain": subdomain}
     tenant_doc["policy"] = {"unmanaged_users": "ignore"}
+    if ownership_role is not None:
+        if ownership_role not in live.roles:
+            raise ExportError(
+                f"--ownership-role {ownership_role!r} does not exist in the tenant (create the "
+                "role once in the portal and assign it to the users the config should own)"
+            )
+        tenant_doc["policy"]["ownership_role"] = ownership_role
+    unowned = 0
 
     buckets: dict[str, list[dict[str, Any]]] = {}
     exported: set[str] = set()
     for key in sorted(live.users):
         u = live.users[key]
+        if ownership_role is not None and ownership_role not in u.roles:
+            unowned += 1
+            continue
         if not u.first_name.strip() or not u.last_name.strip():
             result.skipped.append(
                 f"{u.email_raw}: not exported (first_name and last_name are required in the "
@@ -197,6 +213,12 @@ def render_files(
     for name in sorted(buckets):
         files[f"users/{name}.yaml"] = head + _dump({"users": buckets[name]})
     result.users = len(exported)
+    if unowned:
+        result.skipped.append(
+            f"{unowned} user{'s' if unowned != 1 else ''} without the role {ownership_role!r}: "
+            "not exported (--ownership-role: the config owns only the users holding it; the "
+            "others are never touched)"
+        )
 
     policy: dict[str, Any] = tenant_doc["policy"]
     for section, names, attr in (("roles", live.roles, "roles"), ("teams", live.teams, "teams")):
@@ -211,7 +233,7 @@ def render_files(
         if blank:
             policy[f"manage_{section}"] = [name for name in names if name.strip()]
         for name in names:
-            if not name.strip():
+            if not name.strip() or (section == "roles" and name == ownership_role):
                 continue
             members = sorted(
                 live.users[k].email_raw for k in exported if name in getattr(live.users[k], attr)
@@ -244,14 +266,19 @@ def export_config(
     numbers: Sequence[tuple[str, str]] | None = None,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    ownership_role: str | None = None,
 ) -> ExportResult:
-    """Fetch the tenant (one template GET + one DNC check per number) and write the config."""
+    """Fetch the tenant (one template GET + one DNC check per number) and write the config
+    (``ownership_role``: only the users holding it, see :func:`render_files`)."""
     out = Path(out_dir)
     _check_target(out, force)
     _check_dnc_file(out, force, numbers)
     live = fetch_live(client, [n for n, _ in numbers or ()], progress=progress)
     files, result = render_files(
-        live, subdomain=getattr(client, "subdomain", None), numbers=numbers
+        live,
+        subdomain=getattr(client, "subdomain", None),
+        numbers=numbers,
+        ownership_role=ownership_role,
     )
     try:
         out.mkdir(parents=True, exist_ok=True)

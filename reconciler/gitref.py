@@ -3,8 +3,10 @@ change): ``git ls-tree -r`` lists the YAML files under each config path, ``git c
 --batch`` reads them in one process. The result feeds
 :func:`reconciler.config.load_config_sources`.
 
-Display names match what :func:`reconciler.config.load_config` would show for the same files
-in the working tree, so YAML locations at the base and now read alike.
+Which files form the config, their order and display names come from the same function as
+for the working tree (:func:`reconciler.config.discovery.select`), so YAML locations at the
+base and now read alike and ``--base-ref`` never disagrees with the working tree about which
+files form the config.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from pathlib import Path
 
+from reconciler.config import discovery
 from reconciler.errors import PlanError
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def _git(args: Sequence[str], cwd: str, *, stdin: bytes | None = None) -> bytes:
@@ -115,7 +115,7 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
             )
         except _GitFailed as err:
             raise PlanError(f"--base-ref {ref!r}: cannot list {given}: {err}") from None
-        entries: list[tuple[str, str]] = []
+        blobs: dict[str, str] = {}  # path relative to the repository root -> object id
         for rec in out.split(b"\0"):
             if not rec:
                 continue
@@ -123,31 +123,17 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
             parts = meta.split()
             if len(parts) != 3 or parts[1] != b"blob":
                 continue
-            name = name_b.decode("utf-8", errors="surrogateescape")
-            inner = name if spec == "." else os.path.relpath(name, rel)
-            if is_file:
-                if name != rel:
-                    continue
-                display = given
-            else:
-                if inner.startswith(".."):
-                    continue
-                segs = inner.split("/")
-                if any(s.startswith(".") for s in segs):
-                    continue  # the loader skips hidden files and directories
-                if not segs[-1].lower().endswith(YAML_SUFFIXES):
-                    continue
-                display = os.path.normpath(os.path.join(given, inner))
-            entries.append((display, parts[2].decode()))
-        # The loader walks directories top-down (files before subdirectories, each sorted).
-        for display, oid in sorted(entries, key=lambda e: _walk_key(e[0])):
-            wanted.append((display, oid, root))
+            blobs[name_b.decode("utf-8", errors="surrogateescape")] = parts[2].decode()
+        if is_file:
+            if rel in blobs:
+                wanted.append((given, blobs[rel], root))
+            continue
+        # The working tree's rule, applied to the paths under the config directory.
+        prefix = "" if spec == "." else rel + "/"
+        inner = {name[len(prefix) :]: oid for name, oid in blobs.items() if name.startswith(prefix)}
+        for display, relpath in discovery.select(given, inner):
+            wanted.append((display, inner[relpath], root))
     return _cat_files(wanted)
-
-
-def _walk_key(display: str) -> tuple[tuple[int, str], ...]:
-    parts = Path(display).parts
-    return (*((1, p) for p in parts[:-1]), (0, parts[-1]))
 
 
 def _cat_files(wanted: list[tuple[str, str, str]]) -> list[tuple[str, bytes]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +41,7 @@ DNC_ACTION_ORDER: dict[str, int] = {"add": 0, "upsert": 1, "update": 2, "remove"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceLoc(_Model):
@@ -81,6 +82,7 @@ class MembershipChange(_Model):
     name: str
     assign: bool
     loc: SourceLoc | None = None
+    ownership: bool = False  # the policy.ownership_role, assigned to every declared user
 
 
 class UserChange(_Model):
@@ -222,6 +224,18 @@ class DncRotation(_Model):
     declared: int
     runs_to_cycle_end: int
     cycle_ends_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOrigin:
+    """Where a plan comes from, beyond the two states it compares: made by the pipeline
+    (reconciler.pipeline) and handed to the diff, so the plan is complete when it is made."""
+
+    created_at: datetime | None = None
+    config_commit: str | None = None  # git HEAD of the config (``-dirty`` when edited)
+    tenant: str | None = None  # the client's subdomain; None: the config's
+    config_paths: tuple[str, ...] = ()
+    dnc_rotation: DncRotation | None = None
 
 
 class PlanStats(_Model):

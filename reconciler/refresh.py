@@ -16,13 +16,16 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from reconciler.diff import dnc_expired
+from reconciler.diffdnc import dnc_expired
 from reconciler.plan import DncRotation
 from reconciler.state import DesiredDnc, DesiredState
 
 Refresh = Literal["git", "changed", "all"]
+#: The ``--refresh`` choices, typed (click hands over a plain string).
+REFRESH_MODES: dict[str, Refresh] = {"git": "git", "changed": "changed", "all": "all"}
 
 __all__ = [
+    "REFRESH_MODES",
     "Refresh",
     "numbers_changed",
     "numbers_to_check",

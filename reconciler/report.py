@@ -15,13 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from reconciler.errors import Diagnostic
+from reconciler.plan import UserAction
 from reconciler.state import Location
 
 REPORT_FORMAT_VERSION = 1
 
-UserAction = Literal["create", "update", "rename", "deactivate"]
 UserOutcome = Literal["applied", "warning", "failed", "not_applied"]
-DncAction = Literal["add", "upsert", "update", "remove", "reassert"]
+DncOpAction = Literal["add", "upsert", "update", "remove", "reassert"]  # a plan's + reassert
 DncOutcome = Literal["created", "updated", "removed", "not_found", "failed", "not_applied"]
 
 Outcome = Literal[
@@ -70,7 +70,7 @@ class UserResult(BaseModel):
 
 class DncResult(BaseModel):
     number: str  # E.164
-    action: DncAction
+    action: DncOpAction
     outcome: DncOutcome = "not_applied"
     error: str | None = None
     location: str | None = None

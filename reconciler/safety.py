@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from reconciler.plan import DncChange, SafetyViolation, UserChange
+from reconciler.plan import DncChange, SafetyKind, SafetyViolation, UserChange
 from reconciler.state import LiveState, LiveUser, Policy, Threshold, UserStatus
 
 ADMIN_ROLE = "Admin"
@@ -91,7 +92,7 @@ CLEARABLE: tuple[_Clear, ...] = (
 
 
 def _over(
-    kind: str,
+    kind: SafetyKind,
     threshold: Threshold,
     key: str,
     n: int,
@@ -109,7 +110,7 @@ def _over(
     share = pct(n, total, threshold.percent)
     counted = "" if threshold.count is not None else f"= {limit}, "
     return SafetyViolation(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         message=f"{head} ({share}){tail}, limit {threshold.describe()} ({counted}policy.{key})",
         count=n,
         total=total,
@@ -119,7 +120,10 @@ def _over(
 
 
 def _memberships(
-    kind: str, changes: Sequence[UserChange], live: LiveState, threshold: Threshold
+    kind: Literal["role", "team"],
+    changes: Sequence[UserChange],
+    live: LiveState,
+    threshold: Threshold,
 ) -> SafetyViolation | None:
     attr = kind + "s"
     removed = 0
@@ -131,7 +135,7 @@ def _memberships(
     total = sum(len(getattr(lu, attr)) for lu in live.users.values())
     holders = sum(1 for lu in live.users.values() if getattr(lu, attr))
     return _over(
-        f"{kind}_removals",
+        "role_removals" if kind == "role" else "team_removals",
         threshold,
         f"max_{kind}_removals",
         removed,

@@ -124,6 +124,9 @@ class Policy:
     max_team_removals: Threshold = DEFAULT_MAX_TEAM_REMOVALS
     max_field_clears: Threshold = DEFAULT_MAX_FIELD_CLEARS
     protected_users: frozenset[str] = frozenset()  # lower-cased emails
+    # The role marking the users this config owns (docs/config.md, "Ownership role").
+    ownership_role: str | None = None
+    ownership_role_loc: Location | None = None
 
 
 @dataclass(slots=True)

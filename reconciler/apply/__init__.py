@@ -40,7 +40,7 @@ from reconciler.apply.rows import (
     job_filename,
     user_row,
 )
-from reconciler.apply.run import apply_plan, check_safety, now_utc
+from reconciler.apply.run import apply_plan, enforce_safety, now_utc
 
 __all__ = [
     "DEFAULT_DNC_BATCH_SIZE",
@@ -60,8 +60,8 @@ __all__ = [
     "_map_error",
     "_proceed",
     "apply_plan",
-    "check_safety",
     "dnc_ops",
+    "enforce_safety",
     "job_filename",
     "now_utc",
     "outcome_of",

@@ -11,11 +11,8 @@ from reconciler.apply.errors import ApplyTimeout, StalePlanError
 from reconciler.apply.journal import Journal
 from reconciler.apply.options import ApplyOptions, ClientLike
 from reconciler.apply.rows import (
-    CREATED,
-    FINISHED,
-    INVALID,
-    VALID,
     DncOp,
+    Severity,
     UserRow,
     _attr,
     _has_update_errors,
@@ -40,6 +37,7 @@ from reconciler.platform.errors import (
     PermissionDeniedError,
     RequestRejectedError,
 )
+from reconciler.platform.models import JobStatus
 from reconciler.render.jobprogress import JobProgress, QuietJobProgress
 from reconciler.report import ApplyReport, DncResult, UserResult
 
@@ -113,7 +111,7 @@ class JobDriver:
         return job
 
     def wait_finished(self, job: Any) -> Any:
-        return self.wait(job, lambda j: j.status == FINISHED, "to finish")
+        return self.wait(job, lambda j: j.status == JobStatus.FINISHED, "to finish")
 
     def bounded(self) -> Any:
         """Calls inside end by --timeout (a slow or trickling server included)."""
@@ -186,7 +184,7 @@ def run_user_job(
         UserResult(
             row=i,
             email=r.email,
-            action=r.action,  # type: ignore[arg-type]
+            action=r.action,
             location=str(r.loc) if r.loc else None,
         )
         for i, r in enumerate(rows, start=1)
@@ -196,7 +194,7 @@ def run_user_job(
     if job is not None:
         report.resumed = True
         driver.progress.message(f"resuming job {job.id} ({filename}): {job.status}")
-        if job.status == INVALID:
+        if job.status == JobStatus.INVALID_SCHEME:
             # Same plan, but the tenant may have been fixed since (e.g. a location added, which
             # the fingerprint does not cover): validate the same rows again in the same job.
             job = client.replace_upload(job.id, cells, filename)
@@ -208,10 +206,10 @@ def run_user_job(
 
     gate = Gate(client, snapshot, driver.tenant_clock)
     while True:
-        if job.status == CREATED:
-            job = driver.wait(job, lambda j: j.status != CREATED, "to validate")
+        if job.status == JobStatus.CREATED:
+            job = driver.wait(job, lambda j: j.status != JobStatus.CREATED, "to validate")
         driver.stage("validated", job=job)
-        if job.status == INVALID:
+        if job.status == JobStatus.INVALID_SCHEME:
             report.job = _job_dict(job)
             report.outcome = "invalid_scheme"
             for err in client.scheme_errors(job.id):
@@ -219,7 +217,7 @@ def run_user_job(
             for u in report.users:
                 u.outcome = "not_applied"
             return False
-        if job.status != VALID or _attr(job, "process_requested_at") is not None:
+        if job.status != JobStatus.VALID_SCHEME or _attr(job, "process_requested_at") is not None:
             break  # proceeded already (by an interrupted run of this plan): wait for it
         verdict = _admit(gate, job, driver, cells)
         if verdict.kind == "proceeded":
@@ -234,7 +232,7 @@ def run_user_job(
         job = _proceed(client, job, driver)
         driver.stage("proceeded", job=job)
         break
-    job = driver.wait(job, lambda j: j.status == FINISHED, "to finish")
+    job = driver.wait(job, lambda j: j.status == JobStatus.FINISHED, "to finish")
     driver.stage("finished", job=job)
     report.job = _job_dict(job)
 
@@ -242,7 +240,7 @@ def run_user_job(
     warned_rows: set[int] = set()
     if _has_update_errors(job):
         for err in client.update_errors(job.id):
-            severity = "warning" if _attr(err, "error_type") == "warning" else "error"
+            severity: Severity = "warning" if _attr(err, "error_type") == "warning" else "error"
             row = _map_error(err, rows, report, severity)
             if row is not None:
                 (warned_rows if severity == "warning" else failed_rows).add(row)
@@ -326,7 +324,7 @@ def run_dnc(
             report.dnc.append(
                 DncResult(
                     number=op.number,
-                    action=op.action,  # type: ignore[arg-type]
+                    action=op.action,
                     outcome="removed" if op.action == "remove" else "updated",
                     error="already applied by an earlier, interrupted run",
                     location=str(op.loc) if op.loc else None,

@@ -7,20 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from reconciler.plan import Plan, UserChange
-from reconciler.report import ApplyReport, DncResult
+from reconciler.plan import Plan, UserAction, UserChange
+from reconciler.platform.models import JobStatus
+from reconciler.report import ApplyReport, DncOpAction, DncOutcome, DncResult
 from reconciler.state import Location
 
 FILENAME_PREFIX = "ccai-reconciler-"
-
-# Job states (the vendor's names).
-CREATED = "created"
-VALID = "valid_scheme"
-INVALID = "invalid_scheme"
-IN_PROGRESS = "in_progress"
-FINISHED = "finished"
 
 # Column order of the bulk template, used when the tenant reports a column by number.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
@@ -49,7 +43,7 @@ class UserRow:
 
     row: dict[str, Any]
     email: str  # the config's key (the new address for a rename)
-    action: str  # create | update | rename | deactivate
+    action: UserAction
     loc: Location | None = None  # the user's block
     field_locs: dict[str, Location] = field(default_factory=dict)
     membership_locs: dict[tuple[str, str], Location] = field(default_factory=dict)
@@ -82,7 +76,7 @@ class UserRow:
 @dataclass(slots=True)
 class DncOp:
     number: str  # E.164
-    action: str  # add | update | remove | reassert
+    action: DncOpAction
     expires_at: datetime | None = None
     loc: Location | None = None
 
@@ -106,7 +100,10 @@ def _attr(obj: Any, name: str, default: Any = None) -> Any:
 
 def _proceeded(job: Any) -> bool:
     """The job was proceeded: its update is running or done (it may change the tenant)."""
-    return job.status in (IN_PROGRESS, FINISHED) or _attr(job, "process_requested_at") is not None
+    return (
+        job.status in (JobStatus.IN_PROGRESS, JobStatus.FINISHED)
+        or _attr(job, "process_requested_at") is not None
+    )
 
 
 def _has_update_errors(job: Any) -> bool:
@@ -117,7 +114,20 @@ def _has_update_errors(job: Any) -> bool:
     return bool(listed) or listed is None
 
 
-def _map_error(err: Any, rows: Sequence[UserRow], report: ApplyReport, severity: str) -> int | None:
+Severity = Literal["error", "warning"]
+#: The statuses a DNC batch answer may give a number (anything else is a failure).
+_DNC_OUTCOMES: dict[str, DncOutcome] = {
+    "created": "created",
+    "updated": "updated",
+    "removed": "removed",
+    "not_found": "not_found",
+    "failed": "failed",
+}
+
+
+def _map_error(
+    err: Any, rows: Sequence[UserRow], report: ApplyReport, severity: Severity
+) -> int | None:
     message = str(_attr(err, "message", err))
     row_no = _attr(err, "row")
     column = _attr(err, "column")
@@ -125,11 +135,11 @@ def _map_error(err: Any, rows: Sequence[UserRow], report: ApplyReport, severity:
         spec = rows[row_no - 1]
         loc = spec.location_of(column, message)
         text = f"{message} (user {spec.email}, job row {row_no})"
-        report.add_diagnostic(text, loc, severity)  # type: ignore[arg-type]
+        report.add_diagnostic(text, loc, severity)
         report.users[row_no - 1].messages.append(message)
         return row_no
     text = message if row_no is None else f"{message} (job row {row_no})"  # None: the file
-    report.add_diagnostic(text, None, severity)  # type: ignore[arg-type]
+    report.add_diagnostic(text, None, severity)
     return None
 
 
@@ -138,15 +148,16 @@ def _record_dnc(
 ) -> None:
     for i, op in enumerate(batch):
         res = results[i] if i < len(results) else None
-        status = str(_attr(res, "status", "failed")) if res is not None else "failed"
+        answered = str(_attr(res, "status", "failed")) if res is not None else "failed"
         error = _attr(res, "error") if res is not None else "no result returned for this number"
-        if status not in ("created", "updated", "removed", "not_found", "failed"):
-            error = error or f"unexpected status {status!r}"
+        status = _DNC_OUTCOMES.get(answered)
+        if status is None:
+            error = error or f"unexpected status {answered!r}"
             status = "failed"
         result = DncResult(
             number=op.number,
-            action=op.action,  # type: ignore[arg-type]
-            outcome=status,  # type: ignore[arg-type]
+            action=op.action,
+            outcome=status,
             error=str(error) if error else None,
             location=str(op.loc) if op.loc else None,
             batch=batch_no,

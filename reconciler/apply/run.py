@@ -34,7 +34,6 @@ from reconciler.apply.errors import (
 from reconciler.apply.journal import Journal
 from reconciler.apply.options import ApplyOptions, ClientLike
 from reconciler.apply.rows import (
-    FINISHED,
     UserRow,
     _dnc_contact,
     _has_update_errors,
@@ -50,11 +49,12 @@ from reconciler.jobqueue import (
     Snapshot,
 )
 from reconciler.plan import Plan
+from reconciler.platform.models import JobStatus
 from reconciler.render.jobprogress import QuietJobProgress
 from reconciler.report import ApplyReport
 
 
-def check_safety(plan: Plan, options: ApplyOptions) -> None:
+def enforce_safety(plan: Plan, options: ApplyOptions) -> None:
     """Refuse the plan's safety violations unless explicitly allowed (after it was shown). The
     violations are computed at plan time by :mod:`reconciler.safety`; this only enforces."""
     from reconciler.safety import refusals
@@ -90,7 +90,7 @@ def apply_plan(
     timeout); problems the tenant reports per user or per number end up in the report (its
     ``exit_code`` is 1 when any is an error).
     """
-    check_safety(plan, options)
+    enforce_safety(plan, options)
     journal = options.journal
     driver = JobDriver(client, options, options.progress or QuietJobProgress())
     filename = job_filename(plan.hash)
@@ -148,7 +148,7 @@ def _own_job(
     options, journal = driver.options, driver.options.journal
     own = _newest(snapshot.jobs, filename)
     resuming = options.saved_plan and journal is not None and journal.recorded
-    if own is None or own.status != FINISHED or resuming:
+    if own is None or own.status != JobStatus.FINISHED or resuming:
         return own, False
     # A finished job of a plan with the same content, not one this saved plan is resuming. If
     # it finished cleanly and the tenant is back where it started (its changes were undone

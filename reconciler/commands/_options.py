@@ -9,11 +9,16 @@ def command(..., **conn):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
+from reconciler import tenants
+from reconciler.config import LoadResult, load_config
 from reconciler.platform import PlatformClient, connect
 from reconciler.state import Tenant
 
@@ -133,9 +138,47 @@ def planning_options(config_help: str = "") -> Callable[[F], F]:
     return decorate
 
 
+def tenant_option(func: F) -> F:
+    """``--tenant NAME``: which tenant of a config with ``tenants/`` (docs/config.md)."""
+    return click.option(
+        "--tenant",
+        "tenant_name",
+        default=None,
+        metavar="NAME",
+        help="With a tenants/ directory in the config: use the shared files plus tenants/NAME/, "
+        "and that tenant's credentials (CCAI_API_TOKEN_<NAME>).",
+    )(func)
+
+
+def load_selected(
+    paths: Sequence[str], tenant_name: str | None, *, command: str, now: datetime | None
+) -> tuple[LoadResult, tenants.TenantLoad | None]:
+    """The config to plan or apply: as always without ``tenants/``; else the merged config of
+    ``--tenant`` (required then)."""
+    if not tenants.is_multi_tenant(paths):
+        if tenant_name is not None:
+            raise tenants.TenantError(
+                f"--tenant {tenant_name}: this config has no {tenants.TENANTS_DIR}/ directory, "
+                "it describes one tenant"
+            )
+        return load_config(paths, now=now), None
+    selected = tenants.load_tenant(paths, tenant_name, command=command, now=now)
+    return selected.result, selected
+
+
+def flag_only_base_url(conn: dict[str, Any]) -> dict[str, Any]:
+    """``conn`` without a base URL that came from CCAI_BASE_URL (with tenants, the base URL of
+    tenant NAME is CCAI_BASE_URL_<NAME>, or --base-url given on the command line)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source("base_url") is not ParameterSource.COMMANDLINE:
+        return {**conn, "base_url": None}
+    return conn
+
+
 def open_client(
     tenant: Tenant | None,
     *,
+    tenant_name: str | None = None,
     token_file: str | None = None,
     base_url: str | None = None,
     rate: float = 1.0,
@@ -143,9 +186,16 @@ def open_client(
     verbose: bool = False,
     **_: Any,
 ) -> PlatformClient:
-    """Connect with the values of :func:`connection_options` (environment for the rest)."""
+    """Connect with the values of :func:`connection_options` (environment for the rest).
+
+    ``tenant_name``: a tenant of a multi-tenant config; its own variables are used
+    (:func:`reconciler.tenants.connection_env`), never the plain CCAI_API_TOKEN."""
+    env: dict[str, str] | os._Environ[str] = os.environ
+    if tenant_name is not None:
+        env, token_file = tenants.connection_env(tenant_name, os.environ, token_file=token_file)
     return connect(
         tenant,
+        env=env,
         token_file=token_file,
         base_url=base_url,
         rate=rate,

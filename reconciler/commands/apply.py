@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from reconciler import tenants
 from reconciler.apply import (
     DEFAULT_DNC_BATCH_SIZE,
     DEFAULT_TIMEOUT,
@@ -24,17 +25,24 @@ from reconciler.apply import (
     Journal,
     StalePlanError,
     apply_plan,
-    check_safety,
+    enforce_safety,
     outcome_of,
     record_error,
     wait_for_view,
 )
-from reconciler.commands._options import connection_options, open_client, planning_options
+from reconciler.commands._options import (
+    connection_options,
+    flag_only_base_url,
+    load_selected,
+    open_client,
+    planning_options,
+    tenant_option,
+)
 from reconciler.commands.plan import dnc_progress, use_color
-from reconciler.config import load_config
 from reconciler.errors import ApplyError, ReconcilerError
+from reconciler.pipeline import compute_plan
 from reconciler.plan import Plan
-from reconciler.planning import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
@@ -68,6 +76,8 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @planning_options(" Not with PLAN_FILE.")
+@tenant_option
+@click.option("--all-tenants", is_flag=True, hidden=True)  # refused: one tenant per apply
 @connection_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
 @click.option(
@@ -129,6 +139,8 @@ def command(
     reassert_dnc: bool,
     report_path: Path | None,
     poll_interval: float,
+    tenant_name: str | None,
+    all_tenants: bool,
     **conn: Any,
 ) -> None:
     """Change the tenant to match the config, or apply a saved PLAN_FILE (from plan --out).
@@ -139,6 +151,13 @@ def command(
     """
     if plan_file is not None and config:
         raise click.UsageError("give either PLAN_FILE or -c CONFIG, not both")
+    if all_tenants:
+        raise click.UsageError(
+            "apply changes exactly one tenant per invocation: use --tenant NAME "
+            "(plan --all-tenants shows every tenant)"
+        )
+    if tenant_name is not None:
+        conn = {**flag_only_base_url(conn), "tenant_name": tenant_name}
     if plan_file is not None and (
         plan_file.is_dir() or plan_file.suffix.lower() in (".yaml", ".yml")
     ):
@@ -169,12 +188,14 @@ def command(
         else:
             plan_options = {
                 "base_ref": base_ref or None,
-                "refresh": refresh,
+                "refresh": REFRESH_MODES[refresh],
                 "refresh_budget": refresh_budget,
                 "refresh_slot": refresh_slot,
             }
             paths = list(config) or ["."]
-            report = _apply_config(paths, plan_options, options, auto_approve, conn, run)
+            report = _apply_config(
+                paths, plan_options, options, auto_approve, conn, run, tenant_name
+            )
     except (ReconcilerError, KeyboardInterrupt, click.Abort) as err:
         # Ctrl-C, SIGTERM (CI cancel), a refusal or an error: the audit trail is kept.
         _write_report(_report_for(err, run), report_path)
@@ -244,7 +265,7 @@ def _apply_saved(
     plan = Plan.load(plan_file)
     run.plan = plan
     _render(plan)
-    check_safety(plan, options)
+    enforce_safety(plan, options)
     options.saved_plan = True
     created = plan.created_at.isoformat() if plan.created_at else None
     options.journal = Journal.for_plan(plan_file, plan.hash, created)
@@ -268,23 +289,30 @@ def _apply_config(
     auto_approve: bool,
     conn: dict[str, Any],
     run: _Run,
+    tenant_name: str | None = None,
 ) -> ApplyReport | None:
     interactive = sys.stdin.isatty()  # the question goes to stderr
     now = datetime.now(UTC)
-    loaded = load_config(paths, now=now)
+    loaded, selected = load_selected(paths, tenant_name, command="apply", now=now)
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
+    base_ref = plan_options["base_ref"]
+    if selected is not None:
+        conn = {**flag_only_base_url(conn), "tenant_name": selected.name}
+        if base_ref:
+            base = tenants.load_tenant_base(paths, base_ref, selected, now=now)
+            plan_options = {**plan_options, "base_state": base}
     with open_client(loaded.state.tenant, **conn) as client:
         for attempt in range(MAX_PLANS):
             # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
             # and the job list"): wait, read the job list (the snapshot), then plan.
             snapshot = wait_for_view(client, options)
-            plan, _ = compute_plan(
-                paths,
+            plan = compute_plan(
+                loaded,
                 client,
+                config_paths=paths,
                 now=now,
                 progress=dnc_progress(plan_options["refresh"]),
-                loaded=loaded,
                 **plan_options,
             )
             run.plan = plan
@@ -294,7 +322,7 @@ def _apply_config(
             _render(plan)
             if plan.is_empty and not options.reassert_dnc:
                 return ApplyReport(plan_hash=plan.hash, config_commit=plan.config_commit)
-            check_safety(plan, options)
+            enforce_safety(plan, options)
             if not auto_approve and not interactive:
                 raise ApplyRefused(
                     "refusing to apply without a terminal to confirm on: pass --auto-approve "

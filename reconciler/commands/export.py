@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from reconciler.commands._options import connection_options, open_client
+from reconciler import tenants
+from reconciler.commands._options import (
+    config_option,
+    connection_options,
+    flag_only_base_url,
+    open_client,
+    tenant_option,
+)
 from reconciler.config import load_config
 from reconciler.errors import ConfigError
 from reconciler.export import ExportError, export_config, read_numbers
@@ -42,14 +49,48 @@ from reconciler.render.progress import ProgressLine
     help="Write into a non-empty directory, replacing files an earlier export wrote (an "
     "existing dnc.yaml is kept unless --dnc-numbers is given).",
 )
+@tenant_option
+@config_option(" With --tenant: the multi-tenant config naming the tenant.")
+@click.option(
+    "--ownership-role",
+    metavar="ROLE",
+    default=None,
+    help="Export only the users holding ROLE and set policy.ownership_role: ROLE (the config "
+    "owns those users; the others are never touched).",
+)
 @connection_options
-def command(out_dir: Path, dnc_numbers: Path | None, region: str, force: bool, **conn: Any) -> None:
+def command(
+    out_dir: Path,
+    dnc_numbers: Path | None,
+    region: str,
+    force: bool,
+    tenant_name: str | None,
+    config: tuple[str, ...],
+    ownership_role: str | None,
+    **conn: Any,
+) -> None:
     """Write a config (tenant.yaml, users/*.yaml, roles.yaml, teams.yaml, dnc.yaml) from the
-    live tenant, such that `plan` against the same tenant reports no changes."""
+    live tenant, such that `plan` against the same tenant reports no changes.
+
+    With --tenant NAME, the tenant of a multi-tenant config (-c, default .): its address from
+    its merged config and its own token (CCAI_API_TOKEN_<NAME>)."""
     numbers = read_numbers(dnc_numbers, region) if dnc_numbers is not None else None
     progress = ProgressLine(sys.stderr, "Checking DNC numbers")
-    with open_client(None, **conn) as client:
-        result = export_config(client, out_dir, numbers=numbers, force=force, progress=progress)
+    address = None
+    if tenant_name is not None:
+        address = tenants.load_tenant(list(config) or ["."], tenant_name, command="export")
+        conn = {**flag_only_base_url(conn), "tenant_name": address.name}
+    elif config:
+        raise click.UsageError("-c names the multi-tenant config of --tenant NAME")
+    with open_client(address.result.state.tenant if address else None, **conn) as client:
+        result = export_config(
+            client,
+            out_dir,
+            numbers=numbers,
+            force=force,
+            progress=progress,
+            ownership_role=ownership_role,
+        )
     for msg in result.skipped:
         click.echo(f"warning: {msg}", err=True)
     for msg in result.kept:

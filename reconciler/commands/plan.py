@@ -11,10 +11,18 @@ from typing import Any
 
 import click
 
-from reconciler.commands._options import connection_options, open_client, planning_options
-from reconciler.config import load_config
+from reconciler import tenants
+from reconciler.commands._options import (
+    connection_options,
+    flag_only_base_url,
+    load_selected,
+    open_client,
+    planning_options,
+    tenant_option,
+)
 from reconciler.errors import PlanError
-from reconciler.planning import compute_plan
+from reconciler.pipeline import compute_plan
+from reconciler.refresh import REFRESH_MODES
 from reconciler.render import markdown_parts, render_json, render_markdown, render_text
 from reconciler.render.progress import ProgressLine
 
@@ -105,6 +113,13 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
+@tenant_option
+@click.option(
+    "--all-tenants",
+    is_flag=True,
+    help="Plan every tenant of the config (concurrently, one thread each) and print one "
+    "combined text or Markdown plan, a heading per tenant.",
+)
 @connection_options
 def command(
     paths: tuple[str, ...],
@@ -117,6 +132,8 @@ def command(
     refresh_budget: int | None,
     refresh_slot: int | None,
     detailed_exitcode: bool,
+    tenant_name: str | None,
+    all_tenants: bool,
     **conn: Any,
 ) -> None:
     """Show what apply would change in the tenant with the config in PATHS (files or
@@ -128,20 +145,47 @@ def command(
     """
     now = datetime.now(UTC)
     config_paths = [*config, *paths] or ["."]
-    loaded = load_config(config_paths, now=now)
+    if all_tenants:
+        from reconciler.commands.plan_tenants import plan_all
+
+        plan_all(
+            config_paths,
+            tenant_name=tenant_name,
+            fmt=fmt,
+            saving=out is not None or out_dir is not None,
+            planning={
+                "base_ref": base_ref or None,
+                "refresh": refresh,
+                "refresh_budget": refresh_budget,
+                "refresh_slot": refresh_slot,
+            },
+            detailed_exitcode=detailed_exitcode,
+            conn=conn,
+            now=now,
+        )
+        return
+    loaded, selected = load_selected(config_paths, tenant_name, command="plan", now=now)
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
-    with open_client(loaded.state.tenant, **conn) as client:
-        plan, _ = compute_plan(
-            config_paths,
+    base = None
+    if selected is not None:
+        conn = flag_only_base_url(conn)
+        if base_ref:
+            base = tenants.load_tenant_base(config_paths, base_ref, selected, now=now)
+    with open_client(
+        loaded.state.tenant, tenant_name=selected.name if selected else None, **conn
+    ) as client:
+        plan = compute_plan(
+            loaded,
             client,
+            config_paths=config_paths,
             base_ref=base_ref or None,
-            refresh=refresh,  # type: ignore[arg-type]
-            now=now,
-            progress=dnc_progress(refresh),
-            loaded=loaded,
+            base_state=base,
+            refresh=REFRESH_MODES[refresh],
             refresh_budget=refresh_budget,
             refresh_slot=refresh_slot,
+            now=now,
+            progress=dnc_progress(refresh),
         )
     if out is not None:
         plan.save(out)

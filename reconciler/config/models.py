@@ -185,6 +185,14 @@ class PolicyModel(_Strict):
     max_team_removals: Threshold = None
     max_field_clears: Threshold = None
     protected_users: Annotated[list[Email], BeforeValidator(_list_not_null)] = []
+    ownership_role: Annotated[
+        GroupName | None,
+        Field(
+            description="A role (created once in the portal) that marks the users this config "
+            "owns: every declared user gets it, a tenant user holding it who is not in the "
+            "config is deactivated, a user without it is never touched."
+        ),
+    ] = None
 
 
 class DefaultsModel(_Strict):

@@ -183,8 +183,10 @@ def compose(file: str, text: str) -> tuple[Node | None, Diagnostic | None]:
         return None, Diagnostic("YAML nesting is too deep", Location(file, 1, 1))
 
 
-def _scalar(node: ScalarNode) -> Any:
-    tag, value = tag_of(node), node.value
+def _scalar(node: ScalarNode, tag: str | None = None) -> Any:
+    value = node.value
+    if tag is None:
+        tag = tag_of(node)
     if tag in (STR, TIMESTAMP):
         return value  # timestamps stay text: the loader parses the formats it accepts
     if tag == NULL:
@@ -264,34 +266,72 @@ class Converter:
             if tag != SEQ:
                 self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a list", node)
                 return BAD
-            return [self.convert(item, depth + 1, node) for item in node.value]
+            return self._sequence(node, depth)
         if isinstance(node, MappingNode):
             if tag != MAP:
                 self.error(f"unsupported YAML tag '{_tag_name(tag)}' on a mapping", node)
                 return BAD
-            out: dict[str, Any] = {}
-            first: dict[str, Node] = {}
-            for knode, vnode in node.value:
-                if tag_of(knode) == MERGE:
-                    self.error("YAML merge keys (<<) are not supported", knode)
-                    continue
-                key = self.key_text(knode)
-                if key is None:
-                    self.error("mapping keys must be plain strings", knode)
-                    continue
-                if key in first:
-                    self.error(
-                        f"duplicate key '{key}' (first defined at {loc_of(self.file, first[key])})",
-                        knode,
-                    )
-                    continue
-                first[key] = knode
-                value = self.convert(vnode, depth + 1, knode)
-                if value is not BAD:
-                    out[key] = value
-            return out
+            return self._mapping(node, depth)
         self.error("unsupported YAML node", node)  # pragma: no cover - no other node kinds
         return BAD
+
+    def _sequence(self, node: SequenceNode, depth: int) -> list[Any]:
+        """A list's items; plain scalar items are converted here (as in :meth:`_mapping`)."""
+        out: list[Any] = []
+        seen = self._seen
+        names = _TAG_NAMES
+        deeper = depth + 1
+        for item in node.value:
+            if type(item) is ScalarNode and id(item) not in seen and deeper <= MAX_DEPTH:
+                ctag = item.ctag
+                tag = names.get(id(ctag)) or str(ctag)
+                if tag in _SCALAR_TAGS:
+                    seen.add(id(item))
+                    out.append(item.value if tag is STR else _scalar(item, tag))
+                    continue
+            out.append(self.convert(item, deeper, node))
+        return out
+
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        """A mapping's values; plain scalar values are converted here rather than by a call
+        to :meth:`convert` per value (the same checks, in the same order)."""
+        out: dict[str, Any] = {}
+        first: dict[str, Node] = {}
+        seen = self._seen
+        names = _TAG_NAMES
+        deeper = depth + 1
+        for knode, vnode in node.value:
+            kctag = knode.ctag
+            ktag = names.get(id(kctag)) or str(kctag)
+            if ktag == MERGE:
+                self.error("YAML merge keys (<<) are not supported", knode)
+                continue
+            if not (isinstance(knode, ScalarNode) and ktag in _SCALAR_TAGS):
+                self.error("mapping keys must be plain strings", knode)
+                continue
+            key = knode.value
+            if key in first:
+                self.error(
+                    f"duplicate key '{key}' (first defined at {loc_of(self.file, first[key])})",
+                    knode,
+                )
+                continue
+            first[key] = knode
+            if type(vnode) is ScalarNode and id(vnode) not in seen and deeper <= MAX_DEPTH:
+                seen.add(id(vnode))
+                vctag = vnode.ctag
+                vtag = names.get(id(vctag)) or str(vctag)
+                if vtag is STR or vtag == STR:
+                    out[key] = vnode.value
+                    continue
+                if vtag in _SCALAR_TAGS:
+                    out[key] = _scalar(vnode, vtag)
+                    continue
+                seen.discard(id(vnode))  # the general path reports the tag
+            value = self.convert(vnode, deeper, knode)
+            if value is not BAD:
+                out[key] = value
+        return out
 
 
 def mapping_index(node: Node) -> dict[str, tuple[Node, Node]]:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from reconciler.gcpause import gc_paused
 from reconciler.platform import models as m
 from reconciler.platform.connection import (
     API_PATH,

@@ -36,11 +36,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
+fcntl: ModuleType | None
 try:
-    import fcntl
+    import fcntl as _fcntl
+
+    fcntl = _fcntl
 except ImportError:  # pragma: no cover - not on POSIX: no shared pace
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -90,7 +94,7 @@ class SharedPace:
     def _update(self, decide: Callable[[float | None], float | None]) -> float | None:
         """Under the file's lock: read the stored time, write ``decide(stored)`` unless None;
         returns what was written (None: nothing, or the file is unusable)."""
-        if not self.enabled:
+        if not self.enabled or fcntl is None:
             return None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,8 @@ def _field_line(f: FieldChange, create: bool) -> str:
 
 
 def _member_line(kind: str, m: MembershipChange) -> tuple[str, str]:
-    return ("+" if m.assign else "-"), f"{kind} {m.name}"
+    owned = "  # ownership role (policy.ownership_role)" if m.ownership else ""
+    return ("+" if m.assign else "-"), f"{kind} {m.name}{owned}"
 
 
 def user_title(u: UserChange) -> str:

@@ -163,7 +163,9 @@ def test_reassert_dnc_heals_drift_in_one_batch_call(simulator, tmp_path: Path) -
         # Drift: someone removes two declared numbers in the tenant.
         client.dnc_remove(["+14155550101", "+14155550103"])
         plan = make_plan(cfg, client)
-        plan.dnc_changes = []  # as a plan with --base-ref would: nothing changed in git
+        plan = plan.model_copy(
+            update={"dnc_changes": []}
+        )  # as a plan with --base-ref would: nothing changed in git
         before = len(calls_to(sim, "/outbound_dialer/dnc"))
         report = apply_plan(plan, client, options=fast(reassert_dnc=True))
     assert report.exit_code == 0

@@ -293,7 +293,7 @@ def test_saved_plan_for_another_tenant_is_refused(simulator, tmp_path: Path) -> 
     plan_file = tmp_path / "plan.json"
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-    plan.tenant = "someone-else"
+    plan = plan.model_copy(update={"tenant": "someone-else"})
     plan.save(plan_file)
     result = run(sim, str(plan_file))
     assert result.exit_code == 1

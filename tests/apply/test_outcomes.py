@@ -73,7 +73,7 @@ def test_a_saved_plan_uses_its_own_tenant_when_nothing_else_names_one(
     plan_file = tmp_path / "plan.json"
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-    plan.tenant = "acme"
+    plan = plan.model_copy(update={"tenant": "acme"})
     plan.save(plan_file)
     result = run(sim, str(plan_file), subdomain=None)
     assert result.exit_code == 0, result.output

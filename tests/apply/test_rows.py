@@ -10,8 +10,8 @@ from reconciler.apply import (
     ApplyOptions,
     DncOp,
     UserRow,
-    check_safety,
     dnc_ops,
+    enforce_safety,
     job_filename,
     user_row,
 )
@@ -142,13 +142,13 @@ def test_safety_refusals_name_the_override() -> None:
         ]
     )
     with pytest.raises(ApplyError) as err:
-        check_safety(plan, ApplyOptions())
+        enforce_safety(plan, ApplyOptions())
     assert "would deactivate 40 of 120 users (33%), limit 10%" in str(err.value)
     assert "--allow-mass-changes" in str(err.value) and "--allow-no-admin" in str(err.value)
     with pytest.raises(ApplyError) as err:
-        check_safety(plan, ApplyOptions(allow_mass_changes=True))
+        enforce_safety(plan, ApplyOptions(allow_mass_changes=True))
     assert "--allow-mass-changes" not in str(err.value)
-    check_safety(plan, ApplyOptions(allow_mass_changes=True, allow_no_admin=True))
+    enforce_safety(plan, ApplyOptions(allow_mass_changes=True, allow_no_admin=True))
 
 
 def test_job_filename_is_deterministic() -> None:

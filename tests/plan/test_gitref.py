@@ -94,26 +94,26 @@ def test_base_identical_to_the_working_tree_is_not_parsed_again(
 ) -> None:
     from datetime import UTC, datetime
 
-    from reconciler import planning
+    from reconciler import pipeline
 
     monkeypatch.chdir(repo)
     now = datetime.now(UTC)
     current = load_config(["cfg"], now=now)
     parsed: list[int] = []
-    real = planning.load_config_sources
+    real = pipeline.load_config_sources
 
     def counting(sources, **kw):  # type: ignore[no-untyped-def]
         parsed.append(len(sources))
         return real(sources, **kw)
 
-    monkeypatch.setattr(planning, "load_config_sources", counting)
-    assert planning.load_base(["cfg"], "main", now=now, current=current) is current.state
+    monkeypatch.setattr(pipeline, "load_config_sources", counting)
+    assert pipeline.load_base(["cfg"], "main", now=now, current=current) is current.state
     assert parsed == []
 
     # One byte changed in one file: the base is really read from git, and differs.
     tenant = repo / "cfg" / "tenant.yaml"
     tenant.write_bytes(tenant.read_bytes() + b"\n")
     edited = load_config(["cfg"], now=now)
-    base = planning.load_base(["cfg"], "main", now=now, current=edited)
+    base = pipeline.load_base(["cfg"], "main", now=now, current=edited)
     assert parsed == [len(edited.state.files)]
     assert base is not edited.state and base.users.keys() == edited.state.users.keys()

@@ -60,10 +60,13 @@ def test_hash_ignores_timestamps_locations_and_reasons() -> None:
     a = sample_plan()
     b = sample_plan(created_at=datetime(2027, 5, 5, tzinfo=UTC), base_ref="main")
     assert a.hash == b.hash
-    b.user_changes[0].loc = SourceLoc(file="other.yaml", line=9, col=9)
-    b.user_changes[0].reason = "whatever"
+    u = b.user_changes[0]  # the plan is frozen: edit copies
+    u = u.model_copy(update={"loc": SourceLoc(file="other.yaml", line=9, col=9), "reason": "x"})
+    b = b.model_copy(update={"user_changes": [u, *b.user_changes[1:]]})
     assert a.hash == b.hash
-    b.user_changes[0].fields[0].after = "Paris"
+    f = u.fields[0].model_copy(update={"after": "Paris"})
+    u = u.model_copy(update={"fields": [f, *u.fields[1:]]})
+    b = b.model_copy(update={"user_changes": [u, *b.user_changes[1:]]})
     assert a.hash != b.hash
     c = sample_plan(fingerprint="0" * 64)
     assert c.hash != a.hash

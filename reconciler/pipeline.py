@@ -1,5 +1,6 @@
-"""Orchestration shared by ``plan`` and ``apply``: load the config, load the base config from
-git, fetch the live state (template + only the DNC checks needed), diff.
+"""The planning pipeline shared by ``plan`` and ``apply``: given the loaded config, load the base
+config from git, fetch the live state (template + only the DNC checks needed), diff into a
+complete, frozen :class:`~reconciler.plan.Plan`.
 
 Config errors (and a bad ``--base-ref``) raise before any API call; what the template alone
 proves wrong (roles or teams the tenant lacks, impossible renames: every error of the diff)
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import gitref
-from reconciler.config import LoadResult, load_config, load_config_sources
+from reconciler.config import LoadResult, load_config_sources
 from reconciler.diff import diff
 from reconciler.errors import ConfigError, PlanError
 from reconciler.live import fetch_dnc, fetch_live
-from reconciler.plan import Plan
+from reconciler.plan import Plan, PlanOrigin
 from reconciler.refresh import (
     Refresh,
     numbers_changed,
@@ -69,20 +70,23 @@ def _unchanged(sources: Sequence[tuple[str, bytes]], files: Sequence[str]) -> bo
 
 
 def compute_plan(
-    config_paths: Sequence[str | Path],
+    loaded: LoadResult,
     client: Any,
     *,
+    config_paths: Sequence[str | Path] = (".",),
     base_ref: str | None = None,
+    base_state: DesiredState | None = None,
     refresh: Refresh = "git",
-    now: datetime | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    loaded: LoadResult | None = None,
     refresh_budget: int | None = None,
     refresh_slot: int | None = None,
-) -> tuple[Plan, LoadResult]:
-    """Load, fetch, diff. Returns the plan and the load result (for its warnings).
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
+    """Fetch what the plan needs and diff: the config ``loaded`` from ``config_paths`` (the
+    ``-c`` paths, which also locate the config at ``base_ref`` in git) against the tenant.
 
-    ``loaded``: the config already loaded from ``config_paths`` (saves loading it twice).
+    ``base_state``: the base already loaded (one tenant's, by the caller); otherwise it is read
+    from git at ``base_ref``.
 
     API calls: one template GET, plus one DNC check per number that
     :func:`reconciler.refresh.numbers_to_check` selects (none with a base ref and the default
@@ -96,10 +100,9 @@ def compute_plan(
     """
     now = now or datetime.now(UTC)
     paths = [str(p) for p in config_paths] or ["."]
-    if loaded is None:
-        loaded = load_config(paths, now=now)
-    base = load_base(paths, base_ref, now=now, current=loaded) if base_ref else None
-    commit = gitref.head_commit(paths)
+    base = base_state
+    if base is None and base_ref:
+        base = load_base(paths, base_ref, now=now, current=loaded)
     rotated = None
     if refresh_budget is not None:
         if refresh == "all":
@@ -120,15 +123,18 @@ def compute_plan(
     from_git = []
     if base is not None and refresh == "git":
         from_git = numbers_changed(loaded.state, base, now=now)
+    origin = PlanOrigin(
+        created_at=now,
+        config_commit=gitref.head_commit(paths),
+        tenant=getattr(client, "subdomain", None),
+        config_paths=tuple(paths),
+        dnc_rotation=rotated,
+    )
     live = fetch_live(client, (), progress=progress)
     if numbers:
         # Raises PlanError for what the template proves wrong; the DNC part is not known yet.
         diff(loaded.state, live, base=base, now=now, base_ref=base_ref)
         fetch_dnc(client, live, numbers, progress=progress)
-    plan = diff(loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git)
-    plan.created_at = now
-    plan.stats.dnc_rotation = rotated
-    plan.config_commit = commit
-    plan.tenant = getattr(client, "subdomain", None) or plan.tenant
-    plan.desired.config_paths = paths
-    return plan, loaded
+    return diff(
+        loaded.state, live, base=base, now=now, base_ref=base_ref, from_git=from_git, origin=origin
+    )

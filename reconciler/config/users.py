@@ -1,0 +1,137 @@
+"""The users: section (user-centric memberships) and the defaults applied to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from reconciler.config import models as m
+from reconciler.config import yamlio
+from reconciler.config.context import Defaults, Item, LoadContext
+from reconciler.config.messages import kind_of
+from reconciler.state import (
+    USER_FIELDS,
+    DesiredUser,
+    Location,
+    UserStatus,
+)
+
+
+def read_users(ctx: LoadContext, item: Item) -> None:
+    """Validate the users of one file; defaults are applied once all files are read."""
+    if item.data is None:
+        return
+    if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+        ctx.err(
+            f"users must be a list of users (- email: ...), not {kind_of(item.data)}",
+            yamlio.loc_of(item.file, item.value),
+        )
+        return
+    file = item.file
+    users = ctx.state.users
+    for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+        if data is yamlio.BAD:
+            continue
+        raw_email = data.get("email") if isinstance(data, dict) else None
+        context = (
+            f"user '{raw_email.strip()}'"
+            if isinstance(raw_email, str) and raw_email.strip()
+            else f"users[{i}]"
+        )
+        if isinstance(raw_email, str):
+            ctx.declared.add(raw_email.strip().lower())
+        model = ctx.validate(m.UserModel, data, file, node, context)
+        if not isinstance(model, m.UserModel):
+            # Report a bad email too, so one run shows every problem of this user.
+            if isinstance(raw_email, str) and isinstance(node, MappingNode):
+                ctx.email(raw_email, file, yamlio.mapping_index(node)["email"][1], context)
+            continue
+        index = yamlio.mapping_index(node)
+        email_key, email_node = index["email"]
+        email = ctx.email(model.email, file, email_node, context)
+        if email is None:
+            continue
+        loc = yamlio.loc_of(file, email_key)
+        if email in users:
+            ctx.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
+            continue
+        fields: dict[str, Any] = {}
+        field_locs: dict[str, Location] = {}
+        fields_set = model.model_fields_set
+        for name in USER_FIELDS:
+            if name in fields_set:
+                fields[name] = getattr(model, name)
+                field_locs[name] = yamlio.loc_of(file, index[name][0])
+        anode = index["agent_number"][1] if "agent_number" in fields_set else None
+        if isinstance(anode, ScalarNode) and isinstance(data.get("agent_number"), int | float):
+            # A string for the platform: keep an unquoted number as written (0101, 1e3).
+            fields["agent_number"] = anode.value
+        user = DesiredUser(
+            email=email,
+            fields=fields,
+            loc=loc,
+            field_locs=field_locs,
+            email_as_written=model.email.strip(),
+        )
+        for kind in ("role", "team"):
+            key = kind + "s"
+            names: list[str] | None = getattr(model, key)
+            if key not in fields_set or names is None:
+                continue
+            _, lnode = index[key]
+            for name, nnode in zip(names, lnode.value, strict=True):
+                nloc = yamlio.loc_of(file, nnode)
+                user.membership_locs.setdefault((kind, name), nloc)
+                ctx.ref(kind, name, nloc)
+            setattr(user, key, frozenset(names))
+            setattr(user, key + "_managed", True)
+            ctx.own_lists.add((email, kind))
+        if model.renamed_from is not None:
+            rkey, rnode = index["renamed_from"]
+            old = ctx.email(model.renamed_from, file, rnode, context + ": renamed_from")
+            if old is not None:
+                rloc = yamlio.loc_of(file, rkey)
+                if old == email:
+                    ctx.err(f"{context}: renamed_from is the user's own email", rloc)
+                elif old in ctx.renames:
+                    other, oloc = ctx.renames[old]
+                    ctx.err(f"{context}: '{old}' is also renamed to '{other}' at {oloc}", rloc)
+                else:
+                    ctx.renames[old] = (email, rloc)
+                    user.renamed_from = old
+                    user.field_locs["renamed_from"] = rloc
+        users[email] = user
+
+
+def finish_users(ctx: LoadContext, defaults: Defaults) -> None:
+    """Fill in defaults; check renames against the complete set of users."""
+    dvalues, dlocs = defaults.values, defaults.locs
+    users = ctx.state.users
+    default_fields = [name for name in USER_FIELDS if name in dvalues]
+    default_lists = [
+        (kind, dvalues[kind + "s"], defaults.item_locs[kind + "s"])
+        for kind in ("role", "team")
+        if kind + "s" in defaults.item_locs
+    ]
+    for email, user in users.items():
+        for name in default_fields:
+            if name not in user.fields:
+                user.fields[name] = dvalues[name]
+                user.field_locs[name] = dlocs[name]
+        for kind, names, locs in default_lists:
+            if (email, kind) in ctx.own_lists:
+                continue
+            for name, nloc in zip(names, locs, strict=True):
+                user.membership_locs.setdefault((kind, name), nloc)
+            setattr(user, kind + "s", frozenset(names))
+            setattr(user, kind + "s_managed", True)
+        if "status" in user.fields:
+            user.fields["status"] = UserStatus(user.fields["status"])
+    for old, (new, rloc) in ctx.renames.items():
+        if old in users:
+            ctx.err(
+                f"user '{new}': renamed_from '{old}', but '{old}' is also declared as a "
+                f"user at {users[old].loc}",
+                rloc,
+            )
