@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from reconciler.platform.decode import gc_paused
+from reconciler.gcpause import gc_paused
 from reconciler.platform.models import DncCheck, Membership, TemplateRow
 from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
 

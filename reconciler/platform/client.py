@@ -28,7 +28,6 @@ from reconciler.platform.decode import (
     RawResponse,
     decode,
     decode_items,
-    gc_paused,
     server_message,
 )
 from reconciler.platform.errors import ApiError

@@ -6,11 +6,9 @@ the retry policy in :mod:`reconciler.platform.throttle` decides what to do about
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -41,19 +39,6 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a block: decoding a large template makes millions
-    of small objects (none in cycles) that otherwise trigger collection after collection."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def is_retryable_status(status: int) -> bool:
