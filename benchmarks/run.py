@@ -376,7 +376,15 @@ def print_table(r: dict[str, Any]) -> None:
         f"(Python {r['python']}, {r['cpus']} CPUs)\n"
     )
     print(f"{'stage':<14} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
-    stages = ("load", "fetch", "diff", "plan", "plan-dnc", "plan-dnc-check", "apply")
+    stages: tuple[str, ...] = (
+        "load",
+        "fetch",
+        "diff",
+        "plan",
+        "plan-dnc",
+        "plan-dnc-check",
+        "apply",
+    )
     stages += ("plan-after", "plan-budget", "apply-reassert")
     for stage in stages:
         s = r.get(stage)
