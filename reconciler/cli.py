@@ -19,7 +19,16 @@ import click
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
-COMMANDS: tuple[str, ...] = ("validate", "schema", "simulator", "apply", "plan", "export")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "schema",
+    "simulator",
+    "apply",
+    "plan",
+    "export",
+    "github_comment",
+    "gitlab_comment",
+)
 
 
 def report_error(err: ReconcilerError) -> None:
@@ -59,6 +68,8 @@ def cli() -> None:
     plan       show what would change in the tenant
     apply      change the tenant to match the config
     export     write a config from a live tenant
+    github-comment  post the plan as sticky pull-request comments
+    gitlab-comment  post the plan as sticky merge-request notes
     simulator  run a local tenant for demos and tests
     """
 
