@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "export",
     "github_comment",
     "gitlab_comment",
+    "jobs",
 )
 
 
@@ -70,6 +71,7 @@ def cli() -> None:
     export     write a config from a live tenant
     github-comment  post the plan as sticky pull-request comments
     gitlab-comment  post the plan as sticky merge-request notes
+    jobs       list the tenant's bulk jobs, show one job's errors
     simulator  run a local tenant for demos and tests
     """
 

@@ -10,6 +10,7 @@ raises right after the template, before the first DNC check.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from reconciler.errors import ConfigError, PlanError
 from reconciler.live import fetch_dnc, fetch_live
 from reconciler.plan import Plan, PlanOrigin
 from reconciler.refresh import (
+    REFRESH_MODES,
     Refresh,
     numbers_changed,
     numbers_to_check,
@@ -29,7 +31,30 @@ from reconciler.refresh import (
 )
 from reconciler.state import DesiredState
 
-__all__ = ["Refresh", "compute_plan", "load_base"]
+__all__ = ["PlanRequest", "Refresh", "compute_plan", "load_base"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What a plan is asked for beyond the config: the base (``--base-ref``) and the DNC checks
+    (``--refresh``, ``--refresh-budget``, ``--refresh-slot``), the same for plan and apply."""
+
+    base_ref: str | None = None
+    refresh: Refresh = "git"
+    refresh_budget: int | None = None
+    refresh_slot: int | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        base_ref: str | None,
+        refresh: str,
+        refresh_budget: int | None,
+        refresh_slot: int | None,
+    ) -> PlanRequest:
+        """From the click values (``refresh`` already one of the choices; an empty
+        ``--base-ref``/CCAI_BASE_REF means none)."""
+        return cls(base_ref or None, REFRESH_MODES[refresh], refresh_budget, refresh_slot)
 
 
 def load_base(
@@ -74,11 +99,8 @@ def compute_plan(
     client: Any,
     *,
     config_paths: Sequence[str | Path] = (".",),
-    base_ref: str | None = None,
+    request: PlanRequest | None = None,
     base_state: DesiredState | None = None,
-    refresh: Refresh = "git",
-    refresh_budget: int | None = None,
-    refresh_slot: int | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
@@ -91,13 +113,16 @@ def compute_plan(
     API calls: one template GET, plus one DNC check per number that
     :func:`reconciler.refresh.numbers_to_check` selects (none with a base ref and the default
     ``refresh="git"``: the numbers changed since the base are planned from git alone, as
-    upserts and removals). ``refresh_budget``: also check that many declared numbers, the
+    upserts and removals). ``request.refresh_budget``: also check that many declared numbers, the
     window of the rotation that ``refresh_slot`` (default: the UTC day) selects
     (:func:`reconciler.refresh.rotation`); without a base ref the budget replaces the check of
     every declared number, with ``refresh="all"`` it is refused. Before those checks the config
     is diffed against the template alone, so that an error the template already proves (an
     unknown role, an impossible rename) costs one call, not one per declared number.
     """
+    request = request or PlanRequest()
+    base_ref, refresh = request.base_ref, request.refresh
+    refresh_budget, refresh_slot = request.refresh_budget, request.refresh_slot
     now = now or datetime.now(UTC)
     paths = [str(p) for p in config_paths] or ["."]
     base = base_state

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import PlanError
-from reconciler.state import Location
+from reconciler.state import DesiredDnc, Location
 
 FORMAT_VERSION: Literal[1] = 1
 
@@ -44,24 +44,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SourceLoc(_Model):
-    """A YAML location (file as the user gave it, 1-based line and column)."""
-
-    file: str
-    line: int
-    col: int
-
-    @classmethod
-    def of(cls, loc: Location | None) -> SourceLoc | None:
-        return None if loc is None else cls(file=loc.file, line=loc.line, col=loc.col)
-
-    def location(self) -> Location:
-        return Location(self.file, self.line, self.col)
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
-
-
 class FieldChange(_Model):
     """One scalar field of a user row, in bulk-template terms.
 
@@ -73,7 +55,7 @@ class FieldChange(_Model):
     field: str
     before: FieldValue = None
     after: FieldValue = None
-    loc: SourceLoc | None = None
+    loc: Location | None = None
 
 
 class MembershipChange(_Model):
@@ -81,7 +63,7 @@ class MembershipChange(_Model):
 
     name: str
     assign: bool
-    loc: SourceLoc | None = None
+    loc: Location | None = None
     ownership: bool = False  # the policy.ownership_role, assigned to every declared user
 
 
@@ -101,7 +83,7 @@ class UserChange(_Model):
     fields: list[FieldChange] = Field(default_factory=list)
     roles: list[MembershipChange] = Field(default_factory=list)
     teams: list[MembershipChange] = Field(default_factory=list)
-    loc: SourceLoc | None = None
+    loc: Location | None = None
     reason: str | None = None
 
     @property
@@ -128,14 +110,14 @@ class DncChange(_Model):
     expires_before: datetime | None = None
     expires_after: datetime | None = None
     comment: str | None = None
-    loc: SourceLoc | None = None
+    loc: Location | None = None
     reason: str | None = None
     checked: bool = True  # False: planned from the git change alone (refresh mode "git")
 
 
 class PlanWarning(_Model):
     message: str
-    loc: SourceLoc | None = None
+    loc: Location | None = None
 
     def __str__(self) -> str:
         return f"{self.loc}: warning: {self.message}" if self.loc else f"warning: {self.message}"
@@ -186,17 +168,6 @@ class PlanScope(_Model):
     teams: MembershipScope
 
 
-class DncEntry(_Model):
-    """A DNC declaration as the config had it when the plan was made."""
-
-    number: str
-    raw: str
-    state: Literal["present", "absent"] = "present"
-    expires_at: datetime | None = None
-    comment: str | None = None
-    loc: SourceLoc | None = None
-
-
 class PlanDesired(_Model):
     """The part of the desired state ``apply PLAN.json`` needs (kept small on purpose).
 
@@ -207,7 +178,7 @@ class PlanDesired(_Model):
 
     config_paths: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
-    dnc: list[DncEntry] = Field(default_factory=list)
+    dnc: list[DesiredDnc] = Field(default_factory=list)
 
 
 class DncRotation(_Model):

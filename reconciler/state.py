@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 # Scalar user fields the reconciler manages, in bulk-template order.
 USER_FIELDS: tuple[str, ...] = (
@@ -30,7 +30,11 @@ USER_FIELDS: tuple[str, ...] = (
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """Where a value was written: file (as given by the user, relative when possible), 1-based
-    line and column."""
+    line and column. The one location type: config, diagnostics and the plan (serialised as
+    ``{"file", "line", "col"}``; the apply report writes it as ``file:line:col`` text)."""
+
+    # How pydantic validates it inside a Plan (``apply PLAN.json``): unknown keys are refused.
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
     file: str
     line: int
@@ -164,6 +168,10 @@ class DesiredUser:
 
 @dataclass(frozen=True, slots=True)
 class DesiredDnc:
+    """A DNC declaration (region applied). A plan carries every one (``Plan.desired.dnc``)."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
     number: str  # E.164, the key
     raw: str  # as written in YAML
     state: Literal["present", "absent"] = "present"

@@ -206,19 +206,19 @@ def user_row(change: UserChange) -> UserRow:
         else:
             row[fc.field] = _cell(fc.field, fc.after)
         if fc.loc is not None:
-            field_locs[fc.field] = fc.loc.location()
+            field_locs[fc.field] = fc.loc
     row["roles"] = [{"name": m.name, "value": 1 if m.assign else 0} for m in change.roles]
     row["teams"] = [{"name": m.name, "value": 1 if m.assign else 0} for m in change.teams]
     memberships: dict[tuple[str, str], Location] = {}
     for kind, items in (("role", change.roles), ("team", change.teams)):
         for m in items:
             if m.loc is not None:
-                memberships[(kind, m.name)] = m.loc.location()
+                memberships[(kind, m.name)] = m.loc
     return UserRow(
         row=row,
         email=change.key,
         action=change.action,
-        loc=change.loc.location() if change.loc else None,
+        loc=change.loc,
         field_locs=field_locs,
         membership_locs=memberships,
     )
@@ -232,7 +232,7 @@ def dnc_ops(plan: Plan, *, reassert: bool, now: datetime) -> list[DncOp]:
             number=c.number,
             action=c.action,
             expires_at=c.expires_after,
-            loc=c.loc.location() if c.loc else None,
+            loc=c.loc,
         )
         for c in plan.dnc_changes
     ]
@@ -248,7 +248,7 @@ def dnc_ops(plan: Plan, *, reassert: bool, now: datetime) -> list[DncOp]:
                     number=entry.number,
                     action="reassert",
                     expires_at=entry.expires_at,
-                    loc=entry.loc.location() if entry.loc else None,
+                    loc=entry.loc,
                 )
             )
             changed.add(entry.number)

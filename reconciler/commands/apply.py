@@ -40,9 +40,8 @@ from reconciler.commands._options import (
 )
 from reconciler.commands.plan import dnc_progress, use_color
 from reconciler.errors import ApplyError, ReconcilerError
-from reconciler.pipeline import compute_plan
+from reconciler.pipeline import PlanRequest, compute_plan
 from reconciler.plan import Plan
-from reconciler.refresh import REFRESH_MODES
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport
@@ -186,16 +185,9 @@ def command(
         if plan_file is not None:
             report = _apply_saved(plan_file, options, conn, run)
         else:
-            plan_options = {
-                "base_ref": base_ref or None,
-                "refresh": REFRESH_MODES[refresh],
-                "refresh_budget": refresh_budget,
-                "refresh_slot": refresh_slot,
-            }
+            request = PlanRequest.from_options(base_ref, refresh, refresh_budget, refresh_slot)
             paths = list(config) or ["."]
-            report = _apply_config(
-                paths, plan_options, options, auto_approve, conn, run, tenant_name
-            )
+            report = _apply_config(paths, request, options, auto_approve, conn, run, tenant_name)
     except (ReconcilerError, KeyboardInterrupt, click.Abort) as err:
         # Ctrl-C, SIGTERM (CI cancel), a refusal or an error: the audit trail is kept.
         _write_report(_report_for(err, run), report_path)
@@ -284,7 +276,7 @@ def _apply_saved(
 
 def _apply_config(
     paths: list[str],
-    plan_options: dict[str, Any],
+    request: PlanRequest,
     options: ApplyOptions,
     auto_approve: bool,
     conn: dict[str, Any],
@@ -296,12 +288,11 @@ def _apply_config(
     loaded, selected = load_selected(paths, tenant_name, command="apply", now=now)
     for diag in loaded.warnings:
         click.echo(str(diag), err=True)
-    base_ref = plan_options["base_ref"]
+    base = None
     if selected is not None:
         conn = {**flag_only_base_url(conn), "tenant_name": selected.name}
-        if base_ref:
-            base = tenants.load_tenant_base(paths, base_ref, selected, now=now)
-            plan_options = {**plan_options, "base_state": base}
+        if request.base_ref:
+            base = tenants.load_tenant_base(paths, request.base_ref, selected, now=now)
     with open_client(loaded.state.tenant, **conn) as client:
         for attempt in range(MAX_PLANS):
             # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
@@ -311,9 +302,10 @@ def _apply_config(
                 loaded,
                 client,
                 config_paths=paths,
+                request=request,
+                base_state=base,
                 now=now,
-                progress=dnc_progress(plan_options["refresh"]),
-                **plan_options,
+                progress=dnc_progress(request.refresh),
             )
             run.plan = plan
             # Planning is not waiting (its calls have their own deadlines): --timeout bounds

@@ -21,8 +21,7 @@ from reconciler.commands._options import (
     tenant_option,
 )
 from reconciler.errors import PlanError
-from reconciler.pipeline import compute_plan
-from reconciler.refresh import REFRESH_MODES
+from reconciler.pipeline import PlanRequest, compute_plan
 from reconciler.render import markdown_parts, render_json, render_markdown, render_text
 from reconciler.render.progress import ProgressLine
 
@@ -145,6 +144,7 @@ def command(
     """
     now = datetime.now(UTC)
     config_paths = [*config, *paths] or ["."]
+    request = PlanRequest.from_options(base_ref, refresh, refresh_budget, refresh_slot)
     if all_tenants:
         from reconciler.commands.plan_tenants import plan_all
 
@@ -153,12 +153,7 @@ def command(
             tenant_name=tenant_name,
             fmt=fmt,
             saving=out is not None or out_dir is not None,
-            planning={
-                "base_ref": base_ref or None,
-                "refresh": refresh,
-                "refresh_budget": refresh_budget,
-                "refresh_slot": refresh_slot,
-            },
+            planning=request,
             detailed_exitcode=detailed_exitcode,
             conn=conn,
             now=now,
@@ -170,8 +165,8 @@ def command(
     base = None
     if selected is not None:
         conn = flag_only_base_url(conn)
-        if base_ref:
-            base = tenants.load_tenant_base(config_paths, base_ref, selected, now=now)
+        if request.base_ref:
+            base = tenants.load_tenant_base(config_paths, request.base_ref, selected, now=now)
     with open_client(
         loaded.state.tenant, tenant_name=selected.name if selected else None, **conn
     ) as client:
@@ -179,13 +174,10 @@ def command(
             loaded,
             client,
             config_paths=config_paths,
-            base_ref=base_ref or None,
+            request=request,
             base_state=base,
-            refresh=REFRESH_MODES[refresh],
-            refresh_budget=refresh_budget,
-            refresh_slot=refresh_slot,
             now=now,
-            progress=dnc_progress(refresh),
+            progress=dnc_progress(request.refresh),
         )
     if out is not None:
         plan.save(out)

@@ -20,7 +20,7 @@ import click
 from reconciler import tenants
 from reconciler.commands._options import flag_only_base_url, open_client
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.pipeline import compute_plan
+from reconciler.pipeline import PlanRequest, compute_plan
 from reconciler.plan import Plan
 from reconciler.render import render_markdown, render_text
 
@@ -48,16 +48,16 @@ def _refuse(conn: dict[str, Any], tenant_name: str | None, fmt: str, saving: boo
 def _plan_one(
     paths: list[str],
     selected: tenants.TenantLoad,
-    planning: dict[str, Any],
+    planning: PlanRequest,
     conn: dict[str, Any],
     now: datetime,
 ) -> Plan:
-    base_ref = planning["base_ref"]
+    base_ref = planning.base_ref
     base = tenants.load_tenant_base(paths, base_ref, selected, now=now) if base_ref else None
     state = selected.result.state
     with open_client(state.tenant, tenant_name=selected.name, **conn) as client:
         plan = compute_plan(
-            selected.result, client, config_paths=paths, now=now, base_state=base, **planning
+            selected.result, client, config_paths=paths, request=planning, base_state=base, now=now
         )
     return plan
 
@@ -68,7 +68,7 @@ def plan_all(
     tenant_name: str | None,
     fmt: str,
     saving: bool,
-    planning: dict[str, Any],
+    planning: PlanRequest,
     detailed_exitcode: bool,
     conn: dict[str, Any],
     now: datetime,

@@ -8,9 +8,6 @@ from typing import Any, TextIO
 
 from reconciler.platform.models import JobStatus
 
-IN_PROGRESS = JobStatus.IN_PROGRESS
-FINISHED = JobStatus.FINISHED
-
 
 class JobProgress:
     """Job progress on stderr: a bar on a terminal, one line per state change otherwise."""
@@ -31,7 +28,7 @@ class JobProgress:
         done = int(getattr(job, "affected_rows", 0) or 0)
         total = int(getattr(job, "total_rows", 0) or 0)
         name = getattr(job, "filename", None) or self.filename
-        if self.tty and status == IN_PROGRESS and total:
+        if self.tty and status == JobStatus.IN_PROGRESS and total:
             width = 30
             filled = min(width, width * done // total)
             bar = "#" * filled + "-" * (width - filled)
@@ -46,7 +43,8 @@ class JobProgress:
             return
         if self._last is None or self._last[0] != status:
             self._close_bar()
-            rows = f" ({done}/{total} rows)" if status in (IN_PROGRESS, FINISHED) else ""
+            counting = status in (JobStatus.IN_PROGRESS, JobStatus.FINISHED)
+            rows = f" ({done}/{total} rows)" if counting else ""
             print(f"job {job.id} {name}: {status}{rows}", file=self.stream, flush=True)
         self._last = (status, done)
 

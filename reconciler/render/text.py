@@ -19,9 +19,9 @@ from reconciler.plan import (
     MembershipChange,
     MembershipScope,
     Plan,
-    SourceLoc,
     UserChange,
 )
+from reconciler.state import Location
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "!": "red"}
 USER_MARK = {"create": "+", "update": "~", "rename": "~", "deactivate": "-"}
@@ -45,7 +45,7 @@ def fmt_time(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def fmt_loc(loc: SourceLoc | None) -> str:
+def fmt_loc(loc: Location | None) -> str:
     return f"{loc.file}:{loc.line}" if loc else ""
 
 

@@ -18,24 +18,22 @@ from reconciler.apply import (
 from reconciler.errors import ApplyError
 from reconciler.plan import (
     DncChange,
-    DncEntry,
     FieldChange,
     MembershipChange,
     Plan,
     PlanDesired,
     SafetyViolation,
-    SourceLoc,
     UserChange,
 )
 from reconciler.render.jobprogress import JobProgress
 from reconciler.report import ApplyReport, DncResult, UserResult
-from reconciler.state import Location
+from reconciler.state import DesiredDnc, Location
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def sl(line: int, col: int = 5) -> SourceLoc:
-    return SourceLoc(file="config/users/support.yaml", line=line, col=col)
+def sl(line: int, col: int = 5) -> Location:
+    return Location(file="config/users/support.yaml", line=line, col=col)
 
 
 def test_update_row_only_changed_fields_and_memberships() -> None:
@@ -103,13 +101,13 @@ def test_dnc_ops_and_reassert_skip_expired_absent_and_changed() -> None:
         ],
         desired=PlanDesired(
             dnc=[
-                DncEntry(number="+14155550001", raw="x"),
-                DncEntry(number="+14155550003", raw="x", loc=sl(9)),
-                DncEntry(
+                DesiredDnc(number="+14155550001", raw="x"),
+                DesiredDnc(number="+14155550003", raw="x", loc=sl(9)),
+                DesiredDnc(
                     number="+14155550004", raw="x", expires_at=datetime(2026, 1, 1, tzinfo=UTC)
                 ),
-                DncEntry(number="+14155550005", raw="x", state="absent"),
-                DncEntry(
+                DesiredDnc(number="+14155550005", raw="x", state="absent"),
+                DesiredDnc(
                     number="+14155550006", raw="x", expires_at=datetime(2027, 1, 1, tzinfo=UTC)
                 ),
             ]

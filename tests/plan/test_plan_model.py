@@ -12,15 +12,15 @@ from reconciler.plan import (
     FieldChange,
     MembershipChange,
     Plan,
-    SourceLoc,
     UserChange,
 )
+from reconciler.state import Location
 
 
 def sample_plan(**kw: object) -> Plan:
     kw.setdefault("fingerprint", "f" * 64)
     kw.setdefault("created_at", datetime(2026, 1, 1, tzinfo=UTC))
-    loc = SourceLoc(file="users/a.yaml", line=3, col=1)
+    loc = Location(file="users/a.yaml", line=3, col=1)
     return Plan(
         tenant="demo",
         user_changes=[
@@ -61,7 +61,7 @@ def test_hash_ignores_timestamps_locations_and_reasons() -> None:
     b = sample_plan(created_at=datetime(2027, 5, 5, tzinfo=UTC), base_ref="main")
     assert a.hash == b.hash
     u = b.user_changes[0]  # the plan is frozen: edit copies
-    u = u.model_copy(update={"loc": SourceLoc(file="other.yaml", line=9, col=9), "reason": "x"})
+    u = u.model_copy(update={"loc": Location(file="other.yaml", line=9, col=9), "reason": "x"})
     b = b.model_copy(update={"user_changes": [u, *b.user_changes[1:]]})
     assert a.hash == b.hash
     f = u.fields[0].model_copy(update={"after": "Paris"})
