@@ -446,7 +446,8 @@ def test_diff_at_the_documented_scale() -> None:
 
 def test_live_from_the_clients_fast_rows_equals_from_validated_models() -> None:
     from reconciler.live import live_from_template
-    from reconciler.platform.models import TemplateRow, template_row
+    from reconciler.platform.fastrows import template_row
+    from reconciler.platform.models import TemplateRow
 
     rows = [
         row("A@x.com", roles=("Admin",), teams=("Tier 2",), location="null"),
