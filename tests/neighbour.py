@@ -12,7 +12,6 @@ request then meets a 429 for certain, and the quiet phases keep any one call fro
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,8 @@ from typing import Any
 import requests
 
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import connect_to
+from tests.helpers import foreign_job as helpers_foreign_job
 
 NEIGHBOUR_PATH = "/bulk/users/jobs"  # the neighbour's requests, told apart in the request log
 
@@ -93,21 +94,14 @@ def foreign_job(
     filename: str = "directory-sync.json",
     wait_for: str = "finished",
 ) -> int:
-    """Another tool's bulk job over the API (upload, wait for validation, proceed), with the
-    same credentials; returns once the job reached ``wait_for`` (``in_progress``: it still
-    runs, with the simulator's ``row_delay`` per row)."""
-    with requests.Session() as s:
-        s.auth = sim.auth
-        files = {"file": (filename, json.dumps(rows).encode(), "application/json")}
-        up = s.post(sim.base_url + "/bulk/users/upload", files=files, timeout=10)
-        assert up.status_code == 200, up.text
-        job_id = int(up.json()["id"])
-        _until("validation", lambda: job_status(sim, job_id) == "valid_scheme")
-        pr = s.post(sim.base_url + "/bulk/users/proceed", data={"id": str(job_id)}, timeout=10)
-        assert pr.status_code == 200, pr.text
+    """Another tool's bulk job over the API with the same credentials
+    (:func:`tests.helpers.foreign_job`); returns its id once the job reached ``wait_for``
+    (``in_progress``: it still runs, with the simulator's ``row_delay`` per row)."""
+    with connect_to(sim) as client:
+        job = helpers_foreign_job(sim, client, rows, filename, finish=False)
     order = ["in_progress", "finished"]
-    _until(wait_for, lambda: job_status(sim, job_id) in order[order.index(wait_for) :])
-    return job_id
+    sim.tenant.wait_job(job.id, *order[order.index(wait_for) :], timeout=30)
+    return job.id
 
 
 def remove_role_row(email: str, first: str, last: str, role: str) -> dict[str, Any]:
