@@ -31,6 +31,7 @@ from reconciler.commands._options import (
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
+from reconciler.platform import NotFoundError, PlatformClient
 from reconciler.platform import models as m
 from reconciler.report import ApplyReport, UserResult
 
@@ -191,6 +192,20 @@ def _rows_of(report: ApplyReport | None, plan: Plan | None, config: Sequence[str
     return rows
 
 
+def _job_or_explain(client: PlatformClient, job_id: int) -> m.Job:
+    """The job, or a message that says the id is not one of the tenant's jobs (the server's
+    own 404 answer: a wrong base URL has no such answer and keeps its own message)."""
+    try:
+        return client.job(job_id)
+    except NotFoundError as err:
+        if err.server_message is None:
+            raise
+        raise JobsError(
+            f"job {job_id} does not exist in tenant {client.subdomain} ({err.method} {err.path}, "
+            "HTTP 404); `ccai-reconciler jobs` lists the newest jobs"
+        ) from None
+
+
 def _raw_line(err: m.SchemeError | m.UpdateError, severity: str) -> str:
     where = []
     if err.row is not None:
@@ -241,7 +256,7 @@ def show(
     rows = _rows_of(report, plan, config)
     tenant = load_config(list(config)).state.tenant if config else None
     with open_client(tenant, **conn) as client:
-        job = client.job(job_id)
+        job = _job_or_explain(client, job_id)
         scheme = client.scheme_errors(job_id) if job.status == m.JobStatus.INVALID_SCHEME else []
         listed = job.update_errors or (job.failed_rows or 0) > 0
         update = client.update_errors(job_id) if job.accepted and listed else []

@@ -23,8 +23,14 @@ from reconciler.platform.connection import (
     is_loopback,
     read_token_file,
 )
-from reconciler.platform.decode import RawResponse, decode, decode_items, server_message
+from reconciler.platform.decode import (
+    RawResponse,
+    decode,
+    decode_items,
+    server_message,
+)
 from reconciler.platform.errors import ApiError
+from reconciler.platform.fastrows import template_row
 from reconciler.platform.session import USER_AGENT, ApiSession, _Request, time_limit
 
 T = TypeVar("T")
@@ -78,7 +84,7 @@ class PlatformClient(ApiSession):
         the first row."""
         path = "/bulk/users/template"
         raw = self._call("template", "GET", path, base_path=True)
-        return decode_items(m.TemplateRow, raw, method="GET", path=path)
+        return decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row)
 
     def jobs(self, horizon: float = JOBS_HORIZON) -> list[m.Job]:
         """The job list, newest first, read page by page (``per_page=100``) only as far back
