@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from reconciler.simulator import SimulatorHandle
-from tests.plan.test_ownership import OWNER, SEED, TENANT_YAML, USERS_YAML
+from tests.plan.test_ownership import OWNER, SEED
+from tests.plan.test_ownership import write_config as write_ownership_config
 
 from .helpers import client_for, make_plan
 from .runs import jobs, spawn
@@ -32,11 +33,7 @@ def start(sim_factory: Any) -> SimulatorHandle:
 
 
 def config(tmp_path: Path) -> Path:
-    cfg = tmp_path / "config"
-    cfg.mkdir()
-    (cfg / "tenant.yaml").write_text(TENANT_YAML)
-    (cfg / "users.yaml").write_text(USERS_YAML)
-    return cfg
+    return write_ownership_config(tmp_path)
 
 
 def finish(*procs: subprocess.Popen[str]) -> list[tuple[int, str]]:

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 from tests.neighbour import foreign_job, job_status, remove_role_row
 from tests.plan.test_ownership import OWNER, SEED, TENANT_YAML, USERS_YAML
 
@@ -25,14 +26,7 @@ GUS = remove_role_row("gone@acme-corp.com", "Gus", "Test", OWNER)
 
 
 def run(sim: SimulatorHandle, *args: str) -> Result:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_BASE_REF": "",
-        "CCAI_RATE": "1000",
-    }
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(cli, list(args), env=cli_env(sim, CCAI_BASE_REF=""))
 
 
 def apply(sim: SimulatorHandle, *args: str) -> Result:
