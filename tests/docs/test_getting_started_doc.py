@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import pytest
 
-from reconciler.cli import cli
+from reconciler.cli import command as cli_command
 from tests.ci.recipes import command_lines
 from tests.ci.test_recipes import options_of
 
@@ -46,11 +46,12 @@ def shell_lines(text: str) -> Iterator[str]:
 def resolve(sub: str, line: str) -> click.Command | None:
     """The command ``ccai-reconciler SUB ...`` runs: a group's subcommand when the next word
     names one (``jobs show 1``), else SUB itself."""
-    command = cli.commands.get(sub)
+    command = cli_command(sub)
     if isinstance(command, click.Group):
         after = re.search(rf"\bccai-reconciler\s+{re.escape(sub)}\s+([a-z][\w-]*)", line)
-        if after and after.group(1) in command.commands:
-            return command.commands[after.group(1)]
+        nested = command.get_command(click.Context(command), after.group(1)) if after else None
+        if nested is not None:
+            return nested
     return command
 
 
