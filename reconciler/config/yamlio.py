@@ -93,7 +93,22 @@ class _Bad:
 BAD = _Bad()
 
 
+class LazyNode:
+    """Marker base of the shadow nodes of :mod:`~reconciler.config.fastyaml`: they make their
+    own (lazy) locations and mapping indexes."""
+
+    __slots__ = ()
+
+    def location(self) -> Location:
+        raise NotImplementedError
+
+    def index(self) -> dict[str, tuple[Node, Node]]:
+        raise NotImplementedError
+
+
 def loc_of(file: str, node: Node) -> Location:
+    if isinstance(node, LazyNode):
+        return node.location()
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
 
@@ -336,6 +351,8 @@ class Converter:
 
 def mapping_index(node: Node) -> dict[str, tuple[Node, Node]]:
     """Key text -> (key node, value node) of a mapping node (first occurrence wins)."""
+    if isinstance(node, LazyNode):
+        return node.index()
     out: dict[str, tuple[Node, Node]] = {}
     if isinstance(node, MappingNode):
         for knode, vnode in node.value:

@@ -1,0 +1,446 @@
+"""The fast path for large, plain config files: rapidyaml, JSON, and locations found on demand.
+
+Composing a 14 MB config with ruamel.yaml builds a Python node (and two marks) per scalar; that
+is most of the cost of a load. For a file that a cheap pre-check proves *plain* (no tags,
+anchors, aliases, merge or complex keys, block scalars, escapes, directives, document markers,
+tabs or non-printable characters), :func:`fast_root` instead lets rapidyaml (C++) parse it and
+emit JSON, which :func:`json.loads` turns into Python values in one C pass. The JSON is then
+checked for what JSON alone would hide: duplicate keys, nesting deeper than
+:data:`~reconciler.config.yamlio.MAX_DEPTH`, floats, and any string whose YAML 1.2 typing could
+differ (``~``, ``True``, ``0x1F``, ``0101``: rapidyaml quotes those, ruamel.yaml types them).
+Anything unusual, or any parse error, returns ``None`` and the caller reads the file with the
+exact slow path (:mod:`~reconciler.config.yamlio`), which reports every error.
+
+The values come wrapped in *shadow nodes* (subclasses of ruamel.yaml's node classes) so the
+section readers run unchanged. A shadow knows its path from the root, not its position: the
+locations made from it (:class:`LazyLocation`) resolve line and column only when read, by
+composing that one file with the exact slow path (once per file, cached). A no-change plan reads
+no location, so a plain file is never composed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import Reader
+
+from reconciler.config import yamlio
+from reconciler.state import Location
+
+#: Files smaller than this are read by the slow path (there is nothing to gain).
+FAST_MIN_BYTES = 16 * 1024
+#: Root sections a fast file may hold (the small sections stay on the slow path: their
+#: locations are made after every file is read, so creation order would not be file order).
+FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"})
+
+_UNUSUAL = re.compile(
+    r"[!&*|>%?<\\\t\r]"  # tags, anchors, aliases, block scalars, directives, complex/merge keys
+    r"|^(?:---|\.\.\.)"  # document markers
+    r"|[\]}] *:(?: |$)"  # a flow collection as a key
+    rf"|{Reader.NON_PRINTABLE.pattern}",
+    re.M,
+)
+# JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
+_CANDIDATE = re.compile(
+    r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
+    r'|[fF]alse|FALSE|)"'
+)
+# rapidyaml writes these *plain* scalars bare in JSON, so as a JSON string they were quoted.
+_BARE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_TYPED = (yamlio.INT, yamlio.FLOAT, yamlio.BOOL, yamlio.NULL)
+
+
+class _Unusual(Exception):
+    """Not plain: the slow path reads it."""
+
+
+def _typed(text: str) -> bool:
+    """Would ruamel.yaml (with :class:`~reconciler.config.yamlio.FastResolver`) type this plain
+    scalar as something other than a string?"""
+    for tag, regexp in yamlio._IMPLICIT.get(text[:1], ()):
+        if str(tag) in _TYPED and regexp.match(text):
+            return True
+    return False
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Unusual("duplicate key")
+    return out
+
+
+def _int(text: str) -> int:
+    if text.startswith("-0"):
+        raise _Unusual("-0")  # '-0' and 0 print differently
+    return int(text)
+
+
+def _refuse(text: str) -> Any:
+    raise _Unusual(f"number {text}")  # floats: rapidyaml rewrites them (.5 -> 0.5)
+
+
+def _deep(data: Any) -> bool:
+    stack = [(data, 0)]
+    limit = yamlio.MAX_DEPTH - 2
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        for item in value.values() if type(value) is dict else value:
+            if type(item) is dict or type(item) is list:
+                stack.append((item, depth + 1))
+    return False
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """rapidyaml prints its parse errors on file descriptor 2; the slow path reports them."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr at all
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def plain_data(text: str) -> dict[str, Any] | None:
+    """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
+    if _UNUSUAL.search(text):
+        return None
+    brackets = text.count("[") + text.count("{")
+    if brackets + 2 * max(map(len, text.split("\n"))) + 2 > yamlio.SAFE_DEPTH_BOUND:
+        return None
+    import ryml
+
+    try:
+        with _quiet_stderr():
+            tree = ryml.parse_in_arena(text.encode("utf-8"))
+            emitted = ryml.emit_json_malloc(tree, tree.root_id())
+    except Exception:
+        return None
+    del tree
+    if not isinstance(emitted, str):
+        return None  # an empty document
+    for match in _CANDIDATE.finditer(emitted):
+        word = match.group(1)
+        if (word == "" or _typed(word)) and not _BARE_INT.fullmatch(word):
+            return None
+    try:
+        data = json.loads(
+            emitted,
+            object_pairs_hook=_pairs,
+            parse_int=_int,
+            parse_float=_refuse,
+            parse_constant=_refuse,
+        )
+    except (_Unusual, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not data.keys() <= FAST_SECTIONS or _deep(data):
+        return None
+    return data
+
+
+class Source:
+    """One file read by the fast path: its text, kept to resolve locations on demand."""
+
+    __slots__ = ("_index", "_root", "_seq", "file", "text")
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self._root: Node | None = None
+        self._index: dict[int, dict[str, tuple[Node, Node]]] = {}
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def node(self, path: tuple[str | int, ...], key: bool) -> Node:
+        """The slow path's node at ``path`` (its key node if ``key``)."""
+        if self._root is None:
+            root, problem = yamlio.compose(self.file, self.text)
+            if root is None or problem is not None:  # pragma: no cover - plain files compose
+                raise RuntimeError(f"{self.file}: the fast and slow YAML paths disagree")
+            self._root = root
+        node = self._root
+        for i, step in enumerate(path):
+            if isinstance(step, int):
+                node = node.value[step]
+                continue
+            index = self._index.get(id(node))
+            if index is None:
+                index = self._index[id(node)] = yamlio.mapping_index(node)
+            knode, vnode = index[step]
+            node = knode if key and i == len(path) - 1 else vnode
+        return node
+
+
+class LazyLocation(Location):
+    """A :class:`~reconciler.state.Location` whose line and column are found when first read.
+
+    It compares, hashes and prints like a plain Location with the same values."""
+
+    _src: Source
+    _parent: _Path | None
+    _step: str | int | None
+    _key: bool
+    _done: bool
+    seq: int
+
+    __slots__ = ("_done", "_key", "_parent", "_src", "_step", "seq")
+
+    def __init__(self, src: Source, parent: _Path | None, step: str | int | None, key: bool):
+        object.__setattr__(self, "file", src.file)
+        object.__setattr__(self, "_src", src)
+        object.__setattr__(self, "_parent", parent)
+        object.__setattr__(self, "_step", step)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_done", False)
+        object.__setattr__(self, "seq", src.next_seq())
+
+    def _resolve(self) -> None:
+        mark = self._src.node(_steps(self._parent, self._step), self._key).start_mark
+        _LINE.__set__(self, mark.line + 1)
+        _COL.__set__(self, mark.column + 1)
+        object.__setattr__(self, "_done", True)
+
+    @property
+    def line(self) -> int:
+        if not self._done:
+            self._resolve()
+        return int(_LINE.__get__(self))
+
+    @property
+    def col(self) -> int:
+        if not self._done:
+            self._resolve()
+        return int(_COL.__get__(self))
+
+    def _t(self) -> tuple[str, int, int]:
+        return (self.file, self.line, self.col)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Location):
+            return self._t() == (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._t())
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, Location):
+            return self._t() < (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, Location):
+            return self._t() <= (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, Location):
+            return self._t() > (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, Location):
+            return self._t() >= (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Location(file={self.file!r}, line={self.line!r}, col={self.col!r})"
+
+    def __reduce__(self) -> Any:
+        return (Location, (self.file, self.line, self.col))
+
+
+_LINE: Any = Location.__dict__["line"]
+_COL: Any = Location.__dict__["col"]
+
+
+class _Path:
+    """Where a container sits: its parent's path and the key or index leading to it."""
+
+    __slots__ = ("parent", "src", "step")
+
+    def __init__(self, src: Source, parent: _Path | None, step: str | int | None) -> None:
+        self.src = src
+        self.parent = parent
+        self.step = step
+
+
+def _steps(parent: _Path | None, step: str | int | None) -> tuple[str | int, ...]:
+    steps: list[str | int] = [] if step is None else [step]
+    while parent is not None and parent.step is not None:
+        steps.append(parent.step)
+        parent = parent.parent
+    return tuple(reversed(steps))
+
+
+class _Shadow(yamlio.LazyNode):
+    """Mixin of the shadow nodes: the JSON value and where it is; marks resolved on demand."""
+
+    __slots__ = ()
+
+    def where(self) -> tuple[Source, _Path | None, str | int | None]:
+        raise NotImplementedError
+
+    def location(self) -> Location:
+        src, parent, step = self.where()
+        return LazyLocation(src, parent, step, False)
+
+    def location_node(self) -> Node:
+        src, parent, step = self.where()
+        return src.node(_steps(parent, step), False)
+
+    @property
+    def start_mark(self) -> Any:
+        return self.location_node().start_mark
+
+
+class ShadowMapping(_Shadow, MappingNode):
+    __slots__ = ("_data", "_p")
+
+    def __init__(self, p: _Path, data: dict[str, Any]) -> None:
+        self._p = p
+        self._data = data
+
+    def where(self) -> tuple[Source, _Path | None, str | int | None]:
+        return self._p.src, self._p.parent, self._p.step
+
+    @property
+    def value(self) -> list[tuple[Node, Node]]:
+        p = self._p
+        return [(ShadowKey(p, k), shadow(p, k, v)) for k, v in self._data.items()]
+
+    def index(self) -> LazyIndex:
+        return LazyIndex(self)
+
+
+class ShadowSequence(_Shadow, SequenceNode):
+    __slots__ = ("_data", "_p")
+
+    def __init__(self, p: _Path, data: list[Any]) -> None:
+        self._p = p
+        self._data = data
+
+    def where(self) -> tuple[Source, _Path | None, str | int | None]:
+        return self._p.src, self._p.parent, self._p.step
+
+    @property
+    def value(self) -> list[Node]:
+        p = self._p
+        return [shadow(p, i, v) for i, v in enumerate(self._data)]
+
+
+class ShadowScalar(_Shadow, ScalarNode):
+    __slots__ = ("_data", "_parent", "_step")
+
+    def __init__(self, parent: _Path, step: str | int, data: Any) -> None:
+        self._parent = parent
+        self._step = step
+        self._data = data
+
+    def where(self) -> tuple[Source, _Path | None, str | int | None]:
+        return self._parent.src, self._parent, self._step
+
+    @property
+    def value(self) -> str:
+        data = self._data
+        if type(data) is str:
+            return data
+        if type(data) is int:
+            return str(data)  # JSON ints are written canonically ('-0' is refused)
+        return str(self.location_node().value)
+
+
+class ShadowKey(yamlio.LazyNode, ScalarNode):
+    """A mapping key (always a string in JSON)."""
+
+    __slots__ = ("_key", "_parent")
+
+    def __init__(self, parent: _Path, key: str) -> None:
+        self._parent = parent
+        self._key = key
+
+    @property
+    def value(self) -> str:
+        return self._key
+
+    def location(self) -> Location:
+        return LazyLocation(self._parent.src, self._parent, self._key, True)
+
+    @property
+    def start_mark(self) -> Any:
+        return self._parent.src.node(_steps(self._parent, self._key), True).start_mark
+
+
+def shadow(parent: _Path, step: str | int, data: Any) -> Node:
+    kind = type(data)
+    if kind is dict:
+        return ShadowMapping(_Path(parent.src, parent, step), data)
+    if kind is list:
+        return ShadowSequence(_Path(parent.src, parent, step), data)
+    return ShadowScalar(parent, step, data)
+
+
+class LazyIndex(dict[str, tuple[Node, Node]]):
+    """:func:`~reconciler.config.yamlio.mapping_index` of a shadow mapping, built per key."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: ShadowMapping) -> None:
+        super().__init__()
+        self._node = node
+
+    def __missing__(self, key: str) -> tuple[Node, Node]:
+        node = self._node
+        data = node._data
+        if key not in data:
+            raise KeyError(key)
+        pair = (ShadowKey(node._p, key), shadow(node._p, key, data[key]))
+        self[key] = pair
+        return pair
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._node._data
+
+
+def fast_root(file: str, text: str) -> tuple[ShadowMapping, dict[str, Any]] | None:
+    """The shadow root and data of a plain file (``None``: read it with the slow path)."""
+    if len(text) < FAST_MIN_BYTES:
+        return None
+    data = plain_data(text)
+    if data is None:
+        return None
+    return ShadowMapping(_Path(Source(file, text), None, None), data), data
+
+
+def precedes(a: Location, b: Location) -> bool | None:
+    """``a`` before ``b`` for two lazy locations of one file (creation order is document
+    order for the locations the readers make while reading); ``None`` if not both lazy."""
+    if isinstance(a, LazyLocation) and isinstance(b, LazyLocation) and a._src is b._src:
+        return a.seq < b.seq
+    return None
