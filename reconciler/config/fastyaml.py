@@ -24,12 +24,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.reader import Reader
 
 from reconciler.config import yamlio
 from reconciler.state import Location
@@ -40,11 +39,14 @@ FAST_MIN_BYTES = 16 * 1024
 #: locations are made after every file is read, so creation order would not be file order).
 FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"})
 
+# One character class: what YAML may print (ruamel.yaml's Reader.NON_PRINTABLE is its
+# complement) less tabs, carriage returns and the indicators of tags, anchors, aliases, block
+# scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash escapes).
+_PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in "!&*|>%?<\\")
+_UNUSUAL_CHAR = re.compile(f"[^\n{_PLAIN_ASCII}\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _UNUSUAL = re.compile(
-    r"[!&*|>%?<\\\t\r]"  # tags, anchors, aliases, block scalars, directives, complex/merge keys
-    r"|^(?:---|\.\.\.)"  # document markers
-    r"|[\]}] *:(?: |$)"  # a flow collection as a key
-    rf"|{Reader.NON_PRINTABLE.pattern}",
+    r"^(?:---|\.\.\.)"  # document markers
+    r"|[\]}] *:(?: |$)",  # a flow collection as a key
     re.M,
 )
 # JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
@@ -120,7 +122,7 @@ def _quiet_stderr() -> Iterator[None]:
 
 def plain_data(text: str) -> dict[str, Any] | None:
     """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
-    if _UNUSUAL.search(text):
+    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text):
         return None
     brackets = text.count("[") + text.count("{")
     if brackets + 2 * max(map(len, text.split("\n"))) + 2 > yamlio.SAFE_DEPTH_BOUND:
@@ -332,6 +334,9 @@ class ShadowMapping(_Shadow, MappingNode):
     def index(self) -> LazyIndex:
         return LazyIndex(self)
 
+    def key_locations(self, names: list[str]) -> KeyLocations:
+        return KeyLocations(self._p, names)
+
 
 class ShadowSequence(_Shadow, SequenceNode):
     __slots__ = ("_data", "_p")
@@ -389,6 +394,45 @@ class ShadowKey(yamlio.LazyNode, ScalarNode):
     @property
     def start_mark(self) -> Any:
         return self._parent.src.node(_steps(self._parent, self._key), True).start_mark
+
+
+class KeyLocations(MutableMapping[str, Location]):
+    """The locations of some keys of one mapping of a fast file, each made when first read
+    (a user's field locations: only the changed fields of a plan are ever read). A location
+    set explicitly (a default's, ``renamed_from``) is kept as given."""
+
+    __slots__ = ("_found", "_names", "_p")
+
+    def __init__(self, p: _Path, names: list[str]) -> None:
+        self._p = p
+        self._names = names
+        self._found: dict[str, Location] = {}
+
+    def __getitem__(self, key: str) -> Location:
+        found = self._found.get(key)
+        if found is None:
+            if key not in self._names:
+                raise KeyError(key)
+            found = self._found[key] = LazyLocation(self._p.src, self._p, key, True)
+        return found
+
+    def __setitem__(self, key: str, loc: Location) -> None:
+        if key not in self._names:
+            self._names.append(key)
+        self._found[key] = loc
+
+    def __delitem__(self, key: str) -> None:
+        self._names.remove(key)
+        self._found.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def shadow(parent: _Path, step: str | int, data: Any) -> Node:

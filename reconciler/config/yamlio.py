@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import math
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -104,6 +105,20 @@ class LazyNode:
 
     def index(self) -> dict[str, tuple[Node, Node]]:
         raise NotImplementedError
+
+    def key_locations(self, names: list[str]) -> MutableMapping[str, Location]:
+        raise NotImplementedError
+
+
+def key_locations(
+    file: str, node: Node, index: dict[str, tuple[Node, Node]], names: list[str]
+) -> MutableMapping[str, Location]:
+    """The locations of the keys ``names`` of the mapping ``node`` (``index``: its
+    :func:`mapping_index`): made at once for a composed node, on first use for a fast file's
+    (a no-change plan reads none of them)."""
+    if isinstance(node, LazyNode):
+        return node.key_locations(names)
+    return {name: loc_of(file, index[name][0]) for name in names}
 
 
 def loc_of(file: str, node: Node) -> Location:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ def _plain(value: Any) -> Any:
     """Every field, with each location as (file, line, col): lazy ones are resolved here."""
     if isinstance(value, Location):
         return ("loc", value.file, value.line, value.col)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a fast file's lazy field locations
         return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
