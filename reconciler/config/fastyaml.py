@@ -30,7 +30,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.config import yamlio
+from reconciler.config import yamlio, yamlpos
 from reconciler.state import Location
 
 #: Files smaller than this are read by the slow path (there is nothing to gain).
@@ -157,6 +157,10 @@ def plain_data(text: str) -> dict[str, Any] | None:
     return data
 
 
+# The rapidyaml parses of the last files whose locations were read: id(Source) -> (it, parse).
+_PARSED: dict[int, tuple[Source, yamlpos.Parsed]] = {}
+
+
 class Source:
     """One file read by the fast path: its text, kept to resolve locations on demand."""
 
@@ -172,6 +176,23 @@ class Source:
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+    def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int]:
+        """(line, column) of the node at ``path`` (its key if ``key``): from rapidyaml's
+        offsets where they surely agree with ruamel.yaml (:mod:`~reconciler.config.yamlpos`;
+        the last two files parsed are kept), else from the slow path's node."""
+        parsed = _PARSED.pop(id(self), None)
+        if parsed is None or parsed[0] is not self:
+            with _quiet_stderr():
+                parsed = (self, yamlpos.Parsed(self.text.encode("utf-8")))
+        _PARSED[id(self)] = parsed
+        while len(_PARSED) > 2:
+            del _PARSED[next(iter(_PARSED))]
+        found = parsed[1].position(path, key)
+        if found is None:
+            mark = self.node(path, key).start_mark
+            found = (mark.line + 1, mark.column + 1)
+        return found
 
     def node(self, path: tuple[str | int, ...], key: bool) -> Node:
         """The slow path's node at ``path`` (its key node if ``key``)."""
@@ -217,9 +238,9 @@ class LazyLocation(Location):
         object.__setattr__(self, "seq", src.next_seq())
 
     def _resolve(self) -> None:
-        mark = self._src.node(_steps(self._parent, self._step), self._key).start_mark
-        _LINE.__set__(self, mark.line + 1)
-        _COL.__set__(self, mark.column + 1)
+        line, col = self._src.position(_steps(self._parent, self._step), self._key)
+        _LINE.__set__(self, line)
+        _COL.__set__(self, col)
         object.__setattr__(self, "_done", True)
 
     @property
