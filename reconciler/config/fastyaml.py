@@ -180,13 +180,13 @@ class Source:
     def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int]:
         """(line, column) of the node at ``path`` (its key if ``key``): from rapidyaml's
         offsets where they surely agree with ruamel.yaml (:mod:`~reconciler.config.yamlpos`;
-        the last two files parsed are kept), else from the slow path's node."""
+        the last eight files parsed are kept), else from the slow path's node."""
         parsed = _PARSED.pop(id(self), None)
         if parsed is None or parsed[0] is not self:
             with _quiet_stderr():
                 parsed = (self, yamlpos.Parsed(self.text.encode("utf-8")))
         _PARSED[id(self)] = parsed
-        while len(_PARSED) > 2:
+        while len(_PARSED) > 8:
             del _PARSED[next(iter(_PARSED))]
         found = parsed[1].position(path, key)
         if found is None:

@@ -60,7 +60,7 @@ def _address(view: Any) -> int:
 class Parsed:
     """One file parsed in place by rapidyaml, with what turns a byte offset into a position."""
 
-    __slots__ = ("_base", "_buffer", "_newlines", "_raw", "tree")
+    __slots__ = ("_base", "_buffer", "_items", "_newlines", "_raw", "tree")
 
     def __init__(self, raw: bytes) -> None:
         import ryml
@@ -74,6 +74,18 @@ class Parsed:
             newlines.append(at)
             at = raw.find(b"\n", at + 1)
         self._newlines = newlines
+        self._items: dict[int, list[int]] = {}  # a sequence's children (rapidyaml walks a list)
+
+    def _item(self, node: int, index: int) -> int | None:
+        items = self._items.get(node)
+        if items is None:
+            t, items = self.tree, []
+            child = t.first_child(node)
+            while child != NONE:
+                items.append(child)
+                child = t.next_sibling(child)
+            self._items[node] = items
+        return items[index] if 0 <= index < len(items) else None
 
     def _offset(self, view: Any, quoted: bool) -> int | None:
         if view is None:
@@ -86,9 +98,9 @@ class Parsed:
         t = self.tree
         if not t.is_container(node):
             return self._offset(t.val(node), t.is_val_quoted(node))
-        if t.is_flow(node) or t.num_children(node) == 0:
-            return None
         first = t.first_child(node)
+        if t.is_flow(node) or first == NONE:
+            return None
         if t.is_map(node):
             return self._offset(t.key(first), t.is_key_quoted(first))
         if t.is_seq(first):
@@ -108,9 +120,10 @@ class Parsed:
         node = t.root_id()
         for step in path:
             if type(step) is int:
-                if not t.is_seq(node) or not 0 <= step < t.num_children(node):
+                item = self._item(node, step) if t.is_seq(node) else None
+                if item is None:
                     return None
-                node = t.child(node, step)
+                node = item
             else:
                 if not t.is_map(node):
                     return None
