@@ -1,162 +1,29 @@
 """The fast path for large, plain config files: rapidyaml, JSON, and locations found on demand.
 
 Composing a 14 MB config with ruamel.yaml builds a Python node (and two marks) per scalar; that
-is most of the cost of a load. For a file that a cheap pre-check proves *plain* (no tags,
-anchors, aliases, merge or complex keys, block scalars, escapes, directives, document markers,
-tabs or non-printable characters), :func:`fast_root` instead lets rapidyaml (C++) parse it and
-emit JSON, which :func:`json.loads` turns into Python values in one C pass. The JSON is then
-checked for what JSON alone would hide: duplicate keys, nesting deeper than
-:data:`~reconciler.config.yamlio.MAX_DEPTH`, floats, and any string whose YAML 1.2 typing could
-differ (``~``, ``True``, ``0x1F``, ``0101``: rapidyaml quotes those, ruamel.yaml types them).
-Anything unusual, or any parse error, returns ``None`` and the caller reads the file with the
-exact slow path (:mod:`~reconciler.config.yamlio`), which reports every error.
+is most of the cost of a load. For a large file that :func:`~reconciler.config.plainyaml.
+plain_data` proves plain, :func:`fast_root` instead takes rapidyaml's values.
 
 The values come wrapped in *shadow nodes* (subclasses of ruamel.yaml's node classes) so the
 section readers run unchanged. A shadow knows its path from the root, not its position: the
-locations made from it (:class:`LazyLocation`) resolve line and column only when read, by
-composing that one file with the exact slow path (once per file, cached). A no-change plan reads
-no location, so a plain file is never composed.
+locations made from it (:class:`LazyLocation`) resolve line and column only when read, from
+rapidyaml's offsets (:mod:`~reconciler.config.yamlpos`) or, where those might differ, by
+composing that one file with the exact slow path. A no-change plan reads no location.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import sys
 from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.config import yamlio, yamlpos
+from reconciler.config.plainyaml import plain_data, quiet_stderr
 from reconciler.state import Location
 
 #: Files smaller than this are read by the slow path (there is nothing to gain).
 FAST_MIN_BYTES = 16 * 1024
-#: Root sections a fast file may hold (the small sections stay on the slow path: their
-#: locations are made after every file is read, so creation order would not be file order).
-FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"})
-
-# One character class: what YAML may print (ruamel.yaml's Reader.NON_PRINTABLE is its
-# complement) less tabs, carriage returns and the indicators of tags, anchors, aliases, block
-# scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash escapes).
-_PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in "!&*|>%?<\\")
-_UNUSUAL_CHAR = re.compile(f"[^\n{_PLAIN_ASCII}\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_UNUSUAL = re.compile(
-    r"^(?:---|\.\.\.)"  # document markers
-    r"|[\]}] *:(?: |$)",  # a flow collection as a key
-    re.M,
-)
-# JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
-_CANDIDATE = re.compile(
-    r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
-    r'|[fF]alse|FALSE|)"'
-)
-# rapidyaml writes these *plain* scalars bare in JSON, so as a JSON string they were quoted.
-_BARE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_TYPED = (yamlio.INT, yamlio.FLOAT, yamlio.BOOL, yamlio.NULL)
-
-
-class _Unusual(Exception):
-    """Not plain: the slow path reads it."""
-
-
-def _typed(text: str) -> bool:
-    """Would ruamel.yaml (with :class:`~reconciler.config.yamlio.FastResolver`) type this plain
-    scalar as something other than a string?"""
-    for tag, regexp in yamlio._IMPLICIT.get(text[:1], ()):
-        if str(tag) in _TYPED and regexp.match(text):
-            return True
-    return False
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise _Unusual("duplicate key")
-    return out
-
-
-def _int(text: str) -> int:
-    if text.startswith("-0"):
-        raise _Unusual("-0")  # '-0' and 0 print differently
-    return int(text)
-
-
-def _refuse(text: str) -> Any:
-    raise _Unusual(f"number {text}")  # floats: rapidyaml rewrites them (.5 -> 0.5)
-
-
-def _deep(data: Any) -> bool:
-    stack = [(data, 0)]
-    limit = yamlio.MAX_DEPTH - 2
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return True
-        for item in value.values() if type(value) is dict else value:
-            if type(item) is dict or type(item) is list:
-                stack.append((item, depth + 1))
-    return False
-
-
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """rapidyaml prints its parse errors on file descriptor 2; the slow path reports them."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # pragma: no cover - no stderr at all
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def plain_data(text: str) -> dict[str, Any] | None:
-    """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
-    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text):
-        return None
-    brackets = text.count("[") + text.count("{")
-    if brackets + 2 * max(map(len, text.split("\n"))) + 2 > yamlio.SAFE_DEPTH_BOUND:
-        return None
-    import ryml
-
-    try:
-        with _quiet_stderr():
-            tree = ryml.parse_in_arena(text.encode("utf-8"))
-            emitted = ryml.emit_json_malloc(tree, tree.root_id())
-    except Exception:
-        return None
-    del tree
-    if not isinstance(emitted, str):
-        return None  # an empty document
-    for match in _CANDIDATE.finditer(emitted):
-        word = match.group(1)
-        if (word == "" or _typed(word)) and not _BARE_INT.fullmatch(word):
-            return None
-    try:
-        data = json.loads(
-            emitted,
-            object_pairs_hook=_pairs,
-            parse_int=_int,
-            parse_float=_refuse,
-            parse_constant=_refuse,
-        )
-    except (_Unusual, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or not data.keys() <= FAST_SECTIONS or _deep(data):
-        return None
-    return data
-
-
 # The rapidyaml parses of the last files whose locations were read: id(Source) -> (it, parse).
 _PARSED: dict[int, tuple[Source, yamlpos.Parsed]] = {}
 
@@ -183,7 +50,7 @@ class Source:
         the last eight files parsed are kept), else from the slow path's node."""
         parsed = _PARSED.pop(id(self), None)
         if parsed is None or parsed[0] is not self:
-            with _quiet_stderr():
+            with quiet_stderr():
                 parsed = (self, yamlpos.Parsed(self.text.encode("utf-8")))
         _PARSED[id(self)] = parsed
         while len(_PARSED) > 8:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.config import fastyaml, load_config, load_config_sources
+from reconciler.config import fastyaml, load_config, load_config_sources, plainyaml
 from reconciler.errors import ConfigError
 from reconciler.state import Location
 
@@ -120,7 +120,7 @@ def test_generated_config(style: str, tmp_path: Path, always_fast: list[str]) ->
     ],
 )
 def test_unusual_files_take_the_slow_path(text: str) -> None:
-    assert fastyaml.plain_data(text) is None
+    assert plainyaml.plain_data(text) is None
 
 
 def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
@@ -132,3 +132,16 @@ def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
     assert hash(loc) == hash(Location("c.yaml", 2, 5))
     assert str(loc) == "c.yaml:2:5" and loc < Location("c.yaml", 3, 1)
     assert state.users["a@example.com"].field_locs["first_name"] == Location("c.yaml", 3, 5)
+
+
+def test_the_pre_check_refuses_exactly_ruamels_non_printable_and_the_indicators() -> None:
+    from ruamel.yaml.reader import Reader
+
+    indicators = set("!&*|>%?<\\\t\r")
+    wrong = [
+        hex(code)
+        for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]
+        if bool(plainyaml._UNUSUAL_CHAR.search(chr(code)))
+        != (chr(code) in indicators or bool(Reader.NON_PRINTABLE.match(chr(code))))
+    ]
+    assert not wrong
