@@ -3,6 +3,13 @@
 The shape follows "Scale facts" in the design notes: 50,000 users, 10 roles, 40 teams and
 20,000 DNC numbers by default, with users split over 50 files. ``drift`` users differ between the
 tenant and the config, so that the plan has work to do.
+
+The same desired state is written in two config styles:
+
+- ``config/``, group-centric: each user block lists its ``roles:`` inline, and ``teams.yaml``
+  lists each team's members;
+- ``config-user/``, user-centric: one user per block with its own ``roles:`` and ``teams:``
+  block lists, no ``teams.yaml``.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ def generate(out: Path, users: int, teams: int, dnc: int, drift: int, files: int
     tnames = team_names(teams)
     tenant_users = []
     config_users: list[list[str]] = [[] for _ in range(files)]
+    user_centric: list[list[str]] = [[] for _ in range(files)]
     memberships: dict[str, list[str]] = {t: [] for t in tnames}
     for i in range(users):
         email = f"user{i:06d}@example.com"
@@ -67,7 +75,7 @@ def generate(out: Path, users: int, teams: int, dnc: int, drift: int, files: int
         )
         memberships[team].append(email)
         role_list = ", ".join(json.dumps(r) for r in roles)
-        config_users[i % files].append(
+        block = (
             f"  - email: {email}\n"
             f"    first_name: {first}\n"
             f"    last_name: {last}\n"
@@ -76,8 +84,10 @@ def generate(out: Path, users: int, teams: int, dnc: int, drift: int, files: int
             f"    location: {loc}\n"
             f"    max_chat_limit: 3\n"
             f"    max_chat_limit_enabled: true\n"
-            f"    roles: [{role_list}]\n"
         )
+        config_users[i % files].append(f"{block}    roles: [{role_list}]\n")
+        lists = "    roles:\n" + "".join(f"      - {r}\n" for r in roles)
+        user_centric[i % files].append(f"{block}{lists}    teams:\n      - {team}\n")
     numbers = [phone(i) for i in range(dnc)]
     seed_doc = {
         "subdomain": "bench",
@@ -101,7 +111,14 @@ def generate(out: Path, users: int, teams: int, dnc: int, drift: int, files: int
         lines.append(f"  {t}:\n    members:{'' if members else ' []'}\n")  # empty: an error
         lines.extend(f"      - {m}\n" for m in members)
     (cfg / "teams.yaml").write_text("".join(lines))
-    (cfg / "dnc.yaml").write_text("dnc:\n" + "".join(f'  - "{n}"\n' for n in numbers))
+    dnc_text = "dnc:\n" + "".join(f'  - "{n}"\n' for n in numbers)
+    (cfg / "dnc.yaml").write_text(dnc_text)
+    ucfg = out / "config-user"
+    (ucfg / "users").mkdir(parents=True, exist_ok=True)
+    (ucfg / "tenant.yaml").write_text("version: 1\ntenant:\n  subdomain: bench\n")
+    for k, chunk in enumerate(user_centric):
+        (ucfg / "users" / f"users-{k:03d}.yaml").write_text("users:\n" + "".join(chunk))
+    (ucfg / "dnc.yaml").write_text(dnc_text)
 
 
 def main() -> None:

@@ -20,8 +20,20 @@ process so that CPU time and peak memory (max RSS) belong to that stage alone:
 - apply-reassert: `apply --reassert-dnc`, every declared DNC number re-sent in batches of 500
 
 API calls are counted from the simulator's request log, and the wall time they would take on
-the real platform (1 request per second) is projected next to them. Results are printed as a
-table and written to .bench/results.json.
+the real platform (1 request per second) is projected next to them.
+
+Then the cost of a no-change `plan --base-ref HEAD` against the floor (issue 12 section 3), for
+each size in BENCH_SIZES (default 1000,10000,50000; DNC numbers scale with the users, BENCH_DNC
+per BENCH_USERS) and both config styles (group-centric `config/` and user-centric `config-user/`,
+see generate.py): the plan's CPU seconds, peak RSS and API calls, each in a child process
+(resource.getrusage), next to the floor measured in the same run: ijson's C backend streaming the
+template (the same `ijson.items(..., "item")` the client uses) plus PyYAML's C composer
+(`yaml.compose` with CSafeLoader) over the config files. The ratio plan CPU / floor CPU is shown
+against the goal 0.75, the peak RSS against 200 MB. BENCH_REPEAT=N runs each figure N times
+and keeps the least CPU (noise on a shared machine only ever adds).
+
+BENCH_PARTS picks what runs: `calls` (the scenarios above), `scale` (the table against the
+floor); both by default. Results are printed as tables and written to .bench/results.json.
 """
 
 from __future__ import annotations
@@ -36,6 +48,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".bench"
 PY = sys.executable
@@ -45,6 +59,12 @@ DNC = int(os.environ.get("BENCH_DNC", "20000"))
 DRIFT = int(os.environ.get("BENCH_DRIFT", "100"))
 DNC_EDIT = int(os.environ.get("BENCH_DNC_EDIT", "10"))
 BUDGET = int(os.environ.get("BENCH_REFRESH_BUDGET", "500"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,50000").split(",") if n]
+PARTS = set(os.environ.get("BENCH_PARTS", "calls,scale").split(","))
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "1")))
+CPU_GOAL = 0.75  # plan CPU at most this times the floor's
+RSS_GOAL_MB = 200.0
+STYLES = {"group": "config", "user": "config-user"}  # generate.py's two config directories
 
 # Runs in a child process: executes STAGE code, then prints CPU seconds and max RSS as JSON.
 MEASURE = textwrap.dedent(
@@ -88,6 +108,21 @@ with connect(Tenant(subdomain="bench"), base_url=URL, token=TOKEN, rate=1000) as
 d0 = _t.perf_counter()
 plan = diff(desired, live, base=desired, now=datetime.now(UTC))
 extra = {"diff_only_s": round(_t.perf_counter() - d0, 2), "user_changes": len(plan.user_changes)}
+""",
+    # The floor: what merely parsing the inputs costs, with the fastest parsers at hand.
+    "floor-template": """
+import ijson
+with open(TEMPLATE, "rb") as f:
+    rows = sum(1 for _ in ijson.items(f, "item", use_float=True))
+extra = {"rows": rows, "ijson_backend": ijson.backend}
+""",
+    "floor-config": """
+from pathlib import Path
+import yaml
+files = sorted(p for p in Path(CONFIG).rglob("*") if p.suffix in (".yaml", ".yml"))
+for path in files:
+    yaml.compose(path.read_text(), Loader=yaml.CSafeLoader)
+extra = {"files": len(files)}
 """,
 }
 
@@ -169,34 +204,126 @@ def git(repo: Path, *args: str) -> None:
     sh("git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", *args, cwd=repo)
 
 
-def main() -> None:
-    data = OUT / f"u{USERS}-d{DNC}-x{DRIFT}"
-    if not (data / "tenant.json").exists():
-        print(f"generating {USERS} users, {DNC} DNC numbers ...", file=sys.stderr)
+def ensure_data(users: int, dnc: int, drift: int) -> Path:
+    """The generated tenant and its configs for this size (generated once, kept in .bench)."""
+    data = OUT / f"u{users}-d{dnc}-x{drift}"
+    if not (data / "config-user").exists():
+        print(f"generating {users} users, {dnc} DNC numbers ...", file=sys.stderr)
         gen = [PY, str(ROOT / "benchmarks" / "generate.py"), str(data)]
-        sh(*gen, "--users", str(USERS), "--dnc", str(DNC), "--drift", str(DRIFT))
-    config = data / "config"
-    size_mb = sum(f.stat().st_size for f in config.rglob("*.yaml")) / 1e6
-    results: dict[str, Any] = {
-        "users": USERS,
-        "dnc": DNC,
-        "drift": DRIFT,
-        "config_mb": round(size_mb, 1),
-        "python": sys.version.split()[0],
-        "cpus": os.cpu_count(),
-    }
+        sh(*gen, "--users", str(users), "--dnc", str(dnc), "--drift", str(drift))
+    return data
 
-    print("load ...", file=sys.stderr)
-    results["load"] = measure("load", {"CONFIG": str(config)})
 
-    # A git repo of the config for --base-ref (plumbing reads the base without a checkout).
-    repo = OUT / "repo"
+def make_repo(config: Path, repo: Path) -> Path:
+    """A git repo of the config for --base-ref (plumbing reads the base without a checkout)."""
     if repo.exists():
         sh("rm", "-rf", str(repo))
     sh("cp", "-r", str(config), str(repo))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "base")
+    return repo
+
+
+def least(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return min(runs, key=lambda r: r["cpu_s"])
+
+
+def main() -> None:
+    results: dict[str, Any] = {
+        "users": USERS,
+        "dnc": DNC,
+        "drift": DRIFT,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
+    if "calls" in PARTS:
+        calls_part(results)
+    if "scale" in PARTS:
+        results["scale"] = scale_part()
+    OUT.mkdir(exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    if "calls" in PARTS:
+        print_table(results)
+    if "scale" in PARTS:
+        print_scale(results["scale"])
+
+
+def scale_part() -> list[dict[str, Any]]:
+    """The no-change plan of each size and style next to the floor, measured in this run."""
+    rows: list[dict[str, Any]] = []
+    for users in SIZES:
+        dnc = max(1, DNC * users // USERS)
+        data = ensure_data(users, dnc, DRIFT)
+        sim = Simulator(data / "tenant.json", OUT / "requests.jsonl")
+        try:
+            template = OUT / f"template-{users}.json"
+            fetch_template(sim, template)
+            env = {**os.environ, "CCAI_BASE_URL": sim.url, "CCAI_API_TOKEN": "bench-token"}
+            floor_t = least(
+                [measure("floor-template", {"TEMPLATE": str(template)}) for _ in range(REPEAT)]
+            )
+            for style, dirname in STYLES.items():
+                config = data / dirname
+                repo = make_repo(config, OUT / f"repo-{style}")
+                print(f"scale: {users} users, {style}-centric plan ...", file=sys.stderr)
+                plans = []
+                for _ in range(REPEAT):
+                    before = sim.calls()
+                    args = ["plan", "-c", ".", "--base-ref", "HEAD", "--rate", "1000"]
+                    res = measure_cli([*args, "--format", "json", "--out", "plan.json"], env, repo)
+                    res["calls"] = sum((sim.calls() - before).values())
+                    plans.append(res)
+                plan = least(plans)
+                floor_c = least(
+                    [measure("floor-config", {"CONFIG": str(config)}) for _ in range(REPEAT)]
+                )
+                floor_cpu = floor_t["cpu_s"] + floor_c["cpu_s"]
+                saved = json.loads((repo / "plan.json").read_text())
+                changes = {k: len(saved.get(k) or []) for k in ("user_changes", "dnc_changes")}
+                rows.append(
+                    {
+                        "users": users,
+                        "dnc": dnc,
+                        "style": style,
+                        "config_mb": round(mb(config), 1),
+                        "template_mb": round(template.stat().st_size / 1e6, 1),
+                        "plan": plan,
+                        "plan_changes": changes,
+                        "floor_template": floor_t,
+                        "floor_config": floor_c,
+                        "floor_cpu_s": round(floor_cpu, 2),
+                        "ratio": round(plan["cpu_s"] / floor_cpu, 2) if floor_cpu else None,
+                    }
+                )
+            template.unlink()
+        finally:
+            sim.stop()
+    return rows
+
+
+def mb(config: Path) -> float:
+    return sum(f.stat().st_size for f in config.rglob("*.yaml")) / 1e6
+
+
+def fetch_template(sim: Simulator, dest: Path) -> None:
+    """The template body as the client receives it (one GET), saved for the floor."""
+    url = sim.url.rstrip("/") + "/bulk/users/template"
+    with requests.get(url, auth=(sim.subdomain, "bench-token"), stream=True, timeout=600) as r:
+        r.raise_for_status()
+        with dest.open("wb") as f:
+            for chunk in r.iter_content(1 << 20):
+                f.write(chunk)
+
+
+def calls_part(results: dict[str, Any]) -> None:
+    data = ensure_data(USERS, DNC, DRIFT)
+    config = data / "config"
+    results["config_mb"] = round(mb(config), 1)
+
+    print("load ...", file=sys.stderr)
+    results["load"] = measure("load", {"CONFIG": str(config)})
+    repo = make_repo(config, OUT / "repo")
 
     sim = Simulator(data / "tenant.json", OUT / "requests.jsonl")
     try:
@@ -241,9 +368,6 @@ def main() -> None:
     finally:
         sim.stop()
 
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    print_table(results)
-
 
 def print_table(r: dict[str, Any]) -> None:
     print(
@@ -252,7 +376,15 @@ def print_table(r: dict[str, Any]) -> None:
         f"(Python {r['python']}, {r['cpus']} CPUs)\n"
     )
     print(f"{'stage':<14} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11} {'API calls':>10}  notes")
-    stages = ("load", "fetch", "diff", "plan", "plan-dnc", "plan-dnc-check", "apply")
+    stages: tuple[str, ...] = (
+        "load",
+        "fetch",
+        "diff",
+        "plan",
+        "plan-dnc",
+        "plan-dnc-check",
+        "apply",
+    )
     stages += ("plan-after", "plan-budget", "apply-reassert")
     for stage in stages:
         s = r.get(stage)
@@ -271,6 +403,42 @@ def print_table(r: dict[str, Any]) -> None:
             f"{calls!s:>10}  {notes}"
         )
     print("\nAPI calls cost one second each on the real platform (1 request/second).")
+
+
+def print_scale(rows: list[dict[str, Any]]) -> None:
+    """The issue-12 section-3 table: the no-change plan against the floor of the same run."""
+    print(
+        "\nno-change `plan --base-ref HEAD` against the floor (ijson C backend over the template "
+        "+ PyYAML CSafeLoader compose over the config), measured in this run\n"
+    )
+    head = f"{'users':>7} {'style':<6} {'cfg MB':>6} {'calls':>5} {'plan cpu s':>10} "
+    head += f"{'plan RSS MB':>11} {'floor cpu s':>11} {'(ijson+yaml)':>13} {'ratio':>6}  goals"
+    print(head)
+    for r in rows:
+        p = r["plan"]
+        split = f"{r['floor_template']['cpu_s']}+{r['floor_config']['cpu_s']}"
+        cpu_ok = r["ratio"] is not None and r["ratio"] <= CPU_GOAL
+        rss_ok = p["max_rss_mb"] <= RSS_GOAL_MB
+        goals = f"cpu {'met' if cpu_ok else 'NOT met'} (<= {CPU_GOAL}), "
+        goals += f"rss {'met' if rss_ok else 'NOT met'} (<= {RSS_GOAL_MB:.0f} MB)"
+        print(
+            f"{r['users']:>7} {r['style']:<6} {r['config_mb']:>6} {p['calls']:>5} "
+            f"{p['cpu_s']:>10} {p['max_rss_mb']:>11} {r['floor_cpu_s']:>11} {split:>13} "
+            f"{r['ratio']!s:>6}  {goals}"
+        )
+    by_style: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_style.setdefault(r["style"], []).append(r)
+    for style, rs in by_style.items():
+        if len(rs) < 2:
+            continue
+        a, b = rs[-2], rs[-1]
+        grow = b["users"] / a["users"]
+        cpu = b["plan"]["cpu_s"] / a["plan"]["cpu_s"]
+        print(
+            f"scaling ({style}): {a['users']:,} -> {b['users']:,} users is x{grow:g}; "
+            f"plan CPU x{cpu:.2f}, calls {a['plan']['calls']} -> {b['plan']['calls']}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,23 +3,17 @@ tenant's. Pure."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
+from reconciler.config import messages
 from reconciler.errors import Diagnostic
 from reconciler.plan import PlanWarning
 from reconciler.state import DesiredState, LiveState, Location
 
 
 def suggest(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'X'?)`` for the known name closest to ``name`` (a case-only difference
-    first), or ``""``."""
-    known = list(known)
-    for k in known:
-        if k.casefold() == name.casefold():
-            return f" (did you mean {k!r}?)"
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """The did-you-mean for a tenant name (stricter than for config keys: names are short)."""
+    return messages.suggest(name, known, cutoff=0.7)
 
 
 def _error(out: list[Diagnostic], message: str, loc: Location | None = None) -> None:

@@ -258,26 +258,45 @@ class GitHub:
             return DEFAULT_MAX_WAIT  # a secondary limit without headers: GitHub says a minute
         return None
 
+    #: Who answers, in messages ("GitHub refused the token", "GitHub answered 500").
+    service = "GitHub"
+    #: The command's words (commands/_comment.py): what the host calls its comments and the
+    #: request they are on, the headers of its rate limit, and the option of the number.
+    notes = "comments"
+    request_name = "pull request"
+    rate_headers = "Retry-After, x-ratelimit-reset"
+    number_option = (
+        "--pr",
+        "NUMBER",
+        "The pull request (default: pull_request.number of the event at GITHUB_EVENT_PATH).",
+    )
+
+    def _refusal(self, status: int, msg: str) -> str | None:
+        """What to check when the API refuses with 401, 403 or 404 (None: no advice)."""
+        s = self.settings
+        if status == 401:
+            return "check GITHUB_TOKEN"
+        if status == 403:
+            return "the workflow's token needs `permissions: pull-requests: write`" + (
+                " (a pull request from a fork gets a read-only token)" if msg else ""
+            )
+        if status == 404:
+            return (
+                f"is {s.repository} the repository and #{s.pr} its pull request, and may the "
+                "token see them?"
+            )
+        return None
+
     def _error(self, what: str, resp: requests.Response) -> GitHubCommentError:
         status = resp.status_code
         msg = _message(resp)
         said = f" ({msg})" if msg else ""
-        if status == 401:
-            return GitHubCommentError(
-                f"{what}: GitHub refused the token (401{said}): check GITHUB_TOKEN"
-            )
-        if status == 403:
-            return GitHubCommentError(
-                f"{what}: permission denied (403{said}): the workflow's token needs "
-                "`permissions: pull-requests: write`"
-                + (" (a pull request from a fork gets a read-only token)" if msg else "")
-            )
-        if status == 404:
-            return GitHubCommentError(
-                f"{what}: not found (404{said}): is {self.settings.repository} the repository "
-                f"and #{self.settings.pr} its pull request, and may the token see them?"
-            )
-        return GitHubCommentError(f"{what}: GitHub answered {status}{said}")
+        advice = self._refusal(status, msg)
+        if advice is None:
+            return GitHubCommentError(f"{what}: {self.service} answered {status}{said}")
+        refused = {401: f"{self.service} refused the token", 403: "permission denied"}
+        head = refused.get(status, "not found")
+        return GitHubCommentError(f"{what}: {head} ({status}{said}): {advice}")
 
     def list_comments(self) -> list[dict[str, Any]]:
         url: str | None = f"{self.comments_url}?per_page=100"
@@ -376,6 +395,23 @@ def post_parts(gh: GitHub, parts: list[str], key: str = "plan") -> Outcome:
     return outcome
 
 
+def post_from(
+    directory: Path,
+    settings_of: Callable[[], Settings],
+    client_of: Callable[[Settings], GitHub],
+    key: str,
+) -> tuple[Settings, Outcome]:
+    """The plan parts in ``directory`` as the sticky comments of ``key``, through the client
+    (GitHub or GitLab) made for the settings: what every ``*-comment`` command runs."""
+    parts = read_parts(directory)
+    settings = settings_of()
+    client = client_of(settings)
+    try:
+        return settings, post_parts(client, parts, key)
+    finally:
+        client.close()
+
+
 def run(
     directory: Path,
     env: Mapping[str, str] = os.environ,
@@ -385,10 +421,9 @@ def run(
     max_wait: float = DEFAULT_MAX_WAIT,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Settings, Outcome]:
-    parts = read_parts(directory)
-    settings = settings_from_env(env, pr)
-    gh = GitHub(settings, max_wait=max_wait, sleep=sleep)
-    try:
-        return settings, post_parts(gh, parts, key)
-    finally:
-        gh.close()
+    return post_from(
+        directory,
+        lambda: settings_from_env(env, pr),
+        lambda settings: GitHub(settings, max_wait=max_wait, sleep=sleep),
+        key,
+    )

@@ -22,10 +22,8 @@ from reconciler.github_comment import (
     GitHubCommentError,
     Outcome,
     Settings,
-    _message,
     check_api_url,
-    post_parts,
-    read_parts,
+    post_from,
 )
 
 
@@ -83,25 +81,24 @@ class GitLab(GitHub):
                 return DEFAULT_MAX_WAIT
         return super()._rate_limit_wait(resp)
 
-    def _error(self, what: str, resp: requests.Response) -> GitHubCommentError:
-        status = resp.status_code
-        msg = _message(resp)
-        said = f" ({msg})" if msg else ""
+    service = "GitLab"
+    notes = "notes"
+    request_name = "merge request"
+    rate_headers = "Retry-After, RateLimit-Reset"
+    number_option = ("--mr", "IID", "The merge request (default: CI_MERGE_REQUEST_IID).")
+
+    def _refusal(self, status: int, msg: str) -> str | None:
+        s = self.settings
         if status == 401:
-            return GitHubCommentError(
-                f"{what}: GitLab refused the token (401{said}): check GITLAB_TOKEN"
-            )
+            return "check GITLAB_TOKEN"
         if status == 403:
-            return GitHubCommentError(
-                f"{what}: permission denied (403{said}): GITLAB_TOKEN needs the api scope and "
-                "at least the Reporter role in the project"
-            )
+            return "GITLAB_TOKEN needs the api scope and at least the Reporter role in the project"
         if status == 404:
-            return GitHubCommentError(
-                f"{what}: not found (404{said}): is {self.settings.repository} the project and "
-                f"!{self.settings.pr} its merge request, and may the token see them?"
+            return (
+                f"is {s.repository} the project and !{s.pr} its merge request, and may the "
+                "token see them?"
             )
-        return GitHubCommentError(f"{what}: GitLab answered {status}{said}")
+        return None
 
 
 def run(
@@ -113,10 +110,9 @@ def run(
     max_wait: float = DEFAULT_MAX_WAIT,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Settings, Outcome]:
-    parts = read_parts(directory)
-    settings = settings_from_env(env, mr)
-    gl = GitLab(settings, max_wait=max_wait, sleep=sleep)
-    try:
-        return settings, post_parts(gl, parts, key)
-    finally:
-        gl.close()
+    return post_from(
+        directory,
+        lambda: settings_from_env(env, mr),
+        lambda settings: GitLab(settings, max_wait=max_wait, sleep=sleep),
+        key,
+    )

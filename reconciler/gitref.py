@@ -16,7 +16,8 @@ import subprocess
 from collections.abc import Sequence
 
 from reconciler.config import discovery
-from reconciler.errors import PlanError
+from reconciler.errors import Diagnostic, PlanError
+from reconciler.state import Location
 
 
 def _git(args: Sequence[str], cwd: str, *, stdin: bytes | None = None) -> bytes:
@@ -87,7 +88,7 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
     (the base config is then empty: everything counts as new)."""
     if ref.startswith("-"):
         raise PlanError(f"--base-ref {ref!r} is not a git ref")
-    wanted: list[tuple[str, str, str]] = []  # (display, object id, cwd)
+    wanted: list[tuple[str, str, str]] = []  # (display, object, cwd): an id or commit:path
     for given in paths or ["."]:
         root = repo_root(given)
         if root is None:
@@ -115,7 +116,8 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
             )
         except _GitFailed as err:
             raise PlanError(f"--base-ref {ref!r}: cannot list {given}: {err}") from None
-        blobs: dict[str, str] = {}  # path relative to the repository root -> object id
+        sha = commit.decode().strip()
+        blobs: dict[str, str] = {}  # path relative to the repository root -> what to read
         for rec in out.split(b"\0"):
             if not rec:
                 continue
@@ -123,7 +125,10 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
             parts = meta.split()
             if len(parts) != 3 or parts[1] != b"blob":
                 continue
-            blobs[name_b.decode("utf-8", errors="surrogateescape")] = parts[2].decode()
+            name = name_b.decode("utf-8", errors="surrogateescape")
+            # A symlink (mode 120000) is a blob holding its target's path: read the file it
+            # points to, as the working tree does (cat-file --follow-symlinks resolves it).
+            blobs[name] = f"{sha}:{name}" if parts[0] == b"120000" else parts[2].decode()
         if is_file:
             if rel in blobs:
                 wanted.append((given, blobs[rel], root))
@@ -137,26 +142,59 @@ def read_config_at(ref: str, paths: Sequence[str]) -> list[tuple[str, bytes]]:
 
 
 def _cat_files(wanted: list[tuple[str, str, str]]) -> list[tuple[str, bytes]]:
-    out: list[tuple[str, bytes]] = []
+    """The contents of ``wanted`` in one ``git cat-file`` per repository, symlinks followed;
+    a link to a file already read counts once (as the working tree's realpath rule)."""
+    found: dict[tuple[str, str], tuple[str, bytes]] = {}  # (root, object) -> (blob id, data)
+    problems: list[Diagnostic] = []
     by_root: dict[str, list[tuple[str, str]]] = {}
-    for display, oid, root in wanted:
-        by_root.setdefault(root, []).append((display, oid))
-    contents: dict[tuple[str, str], bytes] = {}
+    for display, obj, root in wanted:
+        by_root.setdefault(root, []).append((display, obj))
     for root, items in by_root.items():
-        stdin = "".join(f"{oid}\n" for _, oid in items).encode()
+        if any("\n" in obj for _, obj in items):
+            raise PlanError("cannot read the config from git: a file name holds a line break")
+        stdin = "".join(f"{obj}\n" for _, obj in items).encode()
         try:
-            data = _git(["cat-file", "--batch"], root, stdin=stdin)
+            data = _git(["cat-file", "--batch", "--follow-symlinks"], root, stdin=stdin)
         except _GitFailed as err:
             raise PlanError(f"cannot read the config from git: {err}") from None
         pos = 0
-        for _, oid in items:
+        for display, obj in items:
             nl = data.index(b"\n", pos)
-            header = data[pos:nl].split()
-            if len(header) != 3:
-                raise PlanError(f"cannot read object {oid} from git")
-            size = int(header[2])
-            contents[(root, oid)] = data[nl + 1 : nl + 1 + size]
-            pos = nl + 1 + size + 1
-    for display, oid, root in wanted:
-        out.append((display, contents[(root, oid)]))
+            header = data[pos:nl].decode(errors="replace").split()
+            pos = nl + 1
+            if len(header) == 3 and header[1] == "blob":
+                size = int(header[2])
+                found[(root, obj)] = (header[0], data[pos : pos + size])
+                pos += size + 1
+            elif len(header) == 2 and header[1] != "missing":
+                size = int(header[1])  # symlink | dangling | loop | notdir, then a path
+                target = data[pos : pos + size].decode(errors="replace")
+                pos += size + 1
+                problems.append(
+                    Diagnostic(
+                        _LINK_PROBLEM.get(header[0], header[0]).format(target=target),
+                        Location(display, 1, 1),
+                    )
+                )
+            else:
+                raise PlanError(f"cannot read object {obj} from git")
+    if problems:
+        raise PlanError("cannot read the config at the base ref", diagnostics=problems)
+    out: list[tuple[str, bytes]] = []
+    read: dict[str, bool] = {}  # blob id -> whether a symlink led to it
+    for display, obj, root in wanted:
+        blob, content = found[(root, obj)]
+        link = ":" in obj
+        if blob in read and (link or read[blob]):
+            continue
+        read[blob] = read.get(blob, False) or link
+        out.append((display, content))
     return out
+
+
+_LINK_PROBLEM = {
+    "symlink": "a symlink to {target}, outside the repository: git does not hold that file",
+    "dangling": "a symlink that points to nothing at that commit",
+    "loop": "a symlink loop",
+    "notdir": "a symlink through a path that is not a directory",
+}

@@ -15,99 +15,48 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from reconciler.errors import PlatformError
+from reconciler.gcpause import gc_paused
+from reconciler.platform.models import DncCheck, Membership, TemplateRow
 from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
 
 # progress(done, total) after each DNC check.
 Progress = Callable[[int, int], None]
 
 
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if type(obj) is dict or isinstance(obj, Mapping):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
+def _text(value: str) -> str:
+    return value.strip()
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return _text(value) in ("1", "true", "True")
-
-
-def _limit(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    s = _text(value)
-    if not s or s.lower() == "null":
-        return None
-    try:
-        return int(float(s))
-    except ValueError:
-        return None
-
-
-def _location(value: Any) -> str | None:
-    s = _text(value)
+def _location(value: str | None) -> str | None:
+    s = "" if value is None else value.strip()
     return None if not s or s.lower() == "null" else s
 
 
-def _status(value: Any) -> UserStatus:
-    s = _text(getattr(value, "value", value))
-    return UserStatus.INACTIVE if s.lower() == "inactive" else UserStatus.ACTIVE
-
-
-def _members(items: Any) -> tuple[list[str], frozenset[str]]:
+def _members(items: list[Membership]) -> tuple[list[str], frozenset[str]]:
     """(every name in order, the names with value 1). Hot path: 50,000 users × 50 columns."""
-    if not items:
-        return [], frozenset()
-    if isinstance(items[0], dict):
-        try:
-            names = [it["name"] for it in items if it["name"]]
-            member = [it["name"] for it in items if it["value"] == 1 or it["value"] == "1"]
-            return names, frozenset(member)
-        except (KeyError, TypeError):
-            pass  # an odd row: the general path below
-    elif isinstance(getattr(items[0], "value", None), bool):  # the client's Membership models
-        try:
-            names = [it.name for it in items if it.name]
-            return names, frozenset([it.name for it in items if it.value is True])
-        except AttributeError:
-            pass
-    names, found = [], []
-    for item in items:
-        name, value = _get(item, "name"), _get(item, "value")
-        if not name:
-            continue
-        names.append(str(name))
-        if _flag(value):
-            found.append(str(name))
-    return names, frozenset(found)
+    return [it.name for it in items if it.name], frozenset([it.name for it in items if it.value])
 
 
-def live_from_template(rows: Iterable[Any]) -> LiveState:
-    """Build a :class:`LiveState` (without DNC) from template rows (dicts or client models)."""
+def live_from_template(rows: Iterable[TemplateRow]) -> LiveState:
+    """Build a :class:`LiveState` (without DNC) from the client's template rows.
+
+    The rows are already normalised by :class:`TemplateRow` (the only place API values are
+    read); this keys users by lower-cased e-mail and trims text."""
     users: dict[str, LiveUser] = {}
     roles: dict[str, None] = {}
     teams: dict[str, None] = {}
     last_roles: list[str] = []
     last_teams: list[str] = []
+    inactive = UserStatus.INACTIVE
     for row in rows:
-        email_raw = _text(_get(row, "email"))
+        email_raw = row.email.strip()
         if not email_raw:
             continue
-        role_names, role_set = _members(_get(row, "roles"))
-        team_names, team_set = _members(_get(row, "teams"))
+        role_names, role_set = _members(row.roles)
+        team_names, team_set = _members(row.teams)
         if role_names != last_roles:  # rows list the same columns: skip the common case
             last_roles = role_names
             for n in role_names:
@@ -119,13 +68,13 @@ def live_from_template(rows: Iterable[Any]) -> LiveState:
         user = LiveUser(
             email=email_raw.lower(),
             email_raw=email_raw,
-            first_name=_text(_get(row, "first_name")),
-            last_name=_text(_get(row, "last_name")),
-            agent_number=_text(_get(row, "agent_number")),
-            status=_status(_get(row, "status")),
-            location=_location(_get(row, "location")),
-            max_chat_limit=_limit(_get(row, "max_chat_limit")),
-            max_chat_limit_enabled=_flag(_get(row, "max_chat_limit_enabled")),
+            first_name=row.first_name.strip(),
+            last_name=row.last_name.strip(),
+            agent_number=row.agent_number.strip(),
+            status=inactive if row.status is inactive else UserStatus.ACTIVE,
+            location=_location(row.location),
+            max_chat_limit=row.max_chat_limit,
+            max_chat_limit_enabled=row.max_chat_limit_enabled is True,
             roles=role_set,
             teams=team_set,
         )
@@ -159,53 +108,9 @@ def fingerprint(state: LiveState) -> str:
     return h.hexdigest()
 
 
-_TS_FORMATS = (
-    "%Y-%m-%d %H:%M:%S.%f %z",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M:%S.%f %Z",
-    "%Y-%m-%d %H:%M:%S %Z",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S",
-)
-
-
-def parse_api_time(value: Any) -> datetime | None:
-    """Parse the API's timestamps (``2023-08-05 22:02:36.362009 +0000``, ``... UTC``, ISO 8601)
-    into aware UTC datetimes. ``None``/``""`` → ``None``."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    s = str(value).strip()
-    if not s or s.lower() == "null":
-        return None
-    dt: datetime | None
-    try:
-        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
-    except ValueError:
-        dt = None
-        s2 = re.sub(r"\s+UTC$", " +0000", s)
-        for fmt in _TS_FORMATS:
-            try:
-                dt = datetime.strptime(s2, fmt)
-                break
-            except ValueError:
-                continue
-    if dt is None:
-        raise PlatformError(f"unexpected timestamp from the API: {s!r}")
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def live_dnc_from_check(number: str, check: Any) -> LiveDnc:
-    """A DNC check answer (dict or client model) as :class:`LiveDnc`."""
-    expires = _get(check, "expired_at", None)
-    if expires is None:
-        expires = _get(check, "expires_at", None)
-    return LiveDnc(
-        number=number,
-        do_not_call=_flag(_get(check, "do_not_call", False)),
-        expires_at=parse_api_time(expires),
-    )
+def live_dnc_from_check(number: str, check: DncCheck) -> LiveDnc:
+    """A DNC check answer (the client's model) as :class:`LiveDnc`."""
+    return LiveDnc(number=number, do_not_call=check.do_not_call, expires_at=check.expired_at)
 
 
 def fetch_live(
@@ -213,7 +118,8 @@ def fetch_live(
 ) -> LiveState:
     """One template GET, then one DNC check per number in ``numbers`` (E.164, deduplicated,
     in the given order)."""
-    state = live_from_template(client.iter_template())
+    with gc_paused():
+        state = live_from_template(client.iter_template())
     fetch_dnc(client, state, numbers, progress=progress)
     return state
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from reconciler import __version__
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,13 +68,7 @@ def test_plan_time_errors_have_the_validate_format(
         "  - email: zed@acme-corp.com\n    first_name: Zed\n    last_name: Z\n"
         "    renamed_from: nobody@acme-corp.com\n"
     )
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-        "CCAI_BASE_REF": "",
-    }
+    env = cli_env(sim, CCAI_BASE_REF="")
     result = CliRunner().invoke(cli, ["plan", "-c", str(cfg)], env=env)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()

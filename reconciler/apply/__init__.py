@@ -16,7 +16,6 @@ Terminal progress of the job is :mod:`reconciler.render.jobprogress`.
 
 from reconciler.apply.driver import JobDriver, _proceed, run_dnc, run_user_job, wait_for_view
 from reconciler.apply.errors import (
-    ApplyInterrupted,
     ApplyRefused,
     ApplyTimeout,
     StalePlanError,
@@ -47,7 +46,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "FILENAME_PREFIX",
     "TEMPLATE_COLUMNS",
-    "ApplyInterrupted",
     "ApplyOptions",
     "ApplyRefused",
     "ApplyTimeout",

@@ -177,7 +177,9 @@ def run_user_job(
     own: Any | None,
 ) -> bool:
     """Drive the one user job to ``finished``; fill ``report``. Returns False when the job was
-    rejected (invalid scheme): nothing was applied."""
+    rejected (invalid scheme): nothing was applied. The phases: start (resume this plan's own
+    job ``own`` or upload), validate and proceed (the protocol's check before proceed), and
+    finish (wait, then the update errors mapped to the rows)."""
     report.job_filename = filename
     driver.progress.filename = filename
     report.users = [
@@ -190,6 +192,23 @@ def run_user_job(
         for i, r in enumerate(rows, start=1)
     ]
     cells = [r.row for r in rows]
+    job = _start(client, cells, filename, report, driver, own)
+    job = _validate_and_proceed(client, job, cells, filename, rows, report, driver, snapshot)
+    if job is None:
+        return False
+    _finish(client, job, rows, report, driver)
+    return True
+
+
+def _start(
+    client: ClientLike,
+    cells: list[dict[str, Any]],
+    filename: str,
+    report: ApplyReport,
+    driver: JobDriver,
+    own: Any | None,
+) -> Any:
+    """This plan's job: ``own`` (an interrupted run's, resumed) or a new upload."""
     job = own
     if job is not None:
         report.resumed = True
@@ -203,7 +222,21 @@ def run_user_job(
     else:
         job = _upload(client, cells, filename, driver)
     report.job_id = job.id
+    return job
 
+
+def _validate_and_proceed(
+    client: ClientLike,
+    job: Any,
+    cells: list[dict[str, Any]],
+    filename: str,
+    rows: Sequence[UserRow],
+    report: ApplyReport,
+    driver: JobDriver,
+    snapshot: Snapshot,
+) -> Any | None:
+    """Wait for the scheme validation, then proceed once the gate admits the job; the job
+    proceeded (or proceeding), or None when its scheme was rejected (``report`` says why)."""
     gate = Gate(client, snapshot, driver.tenant_clock)
     while True:
         if job.status == JobStatus.CREATED:
@@ -216,13 +249,12 @@ def run_user_job(
                 _map_error(err, rows, report, "error")
             for u in report.users:
                 u.outcome = "not_applied"
-            return False
+            return None
         if job.status != JobStatus.VALID_SCHEME or _attr(job, "process_requested_at") is not None:
-            break  # proceeded already (by an interrupted run of this plan): wait for it
+            return job  # proceeded already (by an interrupted run of this plan): wait for it
         verdict = _admit(gate, job, driver, cells)
         if verdict.kind == "proceeded":
-            job = verdict.job
-            break
+            return verdict.job
         if verdict.kind == "renew":
             # Others may soon hold this job abandoned: take a fresh ticket for the same rows.
             driver.progress.message(f"{verdict.reason}: {retire(client, job, cells, filename)}")
@@ -231,11 +263,17 @@ def run_user_job(
             continue
         job = _proceed(client, job, driver)
         driver.stage("proceeded", job=job)
-        break
+        return job
+
+
+def _finish(
+    client: ClientLike, job: Any, rows: Sequence[UserRow], report: ApplyReport, driver: JobDriver
+) -> None:
+    """Wait for ``finished``; each row's outcome from the update errors (failed, warning,
+    applied)."""
     job = driver.wait(job, lambda j: j.status == JobStatus.FINISHED, "to finish")
     driver.stage("finished", job=job)
     report.job = _job_dict(job)
-
     failed_rows: set[int] = set()
     warned_rows: set[int] = set()
     if _has_update_errors(job):
@@ -251,7 +289,6 @@ def run_user_job(
             u.outcome = "warning"
         else:
             u.outcome = "applied"
-    return True
 
 
 def _upload(

@@ -14,10 +14,6 @@ class ApplyTimeout(ApplyError):
     job: Any = None  # the job as last read
 
 
-class ApplyInterrupted(ApplyError):
-    """Raised by an ``on_stage`` hook (tests) to stop the driver at an exact point."""
-
-
 class ApplyRefused(ApplyError):
     """apply refused to change anything (safety, a stale or already applied plan, no
     confirmation): the report's outcome is ``refused``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -23,6 +24,44 @@ from reconciler.platform import PlatformClient, connect
 from reconciler.state import Tenant
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A file argument or option, as a Path.
+FILE = click.Path(dir_okay=False, path_type=Path)
+#: Seconds or a rate: more than 0.
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+def path_option(*decls: str, help: str, directory: bool = False, required: bool = False) -> Any:
+    """A file option (``directory``: a directory option) given as a :class:`~pathlib.Path`."""
+    kind = click.Path(file_okay=False, path_type=Path) if directory else FILE
+    return click.option(*decls, required=required, type=kind, default=None, help=help)
+
+
+def number_option(
+    *decls: str, kind: click.ParamType, default: float | None, help: str, **more: Any
+) -> Any:
+    """A number option (``kind``: an ``IntRange`` or ``FloatRange``) with its default shown;
+    ``more``: other click option settings (``metavar``, ``envvar``, ``hidden``)."""
+    return click.option(*decls, type=kind, default=default, show_default=True, help=help, **more)
+
+
+def count_option(flag: str, metavar: str, minimum: int, help: str) -> Any:
+    """A whole-number option of at least ``minimum``, None when not given."""
+    return click.option(
+        flag, type=click.IntRange(min=minimum), default=None, metavar=metavar, help=help
+    )
+
+
+def format_option(*formats: str, help: str) -> Any:
+    """``--format``: one of ``formats``, the first by default (as ``fmt``)."""
+    kind = click.Choice(list(formats))
+    return click.option(
+        "--format", "fmt", type=kind, default=formats[0], show_default=True, help=help
+    )
+
+
+def flag_option(*decls: str, help: str, **more: Any) -> Any:
+    """An on/off flag (``more``: other click option settings, e.g. ``hidden``)."""
+    return click.option(*decls, is_flag=True, help=help, **more)
 
 
 def connection_options(func: F) -> F:
@@ -43,29 +82,24 @@ def connection_options(func: F) -> F:
             help="The API base URL (default https://SUBDOMAIN.DOMAIN/apps/api/v1; "
             "env CCAI_BASE_URL). Plain http only for loopback hosts.",
         ),
-        click.option(
+        number_option(
             "--rate",
-            envvar="CCAI_RATE",
-            type=click.FloatRange(min=0, min_open=True),
+            kind=POSITIVE,
             default=1.0,
-            show_default=True,
+            envvar="CCAI_RATE",
             help="Requests per second to the tenant (env CCAI_RATE).",
         ),
-        click.option(
+        number_option(
             "--request-timeout",
-            envvar="CCAI_REQUEST_TIMEOUT",
-            type=click.FloatRange(min=0, min_open=True),
+            kind=POSITIVE,
             default=None,
+            envvar="CCAI_REQUEST_TIMEOUT",
             metavar="SECONDS",
             help="Most seconds one API call may take, retries and transfer included "
             "(env CCAI_REQUEST_TIMEOUT; default 300 for the template, 60 for the others).",
         ),
-        click.option(
-            "-v",
-            "--verbose",
-            is_flag=True,
-            default=False,
-            help="Print each API request (method, path, status, time) to stderr.",
+        flag_option(
+            "-v", "--verbose", help="Print each API request (method, path, status, time) to stderr."
         ),
     ]
     for option in reversed(options):
@@ -111,21 +145,19 @@ def planning_options(config_help: str = "") -> Callable[[F], F]:
                 "those; all: check every declared number too (drift detection). Without "
                 "--base-ref every declared number is checked.",
             ),
-            click.option(
+            count_option(
                 "--refresh-budget",
-                type=click.IntRange(min=1),
-                default=None,
-                metavar="N",
+                "N",
+                1,
                 help="Also check N declared DNC numbers, rotating through all of them (every "
                 "number within ceil(declared/N) runs, no state file): drift detection within "
                 "a call budget. Without --base-ref it replaces checking every number; not "
                 "with --refresh all.",
             ),
-            click.option(
+            count_option(
                 "--refresh-slot",
-                type=click.IntRange(min=0),
-                default=None,
-                metavar="K",
+                "K",
+                0,
                 help="Which window of the --refresh-budget rotation to check: run K checks "
                 "window K mod windows (e.g. the CI run number). Default: the UTC day, so "
                 "each day moves on by one window.",

@@ -31,16 +31,20 @@ from reconciler.apply import (
     wait_for_view,
 )
 from reconciler.commands._options import (
+    POSITIVE,
     connection_options,
     flag_only_base_url,
+    flag_option,
     load_selected,
+    number_option,
     open_client,
+    path_option,
     planning_options,
     tenant_option,
 )
-from reconciler.commands.plan import dnc_progress, use_color
+from reconciler.commands.plan import plan_against, use_color
 from reconciler.errors import ApplyError, ReconcilerError
-from reconciler.pipeline import PlanRequest, compute_plan
+from reconciler.pipeline import PlanRequest
 from reconciler.plan import Plan
 from reconciler.render import render_text
 from reconciler.render.jobprogress import JobProgress
@@ -78,50 +82,38 @@ def _write_report(report: ApplyReport | None, path: Path | None) -> None:
 @tenant_option
 @click.option("--all-tenants", is_flag=True, hidden=True)  # refused: one tenant per apply
 @connection_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a TTY).")
-@click.option(
+@flag_option("--auto-approve", help="Apply without asking (needed without a TTY).")
+@flag_option(
     "--allow-mass-changes",
-    is_flag=True,
-    help=(
-        "Apply even if a destructive-change guard refuses: it overrides every one "
-        "(deactivations, role/team membership removals, field clears, DNC removals)."
-    ),
+    help="Apply even if a destructive-change guard refuses: it overrides every one "
+    "(deactivations, role/team membership removals, field clears, DNC removals).",
 )
-@click.option(
-    "--allow-no-admin", is_flag=True, help="Apply even if no active user keeps the Admin role."
-)
-@click.option(
+@flag_option("--allow-no-admin", help="Apply even if no active user keeps the Admin role.")
+@number_option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    kind=POSITIVE,
     default=DEFAULT_TIMEOUT,
-    show_default=True,
     help="Seconds to wait for bulk jobs (before planning, then for ours); a re-run resumes.",
 )
-@click.option(
+@number_option(
     "--dnc-batch-size",
-    type=click.IntRange(min=1),
+    kind=click.IntRange(min=1),
     default=DEFAULT_DNC_BATCH_SIZE,
-    show_default=True,
     help="DNC numbers per add/remove call.",
 )
-@click.option(
+@flag_option(
     "--reassert-dnc",
-    is_flag=True,
     help="Re-send every declared present, unexpired DNC number (idempotent upsert).",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the JSON audit report to this file.",
-)
-@click.option(
+@path_option("--report", "report_path", help="Write the JSON audit report to this file.")
+@number_option(
     "--poll-interval",
-    type=click.FloatRange(min=0, min_open=True),
+    kind=POSITIVE,
     default=1.0,
+    envvar="CCAI_POLL_INTERVAL",
     hidden=True,
-    help="First job poll delay in seconds (doubles up to 10 s); for tests and demos.",
+    help="First job poll delay in seconds (doubles up to 10 s; env CCAI_POLL_INTERVAL); for "
+    "tests and demos.",
 )
 def command(
     plan_file: Path | None,
@@ -298,15 +290,7 @@ def _apply_config(
             # The view is taken only when no bulk job runs (docs/apply.md, "Concurrent runs
             # and the job list"): wait, read the job list (the snapshot), then plan.
             snapshot = wait_for_view(client, options)
-            plan = compute_plan(
-                loaded,
-                client,
-                config_paths=paths,
-                request=request,
-                base_state=base,
-                now=now,
-                progress=dnc_progress(request.refresh),
-            )
+            plan = plan_against(client, loaded, paths, request, base, now)
             run.plan = plan
             # Planning is not waiting (its calls have their own deadlines): --timeout bounds
             # the wait before it and, afresh, the job's waits from here on.

@@ -13,7 +13,9 @@ from reconciler.commands._options import (
     config_option,
     connection_options,
     flag_only_base_url,
+    flag_option,
     open_client,
+    path_option,
     tenant_option,
 )
 from reconciler.config import load_config
@@ -23,17 +25,15 @@ from reconciler.render.progress import ProgressLine
 
 
 @click.command("export")
-@click.option(
+@path_option(
     "--out",
     "out_dir",
+    directory=True,
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write the config to (must be empty unless --force).",
 )
-@click.option(
+@path_option(
     "--dnc-numbers",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="File with one phone number per line: each is checked (one API call) and the listed "
     "ones are written to dnc.yaml. The API cannot list the DNC numbers.",
 )
@@ -43,9 +43,8 @@ from reconciler.render.progress import ProgressLine
     show_default=True,
     help="Region for numbers in --dnc-numbers written without a +country code.",
 )
-@click.option(
+@flag_option(
     "--force",
-    is_flag=True,
     help="Write into a non-empty directory, replacing files an earlier export wrote (an "
     "existing dnc.yaml is kept unless --dnc-numbers is given).",
 )

@@ -20,10 +20,18 @@ from typing import Any, Literal
 import click
 
 from reconciler.apply import FILENAME_PREFIX, UserRow, _map_error, user_row
-from reconciler.commands._options import connection_options, open_client
+from reconciler.commands._options import (
+    FILE,
+    connection_options,
+    format_option,
+    number_option,
+    open_client,
+    path_option,
+)
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
+from reconciler.platform import NotFoundError, PlatformClient
 from reconciler.platform import models as m
 from reconciler.report import ApplyReport, UserResult
 
@@ -112,33 +120,25 @@ def _print_listing(items: Sequence[dict[str, Any]], jobs: Sequence[m.Job]) -> No
     click.echo("* made by ccai-reconciler (PLAN: the plan hash; COMMIT: from --report)")
 
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+JSON_OR_TEXT = format_option("text", "json", help="Output format.")
 
 
 @click.group("jobs", invoke_without_command=True)
-@click.option(
+@number_option(
     "--limit",
-    type=click.IntRange(min=1),
+    kind=click.IntRange(min=1),
     default=20,
-    show_default=True,
     help="How many of the newest jobs to list (one call up to 100).",
 )
 @click.option(
     "--report",
     "reports",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="An apply report (apply --report) whose job gets its plan hash and git commit "
     "(repeatable).",
 )
-@format_option
+@JSON_OR_TEXT
 @connection_options
 @click.pass_context
 def command(
@@ -192,6 +192,20 @@ def _rows_of(report: ApplyReport | None, plan: Plan | None, config: Sequence[str
     return rows
 
 
+def _job_or_explain(client: PlatformClient, job_id: int) -> m.Job:
+    """The job, or a message that says the id is not one of the tenant's jobs (the server's
+    own 404 answer: a wrong base URL has no such answer and keeps its own message)."""
+    try:
+        return client.job(job_id)
+    except NotFoundError as err:
+        if err.server_message is None:
+            raise
+        raise JobsError(
+            f"job {job_id} does not exist in tenant {client.subdomain} ({err.method} {err.path}, "
+            "HTTP 404); `ccai-reconciler jobs` lists the newest jobs"
+        ) from None
+
+
 def _raw_line(err: m.SchemeError | m.UpdateError, severity: str) -> str:
     where = []
     if err.row is not None:
@@ -212,21 +226,15 @@ def _raw_line(err: m.SchemeError | m.UpdateError, severity: str) -> str:
     type=click.Path(path_type=str),
     help="Config file or directory (repeatable): maps the errors to YAML lines (with --report).",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The apply report of this job: its users are the job's rows.",
+@path_option(
+    "--report", "report_path", help="The apply report of this job: its users are the job's rows."
 )
-@click.option(
+@path_option(
     "--plan",
     "plan_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="The saved plan (plan --out) this job applied: its rows and YAML locations.",
 )
-@format_option
+@JSON_OR_TEXT
 @connection_options
 def show(
     job_id: int,
@@ -248,7 +256,7 @@ def show(
     rows = _rows_of(report, plan, config)
     tenant = load_config(list(config)).state.tenant if config else None
     with open_client(tenant, **conn) as client:
-        job = client.job(job_id)
+        job = _job_or_explain(client, job_id)
         scheme = client.scheme_errors(job_id) if job.status == m.JobStatus.INVALID_SCHEME else []
         listed = job.update_errors or (job.failed_rows or 0) > 0
         update = client.update_errors(job_id) if job.accepted and listed else []

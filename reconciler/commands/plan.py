@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,22 +16,51 @@ from reconciler import tenants
 from reconciler.commands._options import (
     connection_options,
     flag_only_base_url,
+    flag_option,
+    format_option,
     load_selected,
     open_client,
+    path_option,
     planning_options,
     tenant_option,
 )
+from reconciler.config import LoadResult
 from reconciler.errors import PlanError
 from reconciler.pipeline import PlanRequest, compute_plan
+from reconciler.plan import Plan
 from reconciler.render import markdown_parts, render_json, render_markdown, render_text
 from reconciler.render.progress import ProgressLine
+from reconciler.state import DesiredState
 
+#: ``--format``: the first is the default.
+FORMATS = ("text", "markdown", "json")
 #: Show progress for the DNC checks from this many numbers on (or always with --refresh all).
 PROGRESS_FROM = 30
 
 
 def use_color(stream: Any) -> bool:
     return bool(stream.isatty()) and "NO_COLOR" not in os.environ
+
+
+def plan_against(
+    client: Any,
+    loaded: LoadResult,
+    paths: Sequence[str],
+    request: PlanRequest,
+    base: DesiredState | None,
+    now: datetime | None,
+) -> Plan:
+    """:func:`compute_plan` of ``loaded`` against the tenant, with the DNC-check progress line
+    on stderr: what plan and apply both plan with."""
+    return compute_plan(
+        loaded,
+        client,
+        config_paths=paths,
+        request=request,
+        base_state=base,
+        now=now,
+        progress=dnc_progress(request.refresh),
+    )
 
 
 def dnc_progress(refresh: str) -> Any:
@@ -85,37 +115,20 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
 @click.command("plan")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @planning_options(" Same as PATHS.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for terminals, markdown for pull requests, json for programs.",
-)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Save the plan as JSON for `apply PLAN.json`.",
-)
-@click.option(
+@format_option(*FORMATS, help="text for terminals, markdown for pull requests, json for programs.")
+@path_option("--out", "out", help="Save the plan as JSON for `apply PLAN.json`.")
+@path_option(
     "--out-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
+    directory=True,
     help="Also write the Markdown plan as plan-1.md, plan-2.md, ... (each fits one GitHub "
     "comment).",
 )
-@click.option(
-    "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+@flag_option(
+    "--detailed-exitcode", help="Exit 0 when there are no changes, 2 when there are, 1 on error."
 )
 @tenant_option
-@click.option(
+@flag_option(
     "--all-tenants",
-    is_flag=True,
     help="Plan every tenant of the config (concurrently, one thread each) and print one "
     "combined text or Markdown plan, a heading per tenant.",
 )
@@ -170,15 +183,7 @@ def command(
     with open_client(
         loaded.state.tenant, tenant_name=selected.name if selected else None, **conn
     ) as client:
-        plan = compute_plan(
-            loaded,
-            client,
-            config_paths=config_paths,
-            request=request,
-            base_state=base,
-            now=now,
-            progress=dnc_progress(request.refresh),
-        )
+        plan = plan_against(client, loaded, config_paths, request, base, now)
     if out is not None:
         plan.save(out)
     if out_dir is not None:

@@ -9,7 +9,7 @@ import click
 from reconciler.config import json_schema
 
 
-def schema_text() -> str:
+def config_schema_text() -> str:
     """The schema exactly as checked in at schemas/ccai-config.schema.json."""
     return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
 
@@ -17,4 +17,4 @@ def schema_text() -> str:
 @click.command("schema")
 def command() -> None:
     """Print the JSON Schema of the config (for editors and CI)."""
-    click.echo(schema_text(), nl=False)
+    click.echo(config_schema_text(), nl=False)

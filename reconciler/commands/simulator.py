@@ -11,9 +11,13 @@ from types import FrameType
 
 import click
 
+from reconciler.commands._options import number_option, path_option
 from reconciler.errors import ReconcilerError
 from reconciler.simulator import FaultSpec, FaultSpecError, SeedError, start_simulator
 from reconciler.simulator.clock import parse_instant
+
+#: Seconds or a rate: 0 or more.
+SECONDS = click.FloatRange(min=0)
 
 
 class SimulatorError(ReconcilerError):
@@ -31,53 +35,42 @@ def _instant(value: str | None) -> datetime | None:
 
 @click.command("simulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
+@number_option(
     "--port",
-    type=click.IntRange(0, 65535),
+    kind=click.IntRange(0, 65535),
     default=8080,
-    show_default=True,
     help="Port (0 picks a free one; the ready line shows it).",
 )
-@click.option(
-    "--seed",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Initial tenant (JSON, see docs/simulator.md). Default: the reference's example.",
+@path_option(
+    "--seed", help="Initial tenant (JSON, see docs/simulator.md). Default: the reference's example."
 )
-@click.option(
+@path_option(
     "--state",
     "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Persist the tenant here after every change; reloaded on start (wins over --seed).",
 )
 @click.option("--subdomain", help="Tenant subdomain (the Basic-auth user name).")
 @click.option("--token", envvar="CCAI_SIMULATOR_TOKEN", help="API token (the Basic password).")
-@click.option(
+@number_option(
     "--rate-limit",
-    type=click.FloatRange(min=0),
+    kind=SECONDS,
     default=1.0,
-    show_default=True,
     help="Requests per second per tenant; 0 turns the limit off.",
 )
-@click.option(
+@number_option(
     "--validation-delay",
-    type=click.FloatRange(min=0),
+    kind=SECONDS,
     default=1.0,
-    show_default=True,
     help="Seconds from upload to valid_scheme / invalid_scheme.",
 )
-@click.option(
-    "--row-delay",
-    type=click.FloatRange(min=0),
-    default=0.001,
-    show_default=True,
-    help="Seconds per row while a job is in progress.",
+@number_option(
+    "--row-delay", kind=SECONDS, default=0.001, help="Seconds per row while a job is in progress."
 )
 @click.option("--now", help="Start the clock at this ISO 8601 instant (it then runs on).")
 @click.option("--faults", help="Fault injection, e.g. 5xx=0.1,429=0.05,reset=0.02,latency=0.3.")
 @click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed of the faults.")
-@click.option(
+@path_option(
     "--request-log",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request (time, method, path, query, status, duration).",
 )
 def command(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 
 from reconciler import tenants
-from reconciler.commands._options import config_option, load_selected, tenant_option
+from reconciler.commands._options import (
+    config_option,
+    flag_option,
+    format_option,
+    load_selected,
+    tenant_option,
+)
 from reconciler.config import LoadResult
 from reconciler.errors import ConfigError, Diagnostic
 
@@ -17,15 +23,12 @@ def _emit(diag: Diagnostic, fmt: str) -> None:
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @config_option(" Same as PATHS.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "github"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "github",
     help="text: path:line:col: error: message; github: GitHub Actions annotations.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the config is valid.")
+@flag_option("-q", "--quiet", help="Print nothing when the config is valid.")
 @tenant_option
 def command(
     paths: tuple[str, ...],

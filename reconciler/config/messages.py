@@ -14,9 +14,22 @@ PATTERN_HELP = {
 }
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def did_you_mean(name: str) -> str:
+    """The wording of every suggestion: `` (did you mean 'X'?)``."""
+    return f" (did you mean {name!r}?)"
+
+
+def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """The choice closest to ``word`` (one that differs only in case first), as
+    :func:`did_you_mean`, or ``""``. The one did-you-mean of the package: config keys and
+    members (cutoff 0.6) and the tenant's role, team and location names (diffnames, 0.7)."""
+    choices = list(choices)
+    folded = word.casefold()
+    for choice in choices:
+        if choice.casefold() == folded and choice != word:
+            return did_you_mean(choice)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    return did_you_mean(close[0]) if close else ""
 
 
 def suggest_email(email: str, choices: Iterable[str]) -> str:
@@ -34,9 +47,9 @@ def suggest_email(email: str, choices: Iterable[str]) -> str:
             others.append(choice)
     close = difflib.get_close_matches(local, list(same_domain), n=1, cutoff=0.75)
     if close:
-        return f" (did you mean '{same_domain[close[0]]}'?)"
+        return did_you_mean(same_domain[close[0]])
     near = difflib.get_close_matches(email, others, n=1, cutoff=0.9)
-    return f" (did you mean '{near[0]}'?)" if near else ""
+    return did_you_mean(near[0]) if near else ""
 
 
 def field_path(path: Sequence[str | int]) -> str:

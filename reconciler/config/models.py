@@ -210,19 +210,20 @@ class DefaultsModel(_Strict):
 DEFAULT_FIELDS: tuple[str, ...] = tuple(DefaultsModel.model_fields)
 
 
-class UserModel(_Strict):
-    """One user, keyed by email. Omitted fields are not managed."""
+class _Identity(_Strict):
+    """Who a user is: the fields before the defaultable ones, in the config's order."""
 
     email: Email
     first_name: Name
     last_name: Name
     agent_number: AgentNumber = None
-    status: Status = None
-    location: Location = None
-    max_chat_limit: ChatLimit = None
-    max_chat_limit_enabled: ChatLimitEnabled = None
-    roles: NameList = None
-    teams: NameList = None
+
+
+class UserModel(DefaultsModel, _Identity):
+    """One user, keyed by email. Omitted fields are not managed."""
+
+    # Fields in order: _Identity's, DefaultsModel's (pydantic collects the bases' fields from
+    # the last base on), then these.
     renamed_from: Email | None = None
 
 

@@ -142,9 +142,18 @@ def error_for(
     return RequestRejectedError(f"{detail} ({where}, HTTP {status})", **kwargs)
 
 
-def decode_items(model: type[M], raw: RawResponse, *, method: str, path: str) -> Iterator[M]:
+def decode_items(
+    model: type[M],
+    raw: RawResponse,
+    *,
+    method: str,
+    path: str,
+    validate: Callable[[Any], M] | None = None,
+) -> Iterator[M]:
     """Validate a 2xx JSON array item by item, parsing incrementally (ijson's C backend), so
-    that only one item exists as Python objects at a time. Anything but an array of such items
+    that only one item exists as Python objects at a time. ``validate`` (default
+    ``model.model_validate``) turns one item into the model; it raises pydantic's
+    ``ValidationError`` for a bad item. Anything but an array of such items
     is a MalformedResponseError that quotes the first bytes; it is raised before the first item
     when the body is not an array at all (never an empty iteration)."""
 
@@ -159,16 +168,16 @@ def decode_items(model: type[M], raw: RawResponse, *, method: str, path: str) ->
 
     if not raw.body.lstrip()[:1] == b"[":
         raise malformed("is not a JSON array")
-    return _items(model, raw.body, malformed)
+    return _items(validate or model.model_validate, raw.body, malformed)
 
 
 def _items(
-    model: type[M], body: bytes, malformed: Callable[[str], MalformedResponseError]
+    validate: Callable[[Any], M], body: bytes, malformed: Callable[[str], MalformedResponseError]
 ) -> Iterator[M]:
     index = 0  # of the item being validated, for the error message
     try:
         for item in ijson.items(io.BytesIO(body), "item", use_float=True):
-            yield model.model_validate(item)
+            yield validate(item)
             index += 1
     except ijson.JSONError:
         raise malformed("is not valid JSON") from None

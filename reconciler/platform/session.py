@@ -190,10 +190,6 @@ class ApiSession:
     def close(self) -> None:
         self._session.close()
 
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
     # --- time bounds ------------------------------------------------------------------------
 
     @contextmanager

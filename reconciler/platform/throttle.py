@@ -138,6 +138,10 @@ class SharedPace:
         self._update(lambda last: max(earliest - interval, last or 0.0))
 
 
+#: A caller woken this much after its slot pushes the next slots back by its lateness.
+LATE_WAKE = 0.002
+
+
 class SlotBeyondDeadline(Exception):
     """The next free slot starts after the caller's deadline (nothing was reserved locally)."""
 
@@ -199,8 +203,16 @@ class Throttle:
         while True:
             now = self._clock()
             if now >= start:
-                return now - waited_from
+                break
             self._sleep(start - now)
+        if now - start > LATE_WAKE:
+            # Woken late (a busy machine): the request starts now, not at its slot, so the
+            # next one may not start before now + interval, here and in the pace file.
+            with self._lock:
+                self._next = max(self._next or now, now + self.interval)
+            if self.pace is not None:
+                self.pace.hold_until(self.pace.wall() + self.interval, self.interval)
+        return now - waited_from
 
     def success(self) -> None:
         """A request was not refused: count it towards calm, and recover some rate."""

@@ -5,7 +5,7 @@ This package imports nothing from the rest of ``reconciler``. See docs/simulator
 
 from reconciler.simulator.clock import Clock
 from reconciler.simulator.faults import FaultSpec, FaultSpecError
-from reconciler.simulator.server import (
+from reconciler.simulator.runner import (
     SimulatorHandle,
     build_tenant,
     run_simulator,

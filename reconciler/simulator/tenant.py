@@ -15,220 +15,32 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.simulator.clock import Clock, parse_instant
+from reconciler.simulator.clock import Clock, dnc_time, parse_instant
 from reconciler.simulator.phone import PhoneError, normalize
+from reconciler.simulator.records import DncEntry, Job, User
+from reconciler.simulator.seed import default_seed
 
 STATE_FORMAT = 1
+
+__all__ = [
+    "STATE_FORMAT",
+    "DncEntry",
+    "Job",
+    "SeedError",
+    "Tenant",
+    "User",
+    "default_seed",
+    "load_json_file",
+    "write_json_atomic",
+]
 
 
 class SeedError(ValueError):
     """The seed or state file is not a valid tenant (message names the file and the field)."""
-
-
-@dataclass
-class User:
-    id: int
-    email: str  # as stored (the template shows this spelling)
-    first_name: str = ""
-    last_name: str = ""
-    agent_number: str = ""
-    status: str = "Active"  # "Active" | "Inactive"
-    location: str | None = None
-    max_chat_limit: int | None = None
-    max_chat_limit_enabled: bool = False
-    roles: set[str] = field(default_factory=set)
-    teams: set[str] = field(default_factory=set)
-
-    def to_seed(self, role_order: list[str], team_order: list[str]) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "agent_number": self.agent_number,
-            "status": self.status,
-            "location": self.location,
-            "max_chat_limit": self.max_chat_limit,
-            "max_chat_limit_enabled": self.max_chat_limit_enabled,
-            "roles": [r for r in role_order if r in self.roles],
-            "teams": [t for t in team_order if t in self.teams],
-        }
-
-
-@dataclass
-class DncEntry:
-    number: str  # E.164
-    raw: str  # as first sent
-    expires_at: datetime | None = None
-
-
-@dataclass
-class Job:
-    id: int
-    created_at: datetime
-    filename: str
-    rows: Any  # the parsed file (a list when well-formed); None when not JSON
-    raw_ok: bool = True  # the file parsed as JSON
-    status: str = "created"
-    process_requested_at: datetime | None = None
-    affected_rows: int = 0
-    failed_rows: int = 0
-    uploaded_api_user_name: str | None = None
-    proceed_api_user_name: str | None = None
-    scheme_errors: list[dict[str, Any]] = field(default_factory=list)
-    update_errors: list[dict[str, Any]] = field(default_factory=list)
-    # Internal: bumped when the file is replaced (stale validations are dropped); user ids the
-    # rows referred to when the update started; rows processed so far (resume after restart).
-    version: int = 0
-    resolved: list[int | None] = field(default_factory=list)
-    processed: int = 0
-    # Rows whose rename an earlier row already made (together with its own, as a swap).
-    renamed_early: list[int] = field(default_factory=list)
-
-    @property
-    def total_rows(self) -> int:
-        return len(self.rows) if isinstance(self.rows, list) else 0
-
-    def to_api(self) -> dict[str, Any]:
-        from reconciler.simulator.clock import job_time
-
-        return {
-            "id": self.id,
-            "created_at": job_time(self.created_at),
-            "process_requested_at": job_time(self.process_requested_at),
-            "filename": self.filename,
-            "total_rows": self.total_rows,
-            "affected_rows": self.affected_rows,
-            "failed_rows": self.failed_rows,
-            "status": self.status,
-            "uploaded_user_name": None,
-            "proceed_user_name": None,
-            "uploaded_api_user_name": self.uploaded_api_user_name,
-            "proceed_api_user_name": self.proceed_api_user_name,
-            "scheme_errors": [_error_line(e) for e in self.scheme_errors],
-            "update_errors": [_error_line(e) for e in self.update_errors],
-        }
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "created_at": self.created_at.isoformat(),
-            "process_requested_at": (
-                self.process_requested_at.isoformat() if self.process_requested_at else None
-            ),
-            "filename": self.filename,
-            "rows": self.rows,
-            "raw_ok": self.raw_ok,
-            "status": self.status,
-            "affected_rows": self.affected_rows,
-            "failed_rows": self.failed_rows,
-            "uploaded_api_user_name": self.uploaded_api_user_name,
-            "proceed_api_user_name": self.proceed_api_user_name,
-            "scheme_errors": self.scheme_errors,
-            "update_errors": self.update_errors,
-            "version": self.version,
-            "resolved": self.resolved,
-            "processed": self.processed,
-            "renamed_early": self.renamed_early,
-        }
-
-    @classmethod
-    def from_state(cls, d: dict[str, Any]) -> Job:
-        pra = d.get("process_requested_at")
-        return cls(
-            id=int(d["id"]),
-            created_at=parse_instant(d["created_at"]),
-            process_requested_at=parse_instant(pra) if pra else None,
-            filename=d["filename"],
-            rows=d.get("rows"),
-            raw_ok=bool(d.get("raw_ok", True)),
-            status=d["status"],
-            affected_rows=int(d.get("affected_rows", 0)),
-            failed_rows=int(d.get("failed_rows", 0)),
-            uploaded_api_user_name=d.get("uploaded_api_user_name"),
-            proceed_api_user_name=d.get("proceed_api_user_name"),
-            scheme_errors=list(d.get("scheme_errors", [])),
-            update_errors=list(d.get("update_errors", [])),
-            version=int(d.get("version", 0)),
-            resolved=list(d.get("resolved", [])),
-            processed=int(d.get("processed", 0)),
-            renamed_early=[int(j) for j in d.get("renamed_early", [])],
-        )
-
-
-def _error_line(e: dict[str, Any]) -> str:
-    """The job object lists errors as strings (the reference shows strings there); the errors
-    endpoints give the structured objects."""
-    row = e.get("row")
-    return f"row {row}: {e['message']}" if row is not None else str(e["message"])
-
-
-# The reference's template example: three users, seven roles, three teams, location "Mexico".
-DEFAULT_ROLES = [
-    "Admin",
-    "Manager",
-    "Agent",
-    "Developer",
-    "Manager Admin",
-    "Manager Team",
-    "Manager Data",
-]
-DEFAULT_TEAMS = ["test team_1", "test Team 2", "test team 3"]
-
-
-def default_seed() -> dict[str, Any]:
-    return {
-        "subdomain": "demo",
-        "token": "demo-token",
-        "roles": list(DEFAULT_ROLES),
-        "teams": list(DEFAULT_TEAMS),
-        "locations": ["Mexico"],
-        "max_chat_limit": 10,
-        "users": [
-            {
-                "email": "user1@somedomain.com",
-                "first_name": "James",
-                "last_name": "Bond",
-                "agent_number": "A-001",
-                "status": "Active",
-                "location": "Mexico",
-                "max_chat_limit": 2,
-                "max_chat_limit_enabled": False,
-                "roles": [],
-                "teams": [],
-            },
-            {
-                "email": "user2@somedomain.com",
-                "first_name": "John",
-                "last_name": "Doe",
-                "agent_number": "A-002",
-                "status": "Inactive",
-                "location": None,
-                "max_chat_limit": None,
-                "max_chat_limit_enabled": True,
-                "roles": [],
-                "teams": [],
-            },
-            {
-                "email": "user3@somedomain.com",
-                "first_name": "Jane",
-                "last_name": "Doe",
-                "agent_number": "A-003",
-                "status": "Active",
-                "location": None,
-                "max_chat_limit": 1,
-                "max_chat_limit_enabled": False,
-                "roles": [],
-                "teams": [],
-            },
-        ],
-        "dnc": [],
-    }
 
 
 class Tenant:
@@ -389,6 +201,86 @@ class Tenant:
             self.jobs[job.id] = job
         self.next_job_id = max(int(seed.get("next_job_id", 1)), *[k + 1 for k in self.jobs], 1)
         self.next_user_id = max(int(seed.get("next_user_id", 1)), self.next_user_id)
+
+    # ------------------------------------------------------------------ DNC rules
+    def dnc_add(self, contacts: list[Any]) -> list[dict[str, Any]]:
+        """Add each contact, or update the expiry of a number already listed (an upsert): one
+        result per contact, in order. A contact fails on an invalid number or an ``expires_at``
+        that is not a date/time or not in the future."""
+        results: list[dict[str, Any]] = []
+        with self.lock:
+            now = self.clock.now()
+            for contact in contacts:
+                if not isinstance(contact, dict):
+                    results.append(
+                        {
+                            "phone_number": contact,
+                            "error": "phone_number is invalid",
+                            "status": "failed",
+                        }
+                    )
+                    continue
+                raw = contact.get("phone_number")
+                result: dict[str, Any] = {"phone_number": raw}
+                if "expires_at" in contact:
+                    result["expires_at"] = contact["expires_at"]
+                error, number, expires = None, "", None
+                try:
+                    number = normalize(raw)
+                except PhoneError as err:
+                    error = str(err)
+                if error is None and contact.get("expires_at") is not None:
+                    try:
+                        expires = parse_instant(str(contact["expires_at"]))
+                    except ValueError:
+                        error = "expires_at is invalid"
+                    else:
+                        if expires <= now:
+                            error = "expires_at cannot be past date/time"
+                if error is not None:
+                    result["error"] = error
+                    result["status"] = "failed"
+                elif number in self.dnc:
+                    self.dnc[number].expires_at = expires
+                    result["status"] = "updated"
+                else:
+                    self.dnc[number] = DncEntry(number, str(raw), expires)
+                    result["status"] = "created"
+                results.append(result)
+            self.mark_changed()
+        return results
+
+    def dnc_remove(self, numbers: list[Any]) -> list[dict[str, Any]]:
+        """Remove each number: ``removed``, ``not_found``, or ``failed`` (invalid number)."""
+        results: list[dict[str, Any]] = []
+        with self.lock:
+            for raw in numbers:
+                try:
+                    number = normalize(raw)
+                except PhoneError as err:
+                    results.append({"phone_number": raw, "status": "failed", "error": str(err)})
+                    continue
+                if self.dnc.pop(number, None) is not None:
+                    results.append({"phone_number": raw, "status": "removed"})
+                else:
+                    results.append({"phone_number": raw, "status": "not_found"})
+            self.mark_changed()
+        return results
+
+    def dnc_check(self, raw: str) -> dict[str, Any]:
+        """Whether ``raw`` may not be called now (an entry past its expiry may be called; it
+        still shows its ``expired_at``). Raises :class:`PhoneError` for an invalid number."""
+        number = normalize(raw)
+        with self.lock:
+            entry = self.dnc.get(number)
+            if entry is None:
+                return {"phone_number": raw, "expired_at": None, "do_not_call": False}
+            active = entry.expires_at is None or entry.expires_at > self.clock.now()
+            return {
+                "phone_number": raw,
+                "expired_at": dnc_time(entry.expires_at),
+                "do_not_call": active,
+            }
 
     # ------------------------------------------------------------------ persistence
     def to_state(self) -> dict[str, Any]:

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import copy
 import textwrap
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply import ApplyInterrupted
-from reconciler.config import load_config
-from reconciler.diff import diff
-from reconciler.live import fetch_live
-from reconciler.plan import Plan
-from reconciler.platform import PlatformClient, connect
-from reconciler.refresh import numbers_to_check
+from reconciler.errors import ApplyError
+from reconciler.platform import PlatformClient
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import connect_to
+from tests.helpers import make_plan as make_plan  # the real pipeline
 
 ROLES = ["Admin", "Manager", "Agent"]
 TEAMS = ["Tier 1", "Tier 2"]
@@ -103,21 +98,9 @@ def write_config(tmp_path: Path, text: str = CONFIG, name: str = "users.yaml") -
     return d
 
 
-@contextmanager
-def client_for(sim: SimulatorHandle, rate: float = 1000.0) -> Iterator[PlatformClient]:
-    with connect(
-        base_url=sim.base_url, token=sim.token, rate=rate, env={"CCAI_SUBDOMAIN": sim.subdomain}
-    ) as client:
-        yield client
-
-
-def make_plan(config_dir: Path, client: PlatformClient, now: datetime | None = None) -> Plan:
-    """The plan ``plan -c config_dir`` makes (no base ref: every declared number is checked)."""
-    now = now or datetime.now(UTC)
-    desired = load_config([config_dir], now=now).state
-    numbers = numbers_to_check(desired, None, refresh="changed", now=now)
-    live = fetch_live(client, numbers)
-    return diff(desired, live, now=now)
+def client_for(sim: SimulatorHandle, rate: float = 1000.0) -> PlatformClient:
+    """A client for ``sim`` with the default retry policy (a context manager: ``with``)."""
+    return connect_to(sim, rate=rate)
 
 
 def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
@@ -127,6 +110,10 @@ def jobs_named(sim: SimulatorHandle, filename: str) -> list[int]:
 
 def calls_to(sim: SimulatorHandle, path_end: str, method: str = "POST") -> list[dict[str, Any]]:
     return [r for r in sim.requests if r["method"] == method and r["path"].endswith(path_end)]
+
+
+class ApplyInterrupted(ApplyError):
+    """Raised by an ``on_stage`` hook to stop the driver at an exact point."""
 
 
 def interrupt_at(

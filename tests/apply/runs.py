@@ -3,7 +3,6 @@ subprocesses and in-process CLI runs against one simulator, and what the tenant 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import client_for, make_plan
 
@@ -40,16 +40,7 @@ CONFIG_B = BASE.format(ana_location="null", bob_first="Robert")
 
 
 def env_for(sim: SimulatorHandle, rate: float = 1000.0) -> dict[str, str]:
-    e = dict(os.environ)
-    e.update(
-        {
-            "CCAI_BASE_URL": sim.base_url,
-            "CCAI_API_TOKEN": sim.token,
-            "CCAI_SUBDOMAIN": sim.subdomain,
-            "CCAI_RATE": str(rate),
-        }
-    )
-    return e
+    return cli_env(sim, rate=str(rate), inherit=True)
 
 
 def spawn(sim: SimulatorHandle, *args: str, rate: float = 1000.0) -> subprocess.Popen[str]:
@@ -63,12 +54,7 @@ def spawn(sim: SimulatorHandle, *args: str, rate: float = 1000.0) -> subprocess.
 
 
 def cli_apply(sim: SimulatorHandle, *args: str) -> Any:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim)
     return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.02", *args], env=env)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler.apply import ApplyOptions, apply_plan, job_filename, wait_for_view
 from reconciler.render.jobprogress import JobProgress
+from tests.helpers import foreign_job
 
 from .helpers import calls_to, client_for, jobs_named, make_plan, write_config
 
@@ -95,14 +96,6 @@ def test_invalid_scheme_maps_to_yaml_and_applies_nothing(simulator, tmp_path: Pa
     assert "Nothing applied" in report.summary()
 
 
-def other_job(sim, client, rows: list[dict], filename: str = "someone-else.json") -> None:
-    """Someone else changes the tenant through a bulk job (after our plan was made)."""
-    job = client.upload(rows, filename)
-    sim.tenant.wait_job(job.id, "valid_scheme")
-    client.proceed(job.id)
-    sim.tenant.wait_job(job.id, "finished")
-
-
 def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path) -> None:
     # Between plan and apply someone creates bob@ (so our rename onto it fails) and sets Ana's
     # agent number (so our row changes nothing: a warning).
@@ -126,7 +119,7 @@ def test_update_errors_and_warnings_map_to_yaml_lines(simulator, tmp_path: Path)
     )
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-        other_job(
+        foreign_job(
             sim,
             client,
             [

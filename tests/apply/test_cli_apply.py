@@ -10,18 +10,13 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env, foreign_job
 
 from .helpers import CONFIG, client_for, jobs_named, make_plan, write_config
 
 
 def run(sim: SimulatorHandle, *args: str, env: dict[str, str] | None = None) -> Result:
-    e = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
-    e.update(env or {})
+    e = cli_env(sim, **(env or {}))
     return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.01", *args], env=e)
 
 
@@ -150,13 +145,12 @@ def test_stale_saved_plan_is_refused(simulator, tmp_path: Path) -> None:
     with client_for(sim) as client:
         make_plan(cfg, client).save(plan_file)
         # Someone changes a user after the plan was made.
-        job = client.upload(
+        foreign_job(
+            sim,
+            client,
             [{"email": "outsider@acme-corp.com", "first_name": "Otto", "last_name": "Changed"}],
             "someone-else.json",
         )
-        sim.tenant.wait_job(job.id, "valid_scheme")
-        client.proceed(job.id)
-        sim.tenant.wait_job(job.id, "finished")
     before = len(sim.requests)
     result = run(sim, str(plan_file))
     assert result.exit_code == 1
@@ -242,7 +236,9 @@ def test_waits_for_a_foreign_job_then_plans(simulator, tmp_path: Path) -> None:
     sim = simulator(faults="stall=job,stall_time=0.3")
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
-        other = client.upload(
+        foreign_job(
+            sim,
+            client,
             [
                 {
                     "email": "ana@acme-corp.com",
@@ -252,9 +248,8 @@ def test_waits_for_a_foreign_job_then_plans(simulator, tmp_path: Path) -> None:
                 }
             ],
             "someone-else.json",
+            finish=False,
         )
-        sim.tenant.wait_job(other.id, "valid_scheme")
-        client.proceed(other.id)
     result = run(sim, "-c", str(cfg), "--auto-approve")
     assert result.exit_code == 0, result.output
     # The plan is made only once the other job has finished (its view): one plan, no re-plan.
@@ -338,14 +333,15 @@ def test_saved_plan_made_again_after_a_revert_is_applied(simulator, tmp_path: Pa
     plan_file = tmp_path / "plan.json"
 
     def save_plan(path: Path) -> None:  # as a pull request does: plan --out
-        env = {"CCAI_BASE_URL": sim.base_url, "CCAI_API_TOKEN": sim.token, "CCAI_RATE": "1000"}
-        env["CCAI_SUBDOMAIN"] = sim.subdomain
+        env = cli_env(sim)
         result = CliRunner().invoke(cli, ["plan", "-c", str(cfg), "--out", str(path)], env=env)
         assert result.exit_code == 0, result.output
 
     def undo() -> None:
         with client_for(sim) as client:
-            job = client.upload(
+            foreign_job(
+                sim,
+                client,
                 [
                     {
                         "email": "outsider@acme-corp.com",
@@ -356,9 +352,6 @@ def test_saved_plan_made_again_after_a_revert_is_applied(simulator, tmp_path: Pa
                 ],
                 f"ui-{len(sim.tenant.jobs)}.json",
             )
-            sim.tenant.wait_job(job.id, "valid_scheme")
-            client.proceed(job.id)
-            sim.tenant.wait_job(job.id, "finished")
 
     def status() -> str:
         user = sim.tenant.user_by_email("outsider@acme-corp.com")

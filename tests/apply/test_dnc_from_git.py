@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import seed
 from .test_cli_apply import run as run_apply
@@ -98,12 +99,7 @@ def paths(sim: SimulatorHandle) -> list[str]:
 
 
 def plan(sim: SimulatorHandle, *args: str) -> Result:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim)
     return CliRunner().invoke(cli, ["plan", "-c", "config", *args], env=env)
 
 

@@ -4,12 +4,13 @@ examples/config against examples/tenant.json."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -31,14 +32,7 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_examples_plan_apply_plan_no_changes(sim_factory, tmp_path: Path) -> None:
     seed = json.loads((EXAMPLES / "tenant.json").read_text())
     sim = sim_factory(seed, validation_delay=0.01)
-    env = {
-        **os.environ,
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
-    env.pop("CCAI_BASE_REF", None)
+    env = cli_env(sim, inherit=True, CCAI_BASE_REF=None)
     config = str(EXAMPLES / "config")
     plan = cli("plan", "-c", config, "--detailed-exitcode", env=env)
     assert plan.returncode == 2, plan.stdout + plan.stderr  # there is something to do

@@ -14,18 +14,13 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 from .helpers import SEED, seed, write_config
 
 
 def run(sim: SimulatorHandle, *args: str) -> Result:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-    }
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(cli, list(args), env=cli_env(sim))
 
 
 def job_list_gets(sim: SimulatorHandle) -> list[str]:

@@ -4,7 +4,6 @@ like Ctrl-C (exit 143), and a saved plan names its tenant (defect 7)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,17 +14,13 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env, foreign_job
 
 from .helpers import CONFIG, client_for, make_plan, write_config
 
 
 def run(sim: SimulatorHandle, *args: str, subdomain: str | None = "acme") -> Result:
-    env: dict[str, Any] = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": subdomain,
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim, CCAI_SUBDOMAIN=subdomain)
     return CliRunner().invoke(cli, ["apply", "--poll-interval", "0.01", *args], env=env)
 
 
@@ -52,12 +47,12 @@ def test_a_stale_saved_plan_writes_a_refused_report(simulator, tmp_path: Path) -
     plan_file = tmp_path / "plan.json"
     with client_for(sim) as client:
         make_plan(cfg, client).save(plan_file)
-        job = client.upload(
-            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Changed"}], "x.json"
+        foreign_job(
+            sim,
+            client,
+            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Changed"}],
+            "x.json",
         )
-        sim.tenant.wait_job(job.id, "valid_scheme")
-        client.proceed(job.id)
-        sim.tenant.wait_job(job.id, "finished")
     out = tmp_path / "r.json"
     result = run(sim, str(plan_file), "--report", str(out))
     assert result.exit_code == 1
@@ -89,15 +84,7 @@ def test_sigterm_during_the_job_writes_an_incomplete_report_and_exits_143(
     sim = simulator(row_delay=5.0)  # the job runs for 20 s: SIGTERM surely comes during it
     cfg = write_config(tmp_path)
     out = tmp_path / "r.json"
-    env = dict(os.environ)
-    env.update(
-        {
-            "CCAI_BASE_URL": sim.base_url,
-            "CCAI_API_TOKEN": sim.token,
-            "CCAI_SUBDOMAIN": sim.subdomain,
-            "CCAI_RATE": "1000",
-        }
-    )
+    env = cli_env(sim, inherit=True)
     args = ["apply", "-c", str(cfg), "--auto-approve", "--report", str(out)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args, "--poll-interval", "0.05"],
@@ -127,11 +114,13 @@ def test_a_foreign_job_stuck_in_progress_is_bounded_by_timeout(simulator, tmp_pa
     sim = simulator(faults="stall=job,stall_time=30")
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
-        job = client.upload(
-            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "L"}], "stuck.json"
+        foreign_job(
+            sim,
+            client,
+            [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "L"}],
+            "stuck.json",
+            finish=False,
         )
-        sim.tenant.wait_job(job.id, "valid_scheme")
-        client.proceed(job.id)
     out = tmp_path / "r.json"
     result = run(sim, "-c", str(cfg), "--auto-approve", "--timeout", "0.3", "--report", str(out))
     assert result.exit_code == 1

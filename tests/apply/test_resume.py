@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from reconciler.apply import (
-    ApplyInterrupted,
     ApplyOptions,
     ApplyTimeout,
     Journal,
@@ -23,8 +22,9 @@ from reconciler.apply import (
 from reconciler.plan import Plan
 from reconciler.platform import connect
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import foreign_job
 
-from .helpers import client_for, interrupt_at, make_plan, write_config
+from .helpers import ApplyInterrupted, client_for, interrupt_at, make_plan, write_config
 
 
 def opts(**kw: Any) -> ApplyOptions:
@@ -180,11 +180,13 @@ def test_foreign_job_in_progress_is_waited_for_then_the_plan_is_stale(
     cfg = write_config(tmp_path)
     with client_for(sim) as client:
         plan = make_plan(cfg, client)
-        other = client.upload(
-            [{"email": "outsider@acme-corp.com", "first_name": "O", "last_name": "S"}], "x.json"
+        other = foreign_job(
+            sim,
+            client,
+            [{"email": "outsider@acme-corp.com", "first_name": "O", "last_name": "S"}],
+            "x.json",
+            finish=False,
         )
-        sim.tenant.wait_job(other.id, "valid_scheme")
-        client.proceed(other.id)
         with pytest.raises(StalePlanError):
             apply_plan(plan, client, options=opts())
         assert sim.tenant.job_snapshot(other.id)["status"] == "finished"
@@ -234,10 +236,7 @@ users:
 def change_outside_git(sim: SimulatorHandle, row: dict[str, Any], name: str) -> None:
     """Someone changes the tenant with their own bulk job (as the UI would), to the end."""
     with client_for(sim) as client:
-        other = client.upload([row], name)
-        sim.tenant.wait_job(other.id, "valid_scheme")
-        client.proceed(other.id)
-    sim.tenant.wait_job(other.id, "finished")
+        foreign_job(sim, client, [row], name)
 
 
 def test_change_reverted_in_the_tenant_is_applied_again(simulator, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env, foreign_job
 
 from .helpers import client_for, write_config
 
@@ -52,14 +53,7 @@ def apply_on_tty(
     """``apply -c cfg`` in a subprocess on a real pseudo-terminal: (pty master, process,
     deadline). The process is killed and the pty closed afterwards."""
     master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_RATE": "1000",
-        "NO_COLOR": "1",
-    }
+    env = cli_env(sim, inherit=True, NO_COLOR="1")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -128,12 +122,13 @@ def test_a_plan_made_again_after_a_foreign_job_is_confirmed_again(
         out = read_until(master, PROMPT, proc, deadline)
         # The plan is made; now someone else's job starts changing the tenant.
         with client_for(sim) as client:
-            other = client.upload(
+            foreign_job(
+                sim,
+                client,
                 [{"email": "ana@acme-corp.com", "first_name": "Ana", "last_name": "Lopez-Diaz"}],
                 "someone-else.json",
+                finish=False,
             )
-            sim.tenant.wait_job(other.id, "valid_scheme")
-            client.proceed(other.id)
         os.write(master, b"y\n")
         out += read_until(master, b"planning again", proc, deadline)
         out += read_until(master, PROMPT, proc, deadline)

@@ -47,6 +47,7 @@ class Runner:
         self.base = {k: v for k, v in os.environ.items() if not k.startswith(("CCAI_", "GITHUB_"))}
         self.base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         self.base["CCAI_RATE"] = "1000"
+        self.base["CCAI_POLL_INTERVAL"] = "0.05"  # apply polls the simulator's jobs fast
         self.base.update(GIT_ENV)
 
     def run_step(self, key: str, env: dict[str, str]) -> tuple[int, dict[str, str], str]:

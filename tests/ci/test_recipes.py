@@ -9,7 +9,7 @@ import click
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.commands.schema import schema_text
+from reconciler.commands.schema import config_schema_text
 from tests.ci.recipes import (
     ACTION,
     ACTION_USES,
@@ -100,7 +100,7 @@ def test_config_repo_template_is_in_step_with_the_project() -> None:
     )
     for path in (CONFIG_REPO / "config").rglob("*.yaml"):
         m = schema_url.match(path.read_text().splitlines()[0])
-        assert m and (ROOT / m.group("path")).read_text() == schema_text(), path
+        assert m and (ROOT / m.group("path")).read_text() == config_schema_text(), path
     # the pre-commit hook it uses is the one this repository offers
     hooks = {h["id"] for h in load(ROOT / ".pre-commit-hooks.yaml")}
     used = [

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from reconciler.cli import cli
-from reconciler.commands.schema import schema_text
+from reconciler.commands.schema import config_schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "config"
@@ -112,7 +112,7 @@ def test_validate_empty_directory(tmp_path: Path) -> None:
 def test_schema_file_is_current() -> None:
     code, out, _ = run("schema")
     assert code == 0
-    assert out == schema_text()
+    assert out == config_schema_text()
     assert SCHEMA_FILE.read_text() == out, (
         "schemas/ccai-config.schema.json is out of date: run "
         "`ccai-reconciler schema > schemas/ccai-config.schema.json`"

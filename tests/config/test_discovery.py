@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import discovery
-from reconciler.errors import Diagnostic
+from reconciler.errors import Diagnostic, PlanError
 from reconciler.gitref import read_config_at
 
 # Files that are and are not part of the config, at two commits: each is loaded from the
@@ -115,3 +116,46 @@ def test_reading_order_is_files_first_then_subdirectories() -> None:
         "a/deep/er.yaml",
         "b/z.yml",
     ]
+
+
+def test_symlinks_read_alike_at_the_base_and_in_the_working_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A committed symlink is a blob holding its target's path; the base must read the file it
+    points to, as the working tree does, and a link to a file already read counts once."""
+    repo = tmp_path / "repo"
+    (repo / "shared").mkdir(parents=True)
+    (repo / "cfg" / "sub").mkdir(parents=True)
+    (repo / "shared" / "users.yaml").write_text("users:\n  - email: a@acme-corp.com\n")
+    (repo / "cfg" / "dnc.yaml").write_text("dnc: []\n")
+    os.symlink("../shared/users.yaml", repo / "cfg" / "users.yaml")  # outside cfg, in the repo
+    os.symlink("../dnc.yaml", repo / "cfg" / "sub" / "again.yaml")  # a file already read
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "links")
+    monkeypatch.chdir(repo)
+    diags: list[Diagnostic] = []
+    working = discovery.read_sources(["cfg"], diags)
+    assert not diags
+    assert read_config_at("main", ["cfg"]) == working
+    assert dict(working)[os.path.join("cfg", "users.yaml")].startswith(b"users:")
+
+
+def test_a_symlink_out_of_the_repository_at_the_base_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("users: []\n")
+    repo = tmp_path / "repo"
+    (repo / "cfg").mkdir(parents=True)
+    os.symlink(str(outside), repo / "cfg" / "users.yaml")
+    os.symlink("gone.yaml", repo / "cfg" / "dangling.yaml")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "links")
+    monkeypatch.chdir(repo)
+    with pytest.raises(PlanError) as exc:
+        read_config_at("main", ["cfg"])
+    text = str(exc.value)
+    assert os.path.join("cfg", "users.yaml") in text and "outside the repository" in text
+    assert os.path.join("cfg", "dangling.yaml") in text and "points to nothing" in text

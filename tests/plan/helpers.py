@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.live import live_from_template
+from reconciler.platform.models import TemplateRow
 from reconciler.state import (
     DesiredDnc,
     DesiredState,
@@ -105,7 +106,7 @@ def row(
 
 
 def live(*rows: dict[str, Any], dnc: tuple[LiveDnc, ...] = ()) -> LiveState:
-    st = live_from_template(rows)
+    st = live_from_template([TemplateRow.model_validate(r) for r in rows])  # as the client
     st.dnc = {d.number: d for d in dnc}
     return st
 

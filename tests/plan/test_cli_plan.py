@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.plan import Plan
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 DATA = Path(__file__).parent / "data"
 SEED: dict[str, Any] = json.loads((DATA / "seed.json").read_text())
@@ -25,13 +26,7 @@ SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json")
 
 
 def run(sim: SimulatorHandle, *args: str, cwd: Path | None = None) -> Result:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_BASE_REF": "",
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim, CCAI_BASE_REF="")
     runner = CliRunner()
     if cwd is None:
         return runner.invoke(cli, list(args), env=env)

@@ -444,8 +444,9 @@ def test_diff_at_the_documented_scale() -> None:
     assert len(p.user_changes) == 1  # u0 loses Admin (manage_roles: all; no user lists it)
 
 
-def test_live_from_client_models_equals_from_dicts() -> None:
+def test_live_from_the_clients_fast_rows_equals_from_validated_models() -> None:
     from reconciler.live import live_from_template
+    from reconciler.platform.fastrows import template_row
     from reconciler.platform.models import TemplateRow
 
     rows = [
@@ -453,7 +454,7 @@ def test_live_from_client_models_equals_from_dicts() -> None:
         row("b@x.com", status="", max_chat_limit="4", max_chat_limit_enabled="1"),
     ]
     rows[1]["roles"][2]["value"] = "1"
-    from_dicts = live_from_template(rows)
+    from_dicts = live_from_template([template_row(r) for r in rows])  # the client's path
     from_models = live_from_template([TemplateRow.model_validate(r) for r in rows])
     assert from_dicts.users == from_models.users
     assert from_dicts.fingerprint == from_models.fingerprint

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
+from tests.helpers import cli_env
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -28,13 +29,7 @@ def _config(tmp_path: Path, users: str) -> Path:
 
 
 def _plan(sim: SimulatorHandle, config: Path):
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_BASE_REF": "",
-        "CCAI_RATE": "1000",
-    }
+    env = cli_env(sim, CCAI_BASE_REF="")
     return CliRunner().invoke(cli, ["plan", "-c", str(config), "--refresh", "all"], env=env)
 
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.simulator import SimulatorHandle
 from reconciler.state import UserStatus
+from tests.helpers import cli_env
 
 OWNER = "Managed by Git"
 
@@ -78,14 +79,7 @@ USERS_YAML = """users:
 
 
 def run(sim: SimulatorHandle, *args: str) -> Result:
-    env = {
-        "CCAI_BASE_URL": sim.base_url,
-        "CCAI_API_TOKEN": sim.token,
-        "CCAI_SUBDOMAIN": sim.subdomain,
-        "CCAI_BASE_REF": "",
-        "CCAI_RATE": "1000",
-    }
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(cli, list(args), env=cli_env(sim, CCAI_BASE_REF=""))
 
 
 @pytest.fixture
@@ -93,13 +87,18 @@ def acme(sim_factory: Callable[..., SimulatorHandle]) -> SimulatorHandle:
     return sim_factory(json.loads(json.dumps(SEED)))
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
+def write_config(tmp_path: Path) -> Path:
+    """The ownership config (tenant.yaml, users.yaml) in ``tmp_path/config``."""
     cfg = tmp_path / "config"
     cfg.mkdir()
     (cfg / "tenant.yaml").write_text(TENANT_YAML)
     (cfg / "users.yaml").write_text(USERS_YAML)
     return cfg
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
 
 
 def _users(sim: SimulatorHandle) -> dict[str, tuple[str, frozenset[str]]]:

@@ -23,6 +23,7 @@ from reconciler.platform import (
 from reconciler.platform.client import USER_AGENT
 from reconciler.simulator import SimulatorHandle
 from reconciler.state import Tenant, UserStatus
+from tests.helpers import find_job, template
 
 ROWS = [
     {
@@ -37,7 +38,7 @@ ROWS = [
 
 def test_template_and_jobs(sim: SimulatorHandle, client_for: Callable[..., PlatformClient]):
     client = client_for(sim)
-    rows = client.template()
+    rows = template(client)
     assert [r.email for r in rows] == [
         "user1@somedomain.com",
         "user2@somedomain.com",
@@ -64,14 +65,14 @@ def test_bulk_job_lifecycle(sim: SimulatorHandle, client_for: Callable[..., Plat
     assert job.status in (JobStatus.CREATED, JobStatus.VALID_SCHEME)
     sim.tenant.wait_job(job.id, "valid_scheme", timeout=10)
     assert client.job(job.id).status is JobStatus.VALID_SCHEME
-    assert client.find_job("plan-0123.json") == client.job(job.id)
-    assert client.find_job("other.json") is None
+    assert find_job(client, "plan-0123.json") == client.job(job.id)
+    assert find_job(client, "other.json") is None
     done = client.proceed(job.id)
     assert done.accepted
     sim.tenant.wait_job(job.id, "finished", timeout=10)
     assert client.scheme_errors(job.id) == []
     assert client.update_errors(job.id) == []
-    emails = [r.email for r in client.template()]
+    emails = [r.email for r in template(client)]
     assert "new.person@example.com" in emails
     # upload = POST + re-read; proceed = POST + re-read.
     assert client.calls["upload"] == 1 and client.calls["proceed"] == 1
@@ -127,7 +128,7 @@ def test_user_agent_and_basic_auth(sim, client_for):
 def test_401_names_tenant_and_variable(sim, client_for):
     client = client_for(sim, env={"CCAI_API_TOKEN": "wrong", "CCAI_SUBDOMAIN": sim.subdomain})
     with pytest.raises(AuthenticationError) as info:
-        client.template()
+        template(client)
     assert str(info.value).startswith("authentication failed for tenant demo: check CCAI_API_TOKEN")
     assert client.calls["template"] == 1  # never retried
 
@@ -135,7 +136,7 @@ def test_401_names_tenant_and_variable(sim, client_for):
 def test_404_on_base_blames_address(sim, client_for):
     client = client_for(sim, base_url=sim.base_url.replace("/v1", "/v9"))
     with pytest.raises(NotFoundError) as info:
-        client.template()
+        template(client)
     assert "resource not found: check the subdomain and domain" in str(info.value)
 
 
@@ -234,6 +235,6 @@ def test_unreachable_host_is_a_transport_error(client_for, sim) -> None:
     sim.stop()  # nothing listens on that port any more
     client = client_for(sim)
     with pytest.raises(TransportError) as info:
-        client.template()
+        template(client)
     assert "GET /bulk/users/template failed: connection error" in str(info.value)
     assert client.calls["template"] > 1  # retried before giving up

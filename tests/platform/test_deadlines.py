@@ -21,6 +21,7 @@ from reconciler.platform import (
     PlatformClient,
     RetryPolicy,
 )
+from tests.helpers import template
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "trickle-secret-token-4711"
@@ -217,7 +218,7 @@ def test_a_declared_length_above_the_cap_is_refused_before_reading(sim, client_f
     client = client_for(sim)
     client.max_body = 100
     with pytest.raises(MalformedResponseError, match="larger than 100 bytes"):
-        client.template()
+        template(client)
 
 
 def test_apply_timeout_bounds_the_proceed_and_its_read(trickle: Trickle) -> None:

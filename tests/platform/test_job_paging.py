@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.simulator import SimulatorHandle, default_seed
 from reconciler.simulator.tenant import Job
+from tests.helpers import find_job
 
 
 def job(i: int, created: datetime, filename: str | None = None, status: str = "finished") -> Any:
@@ -51,7 +52,7 @@ def test_own_job_on_page_two_is_found(sim_factory, client_for) -> None:
     seeded = [job(i, now, "mine.json" if i == 10 else None, "valid_scheme") for i in range(1, 151)]
     sim = sim_factory({**default_seed(), "jobs": seeded})
     with client_for(sim) as client:
-        found = client.find_job("mine.json")
+        found = find_job(client, "mine.json")
     assert found is not None and found.id == 10
 
 

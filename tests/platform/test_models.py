@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from reconciler.platform import models as m
+from reconciler.platform.fastrows import template_row
 from reconciler.state import UserStatus
 
 REFERENCE_ROW = {
@@ -167,3 +168,47 @@ def test_dnc_results() -> None:
         ]
     )
     assert [r.ok for r in removes] == [True, False]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"status": "Active", "location": "Austin", "max_chat_limit": 3},
+        {"status": " inactive ", "max_chat_limit": " 4 ", "max_chat_limit_enabled": 1},
+        {"agent_number": 7, "first_name": None, "max_chat_limit": 2.0},
+        {"new_email": None, "location": "", "phone": "+1555"},
+        {"roles": [{"name": "Admin", "value": True}, {"name": "Agent"}]},
+        {"teams": [{"name": "t", "value": 1.0}, {"name": "u", "value": "0"}]},
+    ],
+)
+def test_template_row_fast_path_equals_validation(changes: dict[str, object]) -> None:
+    item = {**REFERENCE_ROW, **changes}
+    fast, slow = template_row(item), m.TemplateRow.model_validate(item)
+    assert fast == slow
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_extra == slow.model_extra
+
+
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        ("max_chat_limit_enabled", "2"),
+        ("max_chat_limit", "many"),
+        ("status", "Sleeping"),
+        ("roles", [{"name": "Admin", "value": [1]}]),
+        ("teams", [{"value": 1}]),
+        ("email", None),
+    ],
+)
+def test_template_row_fast_path_raises_the_same_errors(field: str, raw: object) -> None:
+    item = {**REFERENCE_ROW, field: raw}
+    with pytest.raises(ValidationError) as slow:
+        m.TemplateRow.model_validate(item)
+    with pytest.raises(ValidationError) as fast:
+        template_row(item)
+
+    def shown(e: ValidationError) -> list[tuple[object, ...]]:  # what decode.py reports
+        return [(x["type"], x["loc"], x["msg"]) for x in e.errors()]
+
+    assert shown(fast.value) == shown(slow.value)

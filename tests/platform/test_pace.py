@@ -14,6 +14,7 @@ import requests
 
 from reconciler.platform.throttle import PACE_DIR_NAME, SharedPace
 from reconciler.simulator.ratelimit import TOLERANCE
+from tests.helpers import template
 
 pytestmark = pytest.mark.slow
 
@@ -98,9 +99,9 @@ def test_a_command_right_after_another_waits_for_its_slot(sim_factory, client_fo
     file) sends its first request one interval after the previous command's last one."""
     sim = sim_factory(rate_limit=1.0)
     with client_for(sim, rate=1.0) as previous:
-        previous.template()
+        template(previous)
         previous.jobs()
-    client_for(sim, rate=1.0).template()
+    template(client_for(sim, rate=1.0))
     assert [r["status"] for r in sim.requests] == [200, 200, 200]
     pace = Path(os.environ["CCAI_CACHE_DIR"])
     files = list(pace.iterdir())
@@ -115,7 +116,7 @@ def test_no_pace_file_without_a_usable_cache_dir(sim_factory, client_for, tmp_pa
     monkeypatch.setenv("CCAI_CACHE_DIR", str(blocker / PACE_DIR_NAME))
     sim = sim_factory()
     client = client_for(sim)
-    assert client.template()
+    assert template(client)
     assert client.dnc_check("+14155550100").do_not_call is False
     assert isinstance(client.throttle.pace, SharedPace) and not client.throttle.pace.enabled
 

@@ -29,6 +29,7 @@ from reconciler.platform import (
     connect,
 )
 from reconciler.state import Tenant
+from tests.helpers import template
 
 TOKEN = "SeCrEt-T0ken-zx81Q"
 WRONG = "WrOng-T0ken-qq77P"
@@ -66,7 +67,7 @@ def test_token_never_shown(sim, capsys, caplog) -> None:
     errors: list[BaseException] = []
     with connect(base_url=sim.base_url, env=env, rate=1000, verbose=True) as client:
         assert_clean(repr(client), str(client.__dict__.get("retry")))
-        client.template()
+        template(client)
         job = client.upload([{"email": "a@b.c", "first_name": "A", "last_name": "B"}], "s.json")
         sim.tenant.wait_job(job.id, "valid_scheme", timeout=10)
         client.proceed(job.id)
@@ -84,7 +85,7 @@ def test_token_never_shown(sim, capsys, caplog) -> None:
         echo=lines.append,
     ) as bad:
         with pytest.raises(AuthenticationError) as auth:
-            bad.template()
+            template(bad)
         errors.append(auth.value)
     with pytest.raises(ConnectionSettingsError) as insecure:
         connect(base_url="http://example.com/apps/api/v1", env=env)
@@ -116,7 +117,7 @@ def test_cli_options_verbose_and_token_file(sim, tmp_path) -> None:
     def probe(**conn: object) -> None:
         with open_client(Tenant(subdomain=sim.subdomain), **conn) as client:  # type: ignore[arg-type]
             assert isinstance(client, PlatformClient)
-            click.echo(f"users={len(client.template())} rate={client.throttle.rate:g}")
+            click.echo(f"users={len(template(client))} rate={client.throttle.rate:g}")
             click.echo(repr(client))
 
     runner = CliRunner()
@@ -170,7 +171,7 @@ def test_malformed_bodies_are_clear_errors(broken_server: str) -> None:
     retry = RetryPolicy(base=0.01, cap=0.02, deadline=0.3, rng=random.Random(0))
     with connect(base_url=broken_server, env=env, rate=1000, retry=retry) as client:
         with pytest.raises(MalformedResponseError) as truncated:
-            client.template()
+            template(client)
         assert "is not valid JSON" in str(truncated.value)
         assert '[{"email": "a@b.c"' in str(truncated.value)
         with pytest.raises(MalformedResponseError) as html:

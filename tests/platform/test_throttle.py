@@ -1,5 +1,6 @@
 """Pure unit tests of the throttle and retry policy with a fake clock (no real time)."""
 
+import itertools
 import random
 import threading
 from pathlib import Path
@@ -212,3 +213,36 @@ def test_backoff_full_jitter_is_capped() -> None:
         assert all(0.0 <= s <= ceiling for s in samples)
     # Jitter: not all the same.
     assert len({round(policy.backoff(3), 6) for _ in range(20)}) > 1
+
+
+class LateClock(FakeClock):
+    """A busy machine: sleeps overshoot by the next of ``lateness`` (in turn), seconds."""
+
+    def __init__(self, *lateness: float) -> None:
+        super().__init__()
+        self.lateness = list(lateness)
+        self.turn = 0
+
+    def sleep(self, seconds: float) -> None:
+        late = self.lateness[self.turn % len(self.lateness)]
+        self.turn += 1
+        super().sleep(seconds + late)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_late_wake_pushes_the_next_slot_back(tmp_path: Path, shared: bool) -> None:
+    """Starts stay an interval apart even when the caller wakes after its slot, in this
+    throttle and, through the pace file, in another command's."""
+    fc = LateClock(0.03, 0.0)  # one wake late, the next on time: the gap between shrank
+    pace = (lambda: SharedPace(tmp_path / "pace", wall=fc.clock)) if shared else (lambda: None)
+    t = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep, pace=pace())
+    other = Throttle(1.0, margin=0.0, clock=fc.clock, sleep=fc.sleep, pace=pace())
+    starts = []
+    for _ in range(4):
+        t.acquire()
+        starts.append(fc.clock())
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(g >= 1.0 for g in gaps), gaps
+    if shared:
+        other.acquire()
+        assert fc.clock() - starts[-1] >= 1.0

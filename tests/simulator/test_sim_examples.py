@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simhelpers import get
-
 from reconciler.simulator import build_tenant, run_simulator
+
+from .simhelpers import get
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tenant.json"
 

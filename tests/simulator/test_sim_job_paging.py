@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from simhelpers import get
 
 from reconciler.simulator import SimulatorHandle, default_seed
+
+from .simhelpers import get
 
 
 def seeded_jobs(n: int) -> list[dict[str, Any]]:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 import requests
-from simhelpers import TIMEOUT, get, proceed, replace, run_job, template_by_email, upload
 
 from reconciler.simulator import SimulatorHandle
+
+from .simhelpers import TIMEOUT, get, proceed, replace, run_job, template_by_email, upload
 
 
 def scheme_errors(sim: SimulatorHandle, data: Any) -> list[dict[str, Any]]:

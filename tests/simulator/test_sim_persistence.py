@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from simhelpers import TIMEOUT, get, post_json, proceed, run_job, template_by_email, upload
 
 from reconciler.cli import cli
 from reconciler.simulator import SeedError, build_tenant, run_simulator
+
+from .simhelpers import TIMEOUT, get, post_json, proceed, run_job, template_by_email, upload
 
 FAST = {"rate_limit": 0.0, "validation_delay": 0.05, "row_delay": 0.0}
 

@@ -7,9 +7,9 @@ import copy
 import re
 from typing import Any
 
-from simhelpers import get, proceed, replace, run_job, template_by_email, upload
-
 from reconciler.simulator import SimulatorHandle
+
+from .simhelpers import get, proceed, replace, run_job, template_by_email, upload
 
 ROLES = ["Admin", "Manager", "Agent", "Developer", "Manager Admin", "Manager Team", "Manager Data"]
 TEAMS = ["test team_1", "test Team 2", "test team 3"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from simhelpers import get, post_json
-
 from reconciler.simulator import SimulatorHandle
+
+from .simhelpers import get, post_json
 
 NOW = datetime(2022, 10, 28, tzinfo=UTC)  # between the example's two expiry dates
 

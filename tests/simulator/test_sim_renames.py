@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simhelpers import get, proceed, run_job, upload
-
 from reconciler.simulator import SimulatorHandle, run_simulator
+
+from .simhelpers import get, proceed, run_job, upload
 
 
 def rename(sim: SimulatorHandle, email: str, new_email: str) -> dict[str, Any]:

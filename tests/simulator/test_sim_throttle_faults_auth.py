@@ -6,11 +6,12 @@ import time
 
 import pytest
 import requests
-from simhelpers import TIMEOUT, get, post_json, proceed, upload
 
 from reconciler.simulator import FaultSpec, FaultSpecError, SimulatorHandle
 from reconciler.simulator.faults import FaultInjector
 from reconciler.simulator.ratelimit import TOLERANCE, RateLimiter
+
+from .simhelpers import TIMEOUT, get, post_json, proceed, upload
 
 
 # ---------------------------------------------------------------- rate limit

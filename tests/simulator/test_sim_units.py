@@ -6,11 +6,12 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from simhelpers import post_json
 
 from reconciler.simulator import SimulatorHandle
 from reconciler.simulator.clock import Clock, dnc_time, job_time, parse_instant
 from reconciler.simulator.phone import EMERGENCY, INVALID, PhoneError, normalize
+
+from .simhelpers import post_json
 
 
 @pytest.mark.parametrize(
