@@ -8,8 +8,8 @@ from typing import Any
 from reconciler.platform.models import (
     Membership,
     TemplateRow,
+    _flag,
     _is_null,
-    _membership_value,
     _to_bool_or_none,
 )
 from reconciler.state import UserStatus
@@ -57,7 +57,7 @@ def _fast_members(items: Any) -> list[Membership] | None:
             if type(name) is not str:
                 return None
             try:
-                b = _membership_value(value)
+                b = _flag(value)
             except ValueError:
                 return None
             if type(b) is not bool:
