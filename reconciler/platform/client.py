@@ -30,7 +30,7 @@ from reconciler.platform.decode import (
     server_message,
 )
 from reconciler.platform.errors import ApiError
-from reconciler.platform.fastrows import template_row
+from reconciler.platform.fastrows import template_row_json
 from reconciler.platform.session import USER_AGENT, ApiSession, _Request, time_limit
 
 T = TypeVar("T")
@@ -84,7 +84,7 @@ class PlatformClient(ApiSession):
         the first row."""
         path = "/bulk/users/template"
         raw = self._call("template", "GET", path, base_path=True)
-        return decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row)
+        return decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row_json)
 
     def jobs(self, horizon: float = JOBS_HORIZON) -> list[m.Job]:
         """The job list, newest first, read page by page (``per_page=100``) only as far back

@@ -6,7 +6,6 @@ the retry policy in :mod:`reconciler.platform.throttle` decides what to do about
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-import ijson
+import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from reconciler.platform.errors import (
@@ -32,6 +31,8 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 SNIPPET_BYTES = 120
+# A JSON array as its items' raw bytes (decode_items).
+_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +149,16 @@ def decode_items(
     *,
     method: str,
     path: str,
-    validate: Callable[[Any], M] | None = None,
+    validate: Callable[[msgspec.Raw], M] | None = None,
 ) -> Iterator[M]:
-    """Validate a 2xx JSON array item by item, parsing incrementally (ijson's C backend), so
-    that only one item exists as Python objects at a time. ``validate`` (default
-    ``model.model_validate``) turns one item into the model; it raises pydantic's
-    ``ValidationError`` for a bad item. Anything but an array of such items
-    is a MalformedResponseError that quotes the first bytes; it is raised before the first item
-    when the body is not an array at all (never an empty iteration)."""
+    """Validate a 2xx JSON array item by item: msgspec splits the array into each item's raw
+    JSON bytes in one C pass (checking the whole body is JSON, without building Python objects
+    for it), then each item becomes a model on its own, so only one item exists as Python
+    values at a time. ``validate`` turns one item's bytes into the model (default
+    ``model.model_validate(json.loads(item))``); it raises pydantic's ``ValidationError`` for a
+    bad item. Anything but an array of such items is a MalformedResponseError that quotes the
+    first bytes; it is raised before the first item when the body is not an array of JSON
+    values at all (never an empty iteration)."""
 
     def malformed(why: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -168,24 +171,30 @@ def decode_items(
 
     if not raw.body.lstrip()[:1] == b"[":
         raise malformed("is not a JSON array")
-    return _items(validate or model.model_validate, raw.body, malformed)
+    try:
+        items = _ARRAY.decode(raw.body)
+    except msgspec.DecodeError:
+        raise malformed("is not valid JSON") from None
+
+    def from_json(item: msgspec.Raw) -> M:
+        return model.model_validate(json.loads(bytes(item)))
+
+    return _items(validate or from_json, items, malformed)
 
 
 def _items(
-    validate: Callable[[Any], M], body: bytes, malformed: Callable[[str], MalformedResponseError]
+    validate: Callable[[msgspec.Raw], M],
+    items: list[msgspec.Raw],
+    malformed: Callable[[str], MalformedResponseError],
 ) -> Iterator[M]:
-    index = 0  # of the item being validated, for the error message
-    try:
-        for item in ijson.items(io.BytesIO(body), "item", use_float=True):
+    for index, item in enumerate(items):
+        try:
             yield validate(item)
-            index += 1
-    except ijson.JSONError:
-        raise malformed("is not valid JSON") from None
-    except ValidationError as err:
-        first = err.errors(include_url=False, include_input=False)[:1]
-        loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
-        msg = first[0]["msg"] if first else "invalid"
-        raise malformed(f"does not have the expected shape ({loc}: {msg})") from None
+        except ValidationError as err:
+            first = err.errors(include_url=False, include_input=False)[:1]
+            loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
+            msg = first[0]["msg"] if first else "invalid"
+            raise malformed(f"does not have the expected shape ({loc}: {msg})") from None
 
 
 def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str) -> T:

@@ -128,7 +128,10 @@ class Membership:
 
     A slotted dataclass rather than a model: a large template has millions of these (50,000
     users × 50 roles and teams), and this keeps decoding it fast and small. Extra keys of a
-    membership object are ignored."""
+    membership object are ignored (``extra="ignore"``: the row's own ``extra="allow"`` would
+    otherwise try to set them on a slotted instance and fail)."""
+
+    __pydantic_config__ = ConfigDict(extra="ignore")
 
     name: str
     value: Flag = False

@@ -1,12 +1,13 @@
 """Pure unit tests of the response models (no HTTP)."""
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from reconciler.platform import models as m
-from reconciler.platform.fastrows import template_row
+from reconciler.platform.fastrows import template_row, template_row_json
 from reconciler.state import UserStatus
 
 REFERENCE_ROW = {
@@ -184,10 +185,44 @@ def test_dnc_results() -> None:
 )
 def test_template_row_fast_path_equals_validation(changes: dict[str, object]) -> None:
     item = {**REFERENCE_ROW, **changes}
-    fast, slow = template_row(item), m.TemplateRow.model_validate(item)
-    assert fast == slow
-    assert fast.model_fields_set == slow.model_fields_set
-    assert fast.model_extra == slow.model_extra
+    slow = m.TemplateRow.model_validate(item)
+    for fast in (template_row(item), template_row_json(json.dumps(item).encode())):
+        assert fast == slow
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.model_extra == slow.model_extra
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"email": "a@b.co"}',  # no lists at all
+        b'{"email": "a@b.co", "roles": null, "teams": []}',
+        b'{"email": "a@b.co", "email": "c@d.co", "first_name": "x", "first_name": "y"}',
+        b'{"email": "a@b.co", "max_chat_limit": 1e999}',  # out of msgspec's range
+        b'{"email": "a@b.co", "max_chat_limit": 123456789012345678901234567890}',
+        b'{"email": "\\u00e9l\\u00e8ve@b.co", "first_name": "\\ud83d\\ude00", "location": "null"}',
+        b'{"email": "a@b.co", "roles": [{"name": "A", "value": 1, "extra": [1, {}]}]}',
+        b'{"email": "a@b.co", "teams": [{"name": "T", "value": "1"}, {"name": "U", "value": ""}]}',
+    ],
+)
+def test_template_row_json_equals_validation_of_the_parsed_json(body: bytes) -> None:
+    try:
+        slow = m.TemplateRow.model_validate(json.loads(body))
+    except ValidationError as err:
+        with pytest.raises(ValidationError) as fast_err:
+            template_row_json(body)
+        assert fast_err.value.errors() == err.errors()
+        return
+    for _ in range(2):  # the second time from the membership-list cache
+        fast = template_row_json(body)
+        assert fast == slow
+        assert fast.model_fields_set == slow.model_fields_set
+
+
+def test_rows_sharing_a_membership_list_do_not_share_the_list() -> None:
+    body = json.dumps({**REFERENCE_ROW, "roles": [{"name": "Solo", "value": 1}]}).encode()
+    first, second = template_row_json(body), template_row_json(body)
+    assert first.roles == second.roles and first.roles is not second.roles
 
 
 @pytest.mark.parametrize(
@@ -207,8 +242,10 @@ def test_template_row_fast_path_raises_the_same_errors(field: str, raw: object) 
         m.TemplateRow.model_validate(item)
     with pytest.raises(ValidationError) as fast:
         template_row(item)
+    with pytest.raises(ValidationError) as from_json:
+        template_row_json(json.dumps(item).encode())
 
     def shown(e: ValidationError) -> list[tuple[object, ...]]:  # what decode.py reports
         return [(x["type"], x["loc"], x["msg"]) for x in e.errors()]
 
-    assert shown(fast.value) == shown(slow.value)
+    assert shown(fast.value) == shown(slow.value) == shown(from_json.value)
