@@ -19,17 +19,22 @@ import click
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
-COMMANDS: tuple[str, ...] = (
-    "validate",
-    "schema",
-    "simulator",
-    "apply",
-    "plan",
-    "export",
-    "github_comment",
-    "gitlab_comment",
-    "jobs",
-)
+# Command name -> its module under reconciler.commands, imported only when the command runs
+# (or a help lists it): `plan` does not pay for the simulator's or export's imports.
+COMMANDS: dict[str, str] = {
+    name: name.replace("-", "_")
+    for name in (
+        "validate",
+        "schema",
+        "simulator",
+        "apply",
+        "plan",
+        "export",
+        "github-comment",
+        "gitlab-comment",
+        "jobs",
+    )
+}
 
 
 def report_error(err: ReconcilerError) -> None:
@@ -40,6 +45,27 @@ def report_error(err: ReconcilerError) -> None:
 
 
 class ReconcilerGroup(click.Group):
+    """The root group: every error of a command as the tool's own message and exit code, and
+    the commands of :data:`COMMANDS` loaded on first use (click's lazy-group pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            command = importlib.import_module(f"reconciler.commands.{COMMANDS[cmd_name]}").command
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            # A usage error before the command name (`--bogus plan`, no command at all) exits
+            # 1 too, like one after it (below).
+            err.show()
+            ctx.exit(1)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -66,6 +92,7 @@ def cli() -> None:
 
     \b
     validate   check the config offline
+    schema     print the config's JSON Schema (for editors)
     plan       show what would change in the tenant
     apply      change the tenant to match the config
     export     write a config from a live tenant
@@ -76,8 +103,9 @@ def cli() -> None:
     """
 
 
-for _name in COMMANDS:
-    cli.add_command(importlib.import_module(f"reconciler.commands.{_name}").command)
+def command(name: str) -> click.Command | None:
+    """The command ``name`` of the CLI (loaded if need be), None if there is none."""
+    return cli.get_command(click.Context(cli), name)
 
 
 def main() -> None:

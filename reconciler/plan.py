@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import PlanError, read_text_file
@@ -307,9 +308,11 @@ class Plan(_Model):
     # ---- persistence ------------------------------------------------------------------------
 
     def to_json(self) -> str:
+        """The plan file: indented JSON, UTF-8 text as is (msgspec's C encoder and formatter:
+        ``json.dumps(indent=2)`` is pure Python, about 0.4 s for a 5 MB plan)."""
         data = self.model_dump(mode="json")
         data["hash"] = self.hash
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n"
 
     def save(self, path: str | Path) -> None:
         p = Path(path)

@@ -9,6 +9,7 @@ import click
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.cli import command as cli_command
 from reconciler.commands.schema import config_schema_text
 from tests.ci.recipes import (
     ACTION,
@@ -24,7 +25,8 @@ from tests.ci.recipes import (
 )
 
 
-def options_of(command: click.Command) -> set[str]:
+def options_of(command: click.Command | None) -> set[str]:
+    assert command is not None
     names = {"-h", "--help"}
     for param in command.params:
         if isinstance(param, click.Option):
@@ -38,7 +40,7 @@ def test_every_command_and_flag_the_recipes_run_exists() -> None:
     seen: set[str] = set()
     for script in scripts():
         for sub, flags, line in command_lines(script.text):
-            command = cli.commands.get(sub)
+            command = cli_command(sub)
             if command is None:
                 missing.append(f"{script.where}: no command `{sub}` in: {line}")
                 continue
@@ -119,8 +121,8 @@ def test_docs_name_every_action_input_output_and_github_comment_option() -> None
     action = load(ACTION)
     missing = [f"input {k}" for k in action["inputs"] if f"`{k}`" not in docs]
     missing += [f"output {k}" for k in action["outputs"] if f"`{k}`" not in docs]
-    options = options_of(cli.commands["github-comment"]) - {"-h", "--help"}
+    options = options_of(cli_command("github-comment")) - {"-h", "--help"}
     missing += [f"github-comment {o}" for o in options if o not in docs]
     assert not missing, f"docs/ci.md does not mention: {missing}"
-    gl_options = options_of(cli.commands["gitlab-comment"]) - {"-h", "--help"}
+    gl_options = options_of(cli_command("gitlab-comment")) - {"-h", "--help"}
     assert not [o for o in gl_options if o not in docs], gl_options
