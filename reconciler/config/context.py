@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.nodes import Node, SequenceNode
 
+from reconciler.config import fastyaml, yamlio
 from reconciler.config import models as m
-from reconciler.config import yamlio
 from reconciler.config.emails import EmailCheck
 from reconciler.config.messages import PATTERN_HELP, field_path, kind_of, show, suggest
 from reconciler.errors import Diagnostic
@@ -103,8 +103,18 @@ class LoadContext:
         """Remember where a role/team name is first mentioned (in load order)."""
         refs = self.state.role_refs if kind == "role" else self.state.team_refs
         old = refs.get(name)
-        if old is None or self.order(loc) < self.order(old):
+        if old is None or self._before(loc, old):
             refs[name] = loc
+
+    def _before(self, a: Location, b: Location) -> bool:
+        """``self.order(a) < self.order(b)``, without resolving lazy locations if it can."""
+        if a.file != b.file:
+            last = len(self.file_order)
+            fa, fb = self.file_order.get(a.file, last), self.file_order.get(b.file, last)
+            if fa != fb:
+                return fa < fb
+        fast = fastyaml.precedes(a, b)
+        return fast if fast is not None else self.order(a) < self.order(b)
 
     def order(self, loc: Location | None) -> tuple[int, int, int]:
         if loc is None:

@@ -12,7 +12,6 @@ from reconciler.config.context import Defaults, Item, LoadContext
 from reconciler.state import (
     USER_FIELDS,
     DesiredUser,
-    Location,
     UserStatus,
 )
 
@@ -45,13 +44,10 @@ def read_users(ctx: LoadContext, item: Item) -> None:
         if email in users:
             ctx.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
             continue
-        fields: dict[str, Any] = {}
-        field_locs: dict[str, Location] = {}
         fields_set = model.model_fields_set
-        for name in USER_FIELDS:
-            if name in fields_set:
-                fields[name] = getattr(model, name)
-                field_locs[name] = yamlio.loc_of(file, index[name][0])
+        given = [name for name in USER_FIELDS if name in fields_set]
+        fields: dict[str, Any] = {name: getattr(model, name) for name in given}
+        field_locs = yamlio.key_locations(file, node, index, given)
         anode = index["agent_number"][1] if "agent_number" in fields_set else None
         if isinstance(anode, ScalarNode) and isinstance(data.get("agent_number"), int | float):
             # A string for the platform: keep an unquoted number as written (0101, 1e3).
