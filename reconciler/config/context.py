@@ -86,14 +86,14 @@ class LoadContext:
     def err(self, message: str, loc: Location | None) -> None:
         self.errors.append(Diagnostic(message, loc))
 
-    def list_entries(self, item: Item, wrong: str) -> Iterator[tuple[int, Any, Node]]:
+    def list_entries(self, item: Item, *, message: str) -> Iterator[tuple[int, Any, Node]]:
         """``(index, data, node)`` of each readable entry of a list section (``users:``,
         ``dnc:``); an entry that could not be converted is skipped (already reported). Not a
-        list: the error ``f"{wrong}, not {kind}"`` at the section's value; null: nothing."""
+        list: the error ``f"{message}, not {kind}"`` at the section's value; null: nothing."""
         if item.data is None:
             return
         if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
-            self.err(f"{wrong}, not {kind_of(item.data)}", yamlio.loc_of(item.file, item.value))
+            self.err(f"{message}, not {kind_of(item.data)}", yamlio.loc_of(item.file, item.value))
             return
         for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
             if data is not yamlio.BAD:

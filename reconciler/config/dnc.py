@@ -17,14 +17,15 @@ from reconciler.state import (
     DesiredDnc,
 )
 
+NOT_A_LIST = (
+    "dnc must be a list of phone numbers or {phone_number, expires_at, comment, state} entries"
+)
+
 
 def read_dnc(ctx: LoadContext, item: Item) -> None:
     """One file's DNC entries; numbers are normalised once the policy's region is known."""
     file = item.file
-    wrong = (
-        "dnc must be a list of phone numbers or {phone_number, expires_at, comment, state} entries"
-    )
-    for i, data, node in ctx.list_entries(item, wrong):
+    for i, data, node in ctx.list_entries(item, message=NOT_A_LIST):
         context = f"dnc[{i}]"
         if isinstance(data, dict):
             if isinstance(data.get("phone_number"), str):

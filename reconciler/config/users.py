@@ -20,7 +20,9 @@ def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
     file = item.file
     users = ctx.state.users
-    for i, data, node in ctx.list_entries(item, "users must be a list of users (- email: ...)"):
+    for i, data, node in ctx.list_entries(
+        item, message="users must be a list of users (- email: ...)"
+    ):
         raw_email = data.get("email") if isinstance(data, dict) else None
         context = (
             f"user '{raw_email.strip()}'"
