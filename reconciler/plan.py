@@ -27,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, read_text_file
 from reconciler.state import DesiredDnc, Location
 
 FORMAT_VERSION: Literal[1] = 1
@@ -358,11 +358,7 @@ class Plan(_Model):
     @classmethod
     def load(cls, path: str | Path) -> Plan:
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-            raise PlanError(f"cannot read plan file {p}: {msg}") from None
+        text = read_text_file(p, lambda why: PlanError(f"cannot read plan file {p}: {why}"))
         return cls.from_json(text, source=str(p))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import Node, SequenceNode
 
 from reconciler.config import fastyaml, yamlio
 from reconciler.config import models as m
@@ -85,6 +85,19 @@ class LoadContext:
 
     def err(self, message: str, loc: Location | None) -> None:
         self.errors.append(Diagnostic(message, loc))
+
+    def list_entries(self, item: Item, *, message: str) -> Iterator[tuple[int, Any, Node]]:
+        """``(index, data, node)`` of each readable entry of a list section (``users:``,
+        ``dnc:``); an entry that could not be converted is skipped (already reported). Not a
+        list: the error ``f"{message}, not {kind}"`` at the section's value; null: nothing."""
+        if item.data is None:
+            return
+        if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+            self.err(f"{message}, not {kind_of(item.data)}", yamlio.loc_of(item.file, item.value))
+            return
+        for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+            if data is not yamlio.BAD:
+                yield i, data, node
 
     def ref(self, kind: str, name: str, loc: Location) -> None:
         """Remember where a role/team name is first mentioned (in load order)."""

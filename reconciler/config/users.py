@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from reconciler.config import models as m
 from reconciler.config import yamlio
 from reconciler.config.context import Defaults, Item, LoadContext
-from reconciler.config.messages import kind_of
 from reconciler.state import (
     USER_FIELDS,
     DesiredUser,
@@ -19,19 +18,11 @@ from reconciler.state import (
 
 def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
-    if item.data is None:
-        return
-    if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
-        ctx.err(
-            f"users must be a list of users (- email: ...), not {kind_of(item.data)}",
-            yamlio.loc_of(item.file, item.value),
-        )
-        return
     file = item.file
     users = ctx.state.users
-    for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
-        if data is yamlio.BAD:
-            continue
+    for i, data, node in ctx.list_entries(
+        item, message="users must be a list of users (- email: ...)"
+    ):
         raw_email = data.get("email") if isinstance(data, dict) else None
         context = (
             f"user '{raw_email.strip()}'"
