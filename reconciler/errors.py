@@ -6,8 +6,9 @@ message (never a traceback) and exits 1. Messages must never contain the API tok
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from reconciler.state import Location
@@ -90,3 +91,13 @@ class PlanError(ReconcilerError):
 
 class ApplyError(ReconcilerError):
     """Apply refused or failed."""
+
+
+def read_text_file(path: Path, fail: Callable[[str], Exception]) -> str:
+    """The UTF-8 text of ``path``; when it cannot be read, raises ``fail(why)`` (why: the
+    operating system's words, or the decoding error) without the original exception chained."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise fail(why) from None

@@ -34,7 +34,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from reconciler.config import load_config
-from reconciler.errors import ConfigError, Diagnostic, ReconcilerError
+from reconciler.errors import ConfigError, Diagnostic, ReconcilerError, read_text_file
 from reconciler.live import fetch_live
 from reconciler.phone import normalize_phone
 from reconciler.state import LiveDnc, LiveState, LiveUser, Location, UserStatus
@@ -61,11 +61,7 @@ def read_numbers(path: str | Path, region: str = "US") -> list[tuple[str, str]]:
     ignored, duplicates dropped). Raises :class:`ExportError` naming file:line for each bad
     number, before any API call."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ExportError(f"cannot read {p}: {msg}") from None
+    text = read_text_file(p, lambda why: ExportError(f"cannot read {p}: {why}"))
     out: dict[str, str] = {}
     errors: list[Diagnostic] = []
     for lineno, line in enumerate(text.splitlines(), 1):

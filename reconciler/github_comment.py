@@ -208,7 +208,7 @@ class GitHub:
         return f"{self.repo_url}/issues/comments/{comment_id}"
 
     def request(self, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
-        return _json(self.response(method, url, body))
+        return _json(self.response(method, url, body), self.service)
 
     def response(
         self, method: str, url: str, body: dict[str, Any] | None = None
@@ -226,7 +226,7 @@ class GitHub:
                 break
             if wait > self.max_wait or self.waits >= MAX_WAITS:
                 raise GitHubCommentError(
-                    f"{what}: GitHub's rate limit: retry in {round(wait)} s (waited "
+                    f"{what}: {self.service}'s rate limit: retry in {round(wait)} s (waited "
                     f"{self.waits} time(s) already, at most {round(self.max_wait)} s each; "
                     "--max-wait raises it)"
                 )
@@ -304,14 +304,14 @@ class GitHub:
         pages = 0
         while url:
             resp = self.response("GET", url)
-            page = _json(resp)
+            page = _json(resp, self.service)
             if not isinstance(page, list):
-                raise GitHubCommentError("GitHub's comment list is not a list")
+                raise GitHubCommentError(f"{self.service}'s comment list is not a list")
             comments += [c for c in page if isinstance(c, dict)]
             pages += 1
             url = resp.links.get("next", {}).get("url")
             if pages > 1000:
-                raise GitHubCommentError("GitHub's comment list does not end")
+                raise GitHubCommentError(f"{self.service}'s comment list does not end")
         return comments
 
     def create(self, body: str) -> dict[str, Any]:
@@ -326,14 +326,14 @@ class GitHub:
         self.request("DELETE", self.comment_url(comment_id))
 
 
-def _json(resp: requests.Response) -> Any:
+def _json(resp: requests.Response, service: str = "GitHub") -> Any:
     if not resp.content:
         return None
     try:
         return resp.json()
     except ValueError:
         what = f"{resp.request.method} {urlsplit(resp.url).path}"
-        raise GitHubCommentError(f"{what}: GitHub's answer is not JSON") from None
+        raise GitHubCommentError(f"{what}: {service}'s answer is not JSON") from None
 
 
 def _message(resp: requests.Response) -> str:

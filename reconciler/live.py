@@ -84,6 +84,10 @@ def live_from_template(rows: Iterable[TemplateRow]) -> LiveState:
     return state
 
 
+# json.dumps with these options builds a new encoder per call; one encoder serves every record.
+_RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def fingerprint(state: LiveState) -> str:
     """sha256 over a canonical form of the users, roles and teams (not DNC, which is only
     partially known). Equal tenants give equal fingerprints regardless of row order."""
@@ -104,7 +108,7 @@ def fingerprint(state: LiveState) -> str:
             sorted(u.teams),
         ]
         h.update(b"\n")
-        h.update(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode())
+        h.update(_RECORD.encode(rec).encode())
     return h.hexdigest()
 
 

@@ -24,9 +24,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, read_text_file
 from reconciler.state import DesiredDnc, Location
 
 FORMAT_VERSION: Literal[1] = 1
@@ -307,9 +308,11 @@ class Plan(_Model):
     # ---- persistence ------------------------------------------------------------------------
 
     def to_json(self) -> str:
+        """The plan file: indented JSON, UTF-8 text as is (msgspec's C encoder and formatter:
+        ``json.dumps(indent=2)`` is pure Python, about 0.4 s for a 5 MB plan)."""
         data = self.model_dump(mode="json")
         data["hash"] = self.hash
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n"
 
     def save(self, path: str | Path) -> None:
         p = Path(path)
@@ -355,11 +358,7 @@ class Plan(_Model):
     @classmethod
     def load(cls, path: str | Path) -> Plan:
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            msg = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-            raise PlanError(f"cannot read plan file {p}: {msg}") from None
+        text = read_text_file(p, lambda why: PlanError(f"cannot read plan file {p}: {why}"))
         return cls.from_json(text, source=str(p))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -159,7 +160,8 @@ class DesiredUser:
     teams_managed: bool = False
     renamed_from: str | None = None  # lower-cased
     loc: Location | None = None  # the user's block (its email key)
-    field_locs: dict[str, Location] = field(default_factory=dict)  # per field, incl. renamed_from
+    # per field, incl. renamed_from (made on first use for a large plain file: config/fastyaml.py)
+    field_locs: MutableMapping[str, Location] = field(default_factory=dict)
     # Where each membership was declared: ("role" | "team", name) -> location.
     membership_locs: dict[tuple[str, str], Location] = field(default_factory=dict)
     # The email as written in the YAML: what a create or rename sends (compared lower-cased).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,14 +72,6 @@ def neighbour(sim: SimulatorHandle, **kw: float) -> Iterator[Neighbour]:
 
 
 # ---- another tool's bulk jobs ----------------------------------------------------------------
-
-
-def _until(what: str, cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for a condition of the tenant, checking every 20 ms (a condition, not a sleep)."""
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def job_status(sim: SimulatorHandle, job_id: int) -> str:

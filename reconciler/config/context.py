@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import Node, SequenceNode
 
+from reconciler.config import fastyaml, yamlio
 from reconciler.config import models as m
-from reconciler.config import yamlio
 from reconciler.config.emails import EmailCheck
 from reconciler.config.messages import PATTERN_HELP, field_path, kind_of, show, suggest
 from reconciler.errors import Diagnostic
@@ -86,12 +86,35 @@ class LoadContext:
     def err(self, message: str, loc: Location | None) -> None:
         self.errors.append(Diagnostic(message, loc))
 
+    def list_entries(self, item: Item, *, message: str) -> Iterator[tuple[int, Any, Node]]:
+        """``(index, data, node)`` of each readable entry of a list section (``users:``,
+        ``dnc:``); an entry that could not be converted is skipped (already reported). Not a
+        list: the error ``f"{message}, not {kind}"`` at the section's value; null: nothing."""
+        if item.data is None:
+            return
+        if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
+            self.err(f"{message}, not {kind_of(item.data)}", yamlio.loc_of(item.file, item.value))
+            return
+        for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
+            if data is not yamlio.BAD:
+                yield i, data, node
+
     def ref(self, kind: str, name: str, loc: Location) -> None:
         """Remember where a role/team name is first mentioned (in load order)."""
         refs = self.state.role_refs if kind == "role" else self.state.team_refs
         old = refs.get(name)
-        if old is None or self.order(loc) < self.order(old):
+        if old is None or self._before(loc, old):
             refs[name] = loc
+
+    def _before(self, a: Location, b: Location) -> bool:
+        """``self.order(a) < self.order(b)``, without resolving lazy locations if it can."""
+        if a.file != b.file:
+            last = len(self.file_order)
+            fa, fb = self.file_order.get(a.file, last), self.file_order.get(b.file, last)
+            if fa != fb:
+                return fa < fb
+        fast = fastyaml.precedes(a, b)
+        return fast if fast is not None else self.order(a) < self.order(b)
 
     def order(self, loc: Location | None) -> tuple[int, int, int]:
         if loc is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ruamel.yaml.nodes import ScalarNode, SequenceNode
+from ruamel.yaml.nodes import ScalarNode
 
 from reconciler.config import models as m
 from reconciler.config import yamlio
@@ -17,22 +17,15 @@ from reconciler.state import (
     DesiredDnc,
 )
 
+NOT_A_LIST = (
+    "dnc must be a list of phone numbers or {phone_number, expires_at, comment, state} entries"
+)
+
 
 def read_dnc(ctx: LoadContext, item: Item) -> None:
     """One file's DNC entries; numbers are normalised once the policy's region is known."""
-    if item.data is None:
-        return
-    if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
-        ctx.err(
-            "dnc must be a list of phone numbers or {phone_number, expires_at, "
-            f"comment, state}} entries, not {kind_of(item.data)}",
-            yamlio.loc_of(item.file, item.value),
-        )
-        return
     file = item.file
-    for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
-        if data is yamlio.BAD:
-            continue
+    for i, data, node in ctx.list_entries(item, message=NOT_A_LIST):
         context = f"dnc[{i}]"
         if isinstance(data, dict):
             if isinstance(data.get("phone_number"), str):

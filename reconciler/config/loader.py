@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from ruamel.yaml.nodes import MappingNode
+from ruamel.yaml.nodes import MappingNode, Node
 
-from reconciler.config import dnc, groups, sections, users, yamlio
+from reconciler.config import dnc, fastyaml, groups, sections, users, yamlio
 from reconciler.config import models as m
 from reconciler.config.context import Item, LoadContext
 from reconciler.config.dates import parse_datetime
@@ -41,25 +41,34 @@ class LoadResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def load_config(paths: Sequence[str | Path], *, now: datetime | None = None) -> LoadResult:
-    """Read config files or directories (recursively ``*.yaml``/``*.yml``), merged."""
+def load_config(
+    paths: Sequence[str | Path], *, now: datetime | None = None, fast: bool = True
+) -> LoadResult:
+    """Read config files or directories (recursively ``*.yaml``/``*.yml``), merged.
+
+    ``fast=False`` reads every file with the exact slow path (ruamel.yaml nodes); the default
+    reads large plain files with :mod:`~reconciler.config.fastyaml`, with the same result."""
     diags: list[Diagnostic] = []
     if isinstance(paths, str | Path):
         paths = [paths]
     if not paths:
         paths = ["."]
     sources = read_sources(paths, diags)
-    return _Loader(now).run(sources, diags)
+    return _Loader(now, fast).run(sources, diags)
 
 
 def load_config_sources(
-    sources: Sequence[tuple[str, bytes]], *, now: datetime | None = None
+    sources: Sequence[tuple[str, bytes]], *, now: datetime | None = None, fast: bool = True
 ) -> LoadResult:
     """The same as :func:`load_config` from in-memory files ``(display name, content)``."""
-    return _Loader(now).run(list(sources), [])
+    return _Loader(now, fast).run(list(sources), [])
 
 
 class _Loader(LoadContext):
+    def __init__(self, now: datetime | None, fast: bool = True) -> None:
+        super().__init__(now)
+        self.fast = fast
+
     def run(self, sources: list[tuple[str, bytes]], diags: list[Diagnostic]) -> LoadResult:
         # Millions of small objects and no cycles: the cyclic GC would only slow this down.
         with gc_paused():
@@ -86,23 +95,15 @@ class _Loader(LoadContext):
         if problem is not None or text is None:
             self.errors.append(cast(Diagnostic, problem))
             return
-        root, problem = yamlio.compose(file, text)
-        if problem is not None:
-            self.errors.append(problem)
-            return
-        if root is None:
-            return  # an empty file (or only comments) declares nothing
-        conv = yamlio.Converter(file, self.errors)
-        if not isinstance(root, MappingNode):
-            self.err(
-                "a config file must be a mapping of sections "
-                f"({', '.join(m.SECTIONS)}), not {node_kind(root)}",
-                yamlio.loc_of(file, root),
-            )
-            return
-        data_map = conv.convert(root)
-        if not isinstance(data_map, dict):
-            return
+        fast = fastyaml.fast_root(file, text) if self.fast else None
+        root: Node
+        if fast is not None:
+            root, data_map = fast
+        else:
+            slow = self._compose(file, text)
+            if slow is None:
+                return
+            root, data_map = slow
         index = yamlio.mapping_index(root)
         for key, value in data_map.items():
             knode, vnode = index[key]
@@ -119,6 +120,27 @@ class _Loader(LoadContext):
                 dnc.read_dnc(self, item)
             else:  # small sections, completed in _build
                 self.sections[key].append(item)
+
+    def _compose(self, file: str, text: str) -> tuple[Node, dict[str, Any]] | None:
+        """The exact slow path: ruamel.yaml's node tree and its values (``None``: nothing)."""
+        root, problem = yamlio.compose(file, text)
+        if problem is not None:
+            self.errors.append(problem)
+            return None
+        if root is None:
+            return None  # an empty file (or only comments) declares nothing
+        conv = yamlio.Converter(file, self.errors)
+        if not isinstance(root, MappingNode):
+            self.err(
+                "a config file must be a mapping of sections "
+                f"({', '.join(m.SECTIONS)}), not {node_kind(root)}",
+                yamlio.loc_of(file, root),
+            )
+            return None
+        data_map = conv.convert(root)
+        if not isinstance(data_map, dict):
+            return None
+        return root, data_map
 
     # -- building ----------------------------------------------------------------------------
 

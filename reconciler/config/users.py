@@ -4,35 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from reconciler.config import models as m
 from reconciler.config import yamlio
 from reconciler.config.context import Defaults, Item, LoadContext
-from reconciler.config.messages import kind_of
 from reconciler.state import (
     USER_FIELDS,
     DesiredUser,
-    Location,
     UserStatus,
 )
 
 
 def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
-    if item.data is None:
-        return
-    if not isinstance(item.data, list) or not isinstance(item.value, SequenceNode):
-        ctx.err(
-            f"users must be a list of users (- email: ...), not {kind_of(item.data)}",
-            yamlio.loc_of(item.file, item.value),
-        )
-        return
     file = item.file
     users = ctx.state.users
-    for i, (data, node) in enumerate(zip(item.data, item.value.value, strict=True)):
-        if data is yamlio.BAD:
-            continue
+    for i, data, node in ctx.list_entries(
+        item, message="users must be a list of users (- email: ...)"
+    ):
         raw_email = data.get("email") if isinstance(data, dict) else None
         context = (
             f"user '{raw_email.strip()}'"
@@ -56,13 +46,10 @@ def read_users(ctx: LoadContext, item: Item) -> None:
         if email in users:
             ctx.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
             continue
-        fields: dict[str, Any] = {}
-        field_locs: dict[str, Location] = {}
         fields_set = model.model_fields_set
-        for name in USER_FIELDS:
-            if name in fields_set:
-                fields[name] = getattr(model, name)
-                field_locs[name] = yamlio.loc_of(file, index[name][0])
+        given = [name for name in USER_FIELDS if name in fields_set]
+        fields: dict[str, Any] = {name: getattr(model, name) for name in given}
+        field_locs = yamlio.key_locations(file, node, index, given)
         anode = index["agent_number"][1] if "agent_number" in fields_set else None
         if isinstance(anode, ScalarNode) and isinstance(data.get("agent_number"), int | float):
             # A string for the platform: keep an unquoted number as written (0101, 1e3).

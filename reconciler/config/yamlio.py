@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import math
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -93,7 +94,36 @@ class _Bad:
 BAD = _Bad()
 
 
+class LazyNode:
+    """Marker base of the shadow nodes of :mod:`~reconciler.config.fastyaml`: they make their
+    own (lazy) locations and mapping indexes."""
+
+    __slots__ = ()
+
+    def location(self) -> Location:
+        raise NotImplementedError
+
+    def index(self) -> dict[str, tuple[Node, Node]]:
+        raise NotImplementedError
+
+    def key_locations(self, names: list[str]) -> MutableMapping[str, Location]:
+        raise NotImplementedError
+
+
+def key_locations(
+    file: str, node: Node, index: dict[str, tuple[Node, Node]], names: list[str]
+) -> MutableMapping[str, Location]:
+    """The locations of the keys ``names`` of the mapping ``node`` (``index``: its
+    :func:`mapping_index`): made at once for a composed node, on first use for a fast file's
+    (a no-change plan reads none of them)."""
+    if isinstance(node, LazyNode):
+        return node.key_locations(names)
+    return {name: loc_of(file, index[name][0]) for name in names}
+
+
 def loc_of(file: str, node: Node) -> Location:
+    if isinstance(node, LazyNode):
+        return node.location()
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
 
@@ -336,6 +366,8 @@ class Converter:
 
 def mapping_index(node: Node) -> dict[str, tuple[Node, Node]]:
     """Key text -> (key node, value node) of a mapping node (first occurrence wins)."""
+    if isinstance(node, LazyNode):
+        return node.index()
     out: dict[str, tuple[Node, Node]] = {}
     if isinstance(node, MappingNode):
         for knode, vnode in node.value:

@@ -130,20 +130,15 @@ class PlatformClient(ApiSession):
         return self._get(m.JOB, "job", f"/bulk/users/jobs/{int(job_id)}", base_path=False)
 
     def scheme_errors(self, job_id: int) -> list[m.SchemeError]:
-        return self._get(
-            m.SCHEME_ERRORS,
-            "scheme_errors",
-            f"/bulk/users/errors/scheme/{int(job_id)}",
-            base_path=False,
-        )
+        return self._job_errors(m.SCHEME_ERRORS, "scheme", job_id)
 
     def update_errors(self, job_id: int) -> list[m.UpdateError]:
-        return self._get(
-            m.UPDATE_ERRORS,
-            "update_errors",
-            f"/bulk/users/errors/update/{int(job_id)}",
-            base_path=False,
-        )
+        return self._job_errors(m.UPDATE_ERRORS, "update", job_id)
+
+    def _job_errors(self, adapter: TypeAdapter[T], kind: str, job_id: int) -> T:
+        """``GET /bulk/users/errors/{kind}/{job_id}`` (endpoint ``{kind}_errors``)."""
+        path = f"/bulk/users/errors/{kind}/{int(job_id)}"
+        return self._get(adapter, f"{kind}_errors", path, base_path=False)
 
     @staticmethod
     def _file(rows: list[dict[str, Any]], filename: str) -> dict[str, tuple[str, bytes, str]]:

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 from urllib.parse import urlsplit
 
 from reconciler.platform.errors import ConnectionSettingsError
-from reconciler.platform.throttle import Clock, RetryPolicy, Sleep
 from reconciler.state import Tenant
 
 if TYPE_CHECKING:
     from reconciler.platform.client import PlatformClient
+    from reconciler.platform.session import SessionOptions
 
 API_PATH = "/apps/api/v1"
+DEFAULT_RATE = 1.0  # requests per second
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, each read (also capped by the call's deadline)
 
 
@@ -75,23 +75,19 @@ def connect(
     token: str | None = None,
     token_file: str | os.PathLike[str] | None = None,
     base_url: str | None = None,
-    rate: float = 1.0,
-    verbose: bool = False,
     env: Mapping[str, str] = os.environ,
-    echo: Callable[[str], None] | None = None,
-    retry: RetryPolicy | None = None,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    request_timeout: float | None = None,
-    shared_pace: bool = True,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
+    **options: Unpack[SessionOptions],
 ) -> PlatformClient:
     """Resolve the connection settings and open a client.
 
     Token: ``token``, else ``token_file``, else ``CCAI_API_TOKEN``. Subdomain and domain:
     ``CCAI_SUBDOMAIN`` / ``CCAI_DOMAIN``, else the config's ``tenant:`` section. URL:
     ``base_url``, else ``CCAI_BASE_URL``, else ``https://{subdomain}.{domain}/apps/api/v1``.
+    ``options`` (rate, verbose, retry, timeouts, ...) go to the client as they are
+    (:class:`~reconciler.platform.session.SessionOptions`).
     """
+    rate = options.get("rate", DEFAULT_RATE)
+    request_timeout = options.get("request_timeout")
     if not (isinstance(rate, int | float) and rate > 0):
         raise ConnectionSettingsError(f"--rate must be a positive number, got {rate!r}")
     if request_timeout is not None and not (
@@ -139,17 +135,4 @@ def connect(
         raise ConnectionSettingsError("no API token: set CCAI_API_TOKEN or pass --token-file PATH")
     from reconciler.platform.client import PlatformClient
 
-    return PlatformClient(
-        base_url=url,
-        subdomain=subdomain,
-        token=token,
-        rate=rate,
-        verbose=verbose,
-        echo=echo,
-        retry=retry,
-        timeout=timeout,
-        request_timeout=request_timeout,
-        shared_pace=shared_pace,
-        clock=clock,
-        sleep=sleep,
-    )
+    return PlatformClient(base_url=url, subdomain=subdomain, token=token, **options)

@@ -67,3 +67,18 @@ class DeadlineError(TransportError):
 
 class MalformedResponseError(ApiError):
     """The body is not the JSON the reference describes (HTML error page, truncated JSON)."""
+
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ConnectionSettingsError",
+    "DeadlineError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RequestRejectedError",
+    "ServerError",
+    "TransportError",
+]

@@ -21,8 +21,8 @@ from msgspec import UNSET
 from reconciler.platform.models import (
     Membership,
     TemplateRow,
+    _flag,
     _is_null,
-    _membership_value,
     _to_bool_or_none,
 )
 from reconciler.state import UserStatus
@@ -36,35 +36,31 @@ _MEMBER_LISTS: dict[bytes, list[Membership] | None] = {}
 _MEMBER_LISTS_MAX = 10_000
 
 
-class _WireRow(msgspec.Struct, forbid_unknown_fields=True):
-    """A template row as msgspec decodes it: each field as it was in the JSON (``UNSET`` when
-    absent), the role and team lists as raw bytes (empty when absent). A row with any other
-    key fails to decode and takes the exact path."""
+_MEMBER_FIELDS = ("roles", "teams")
+_SCALARS = tuple(f for f in TemplateRow.model_fields if f not in _MEMBER_FIELDS)
 
-    email: Any = UNSET
-    new_email: Any = UNSET
-    agent_number: Any = UNSET
-    first_name: Any = UNSET
-    last_name: Any = UNSET
-    status: Any = UNSET
-    location: Any = UNSET
-    max_chat_limit: Any = UNSET
-    max_chat_limit_enabled: Any = UNSET
-    roles: msgspec.Raw = msgspec.Raw()
-    teams: msgspec.Raw = msgspec.Raw()
-
-
+# A template row as msgspec decodes it, its fields derived from TemplateRow's: each scalar as
+# it was in the JSON (``UNSET`` when absent), the role and team lists as raw bytes (empty when
+# absent). A row with any other key fails to decode and takes the exact path.
+_WireRow = msgspec.defstruct(
+    "_WireRow",
+    [
+        *((name, Any, UNSET) for name in _SCALARS),
+        *((name, msgspec.Raw, msgspec.Raw()) for name in _MEMBER_FIELDS),
+    ],
+    forbid_unknown_fields=True,
+)
 _WIRE = msgspec.json.Decoder(_WireRow)
-_SCALARS = tuple(f for f in _WireRow.__struct_fields__ if f not in ("roles", "teams"))
 
 
 def template_row(item: Any) -> TemplateRow:
     """One template row, exactly as ``TemplateRow.model_validate(item)`` would give it.
 
     The common row (the JSON types the reference documents) is normalised here by the same
-    rules as the validators above, without pydantic's per-field machinery: a large template
-    has 50,000 rows of 50 memberships each. Anything this path does not recognise is left to
-    ``model_validate``, so an odd or bad row gets exactly the validators' result or error.
+    rules as the models' validators (one function per field, ``_FAST``), without pydantic's
+    per-field machinery: a large template has 50,000 rows of 50 memberships each. Anything
+    this path does not recognise is left to ``model_validate``, so an odd or bad row gets
+    exactly the validators' result or error.
     Memberships are immutable and shared between rows (one per name and value).
     """
     row = _fast_row(item)
@@ -83,7 +79,7 @@ def template_row_json(raw: bytes | msgspec.Raw) -> TemplateRow:
         value = getattr(wire, name)
         if value is not UNSET:
             item[name] = value
-    for name in ("roles", "teams"):
+    for name in _MEMBER_FIELDS:
         members = bytes(getattr(wire, name))
         if members:
             item[name] = members
@@ -102,10 +98,66 @@ def _raw_members(raw: Any) -> list[Membership] | None:
     return None if members is None else list(members)
 
 
-def _fast_text(v: Any) -> str | None:
+class _Undecided:
+    """What a fast normaliser returns for a value it does not recognise: the row then goes to
+    the validators."""
+
+
+_UNDECIDED = _Undecided()
+
+
+def _fast_str(v: Any) -> Any:
+    return v if type(v) is str else _UNDECIDED
+
+
+def _fast_text(v: Any) -> Any:
     if type(v) is str:
         return v
-    return "" if v is None else None
+    return "" if v is None else _UNDECIDED
+
+
+def _fast_opt_str(v: Any) -> Any:
+    if _is_null(v):
+        return None
+    return v if type(v) is str else _UNDECIDED
+
+
+def _fast_status(v: Any) -> Any:
+    if _is_null(v):
+        return None
+    return _STATUSES.get(v.strip().lower(), _UNDECIDED) if type(v) is str else _UNDECIDED
+
+
+def _fast_limit(v: Any) -> Any:
+    if _is_null(v):
+        return None
+    if type(v) is str and v.strip().isascii() and v.strip().isdigit():
+        return int(v)
+    return v if type(v) is int else _UNDECIDED
+
+
+def _fast_enabled(v: Any) -> Any:
+    try:
+        b = _to_bool_or_none(v)
+    except ValueError:
+        return _UNDECIDED
+    return b if b is None or type(b) is bool else _UNDECIDED
+
+
+# The fast normaliser of each scalar TemplateRow field: the validators' rule for the common
+# values (roles and teams: ``members_of`` of :func:`_fast_row`).
+_FAST: dict[str, Callable[[Any], Any]] = {
+    "email": _fast_str,
+    "new_email": _fast_opt_str,
+    "agent_number": _fast_text,
+    "first_name": _fast_text,
+    "last_name": _fast_text,
+    "status": _fast_status,
+    "location": _fast_opt_str,
+    "max_chat_limit": _fast_limit,
+    "max_chat_limit_enabled": _fast_enabled,
+}
+assert _FAST.keys() == set(_SCALARS)
 
 
 def _fast_members(items: Any) -> list[Membership] | None:
@@ -126,7 +178,7 @@ def _fast_members(items: Any) -> list[Membership] | None:
             if type(name) is not str:
                 return None
             try:
-                b = _membership_value(value)
+                b = _flag(value)
             except ValueError:
                 return None
             if type(b) is not bool:
@@ -143,58 +195,20 @@ def _fast_row(
 ) -> TemplateRow | None:
     """The row normalised, or None when it is not the common row (``members_of``: how the
     role and team values become Memberships)."""
-    if type(item) is not dict or not _ROW_FIELDS.issuperset(item):
+    if type(item) is not dict or "email" not in item or not _ROW_FIELDS.issuperset(item):
         return None
     values: dict[str, Any] = {}
-    email = item.get("email")
-    if type(email) is not str:
-        return None
-    values["email"] = email
-    for key in ("agent_number", "first_name", "last_name"):
-        if key in item:
-            text = _fast_text(item[key])
-            if text is None:
-                return None
-            values[key] = text
-    for key in ("new_email", "location"):
-        if key in item:
-            v = item[key]
-            if _is_null(v):
-                values[key] = None
-            elif type(v) is str:
-                values[key] = v
-            else:
-                return None
-    if "status" in item:
-        v = item["status"]
-        if _is_null(v):
-            values["status"] = None
-        elif type(v) is str and v.strip().lower() in _STATUSES:
-            values["status"] = _STATUSES[v.strip().lower()]
-        else:
-            return None
-    if "max_chat_limit" in item:
-        v = item["max_chat_limit"]
-        if _is_null(v):
-            values["max_chat_limit"] = None
-        elif type(v) is str and v.strip().isascii() and v.strip().isdigit():
-            values["max_chat_limit"] = int(v)
-        elif type(v) is int:
-            values["max_chat_limit"] = v
-        else:
-            return None
-    if "max_chat_limit_enabled" in item:
-        try:
-            b = _to_bool_or_none(item["max_chat_limit_enabled"])
-        except ValueError:
-            return None
-        if b is not None and type(b) is not bool:
-            return None
-        values["max_chat_limit_enabled"] = b
-    for key in ("roles", "teams"):
-        if key in item:
-            members = members_of(item[key])
+    fast = _FAST
+    for key, raw in item.items():
+        normalise = fast.get(key)
+        if normalise is None:  # roles, teams
+            members = members_of(raw)
             if members is None:
                 return None
             values[key] = members
+        else:
+            value = normalise(raw)
+            if value is _UNDECIDED:
+                return None
+            values[key] = value
     return TemplateRow.model_construct(set(item), **values)

@@ -86,18 +86,40 @@ def format_dnc_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime(DNC_TIME_FORMAT)
 
 
+def _none_if_null(value: Any) -> Any:
+    return None if _is_null(value) else value
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _flag(v: Any) -> Any:
+    """A 0/1 flag where null means False."""
+    if v == 1 or v == 0:  # 0/1/True/False, the common case, without further calls
+        return bool(v)
+    b = _to_bool_or_none(v)
+    return False if b is None else b
+
+
+# The normalisations of API values, one type each: the models' fields use these.
+Text = Annotated[str, BeforeValidator(_text)]  # null -> "", a number -> its digits
+OptStr = Annotated[str | None, BeforeValidator(_none_if_null)]  # "", "null", null -> None
+OptInt = Annotated[int | None, BeforeValidator(_to_int_or_none)]  # "2" -> 2, "" -> None
+OptBool = Annotated[bool | None, BeforeValidator(_to_bool_or_none)]  # "0"/"1" -> bool, "" -> None
+Flag = Annotated[bool, BeforeValidator(_flag)]  # 0/1/"0"/"1" -> bool, "" -> False
+ApiTime = Annotated[datetime | None, BeforeValidator(parse_api_datetime)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 # --- bulk users ------------------------------------------------------------------------------
-
-
-def _membership_value(v: Any) -> Any:
-    if v == 1 or v == 0:  # 0/1/True/False, the common case, without further calls
-        return bool(v)
-    b = _to_bool_or_none(v)
-    return False if b is None else b
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +134,7 @@ class Membership:
     __pydantic_config__ = ConfigDict(extra="ignore")
 
     name: str
-    value: Annotated[bool, BeforeValidator(_membership_value)] = False
+    value: Flag = False
 
 
 class TemplateRow(_Model):
@@ -124,30 +146,16 @@ class TemplateRow(_Model):
     """
 
     email: str
-    new_email: str | None = None
-    agent_number: str = ""
-    first_name: str = ""
-    last_name: str = ""
+    new_email: OptStr = None
+    agent_number: Text = ""
+    first_name: Text = ""
+    last_name: Text = ""
     status: UserStatus | None = None
-    location: str | None = None
-    max_chat_limit: int | None = None
-    max_chat_limit_enabled: bool | None = None
+    location: OptStr = None
+    max_chat_limit: OptInt = None
+    max_chat_limit_enabled: OptBool = None
     roles: list[Membership] = Field(default_factory=list)
     teams: list[Membership] = Field(default_factory=list)
-
-    @field_validator("agent_number", "first_name", "last_name", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        if v is None:
-            return ""
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            return str(v)
-        return v
-
-    @field_validator("new_email", mode="before")
-    @classmethod
-    def _new_email(cls, v: Any) -> Any:
-        return None if _is_null(v) else v
 
     @field_validator("status", mode="before")
     @classmethod
@@ -159,21 +167,6 @@ class TemplateRow(_Model):
                 if v.strip().lower() == s.value.lower():
                     return s
         return v
-
-    @field_validator("location", mode="before")
-    @classmethod
-    def _location(cls, v: Any) -> Any:
-        return None if _is_null(v) else v
-
-    @field_validator("max_chat_limit", mode="before")
-    @classmethod
-    def _limit(cls, v: Any) -> Any:
-        return _to_int_or_none(v)
-
-    @field_validator("max_chat_limit_enabled", mode="before")
-    @classmethod
-    def _enabled(cls, v: Any) -> Any:
-        return _to_bool_or_none(v)
 
     def role_names(self) -> frozenset[str]:
         """The roles this user has (value 1)."""
@@ -198,27 +191,17 @@ class Job(_Model):
     id: int
     status: JobStatus
     filename: str | None = None
-    created_at: datetime | None = None
-    process_requested_at: datetime | None = None
-    total_rows: int | None = None
-    affected_rows: int | None = None
-    failed_rows: int | None = None
+    created_at: ApiTime = None
+    process_requested_at: ApiTime = None
+    total_rows: OptInt = None
+    affected_rows: OptInt = None
+    failed_rows: OptInt = None
     uploaded_user_name: str | None = None
     proceed_user_name: str | None = None
     uploaded_api_user_name: str | None = None
     proceed_api_user_name: str | None = None
     scheme_errors: list[Any] = Field(default_factory=list)
     update_errors: list[Any] = Field(default_factory=list)
-
-    @field_validator("created_at", "process_requested_at", mode="before")
-    @classmethod
-    def _times(cls, v: Any) -> Any:
-        return parse_api_datetime(v)
-
-    @field_validator("total_rows", "affected_rows", "failed_rows", mode="before")
-    @classmethod
-    def _counts(cls, v: Any) -> Any:
-        return _to_int_or_none(v)
 
     @property
     def accepted(self) -> bool:
@@ -234,15 +217,16 @@ class JobCreated(_Model):
     link: str | None = None
 
 
-class SchemeError(_Model):
+class _RowError(_Model):
+    """One error row of a job's error list: the message and where in the file."""
+
     message: str
     column: int | str | None = None
-    row: int | None = None
+    row: OptInt = None
 
-    @field_validator("row", mode="before")
-    @classmethod
-    def _row(cls, v: Any) -> Any:
-        return _to_int_or_none(v)
+
+class SchemeError(_RowError):
+    """An error of the uploaded file's scheme (``GET /bulk/users/errors/scheme/{id}``)."""
 
 
 class ErrorType(StrEnum):
@@ -250,16 +234,10 @@ class ErrorType(StrEnum):
     WARNING = "warning"
 
 
-class UpdateError(_Model):
-    message: str
-    column: int | str | None = None
-    row: int | None = None
-    error_type: ErrorType = ErrorType.ERROR
+class UpdateError(_RowError):
+    """An error or warning of the update (``GET /bulk/users/errors/update/{id}``)."""
 
-    @field_validator("row", mode="before")
-    @classmethod
-    def _row(cls, v: Any) -> Any:
-        return _to_int_or_none(v)
+    error_type: ErrorType = ErrorType.ERROR
 
     @field_validator("error_type", mode="before")
     @classmethod
@@ -291,42 +269,32 @@ class DncContact(_Model):
         return self.model_dump(exclude_none=True)
 
 
-class DncAddResult(_Model):
+class _DncResult(_Model):
+    """One number's outcome in a DNC add or remove answer."""
+
     phone_number: str
-    status: str  # created | updated | failed
+    status: str  # add: created | updated | failed; remove: removed | not_found | failed
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+class DncAddResult(_DncResult):
+    """One number of an add answer (``POST /outbound_dialer/dnc``)."""
+
     expires_at: str | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
 
 
-class DncRemoveResult(_Model):
-    phone_number: str
-    status: str  # removed | not_found | failed
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
+class DncRemoveResult(_DncResult):
+    """One number of a remove answer (``POST /outbound_dialer/dnc/remove``)."""
 
 
 class DncCheck(_Model):
     phone_number: str
-    expired_at: datetime | None = None
-    do_not_call: bool = False
-
-    @field_validator("expired_at", mode="before")
-    @classmethod
-    def _expired(cls, v: Any) -> Any:
-        return parse_api_datetime(v)
-
-    @field_validator("do_not_call", mode="before")
-    @classmethod
-    def _dnc(cls, v: Any) -> Any:
-        b = _to_bool_or_none(v)
-        return False if b is None else b
+    expired_at: ApiTime = None
+    do_not_call: Flag = False
 
 
 TEMPLATE = TypeAdapter(list[TemplateRow])

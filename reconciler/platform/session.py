@@ -35,13 +35,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from reconciler import __version__
-from reconciler.platform.connection import DEFAULT_TIMEOUT, check_base_url
+from reconciler.platform.connection import DEFAULT_RATE, DEFAULT_TIMEOUT, check_base_url
 from reconciler.platform.decode import (
     RawResponse,
     error_for,
@@ -115,6 +115,23 @@ class _Request:
     files: dict[str, tuple[str, bytes, str]] | None = None
 
 
+class SessionOptions(TypedDict, total=False):
+    """How a client behaves, apart from where it connects and as whom: the keyword options of
+    :class:`ApiSession` (so of :class:`~reconciler.platform.client.PlatformClient`) and of
+    :func:`~reconciler.platform.connect`. All optional; the defaults are in ``ApiSession``."""
+
+    rate: float  # requests per second (DEFAULT_RATE)
+    verbose: bool  # echo each request and its answer (method, path, status, time)
+    echo: Callable[[str], None] | None  # where verbose lines go (stderr)
+    retry: RetryPolicy | None  # backoff, attempts, per-call deadline (RetryPolicy())
+    timeout: tuple[float, float]  # connect, each read (DEFAULT_TIMEOUT)
+    request_timeout: float | None  # seconds for every call (None: per endpoint)
+    shared_pace: bool  # share the pace with other processes through the pace file (True)
+    clock: Clock  # time.monotonic
+    sleep: Sleep  # time.sleep
+    margin: float | None  # the throttle's safety margin (None: the throttle's default)
+
+
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
@@ -130,29 +147,21 @@ class ApiSession:
     """
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        subdomain: str,
-        token: str,
-        rate: float = 1.0,
-        verbose: bool = False,
-        echo: Callable[[str], None] | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        request_timeout: float | None = None,
-        shared_pace: bool = True,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-        margin: float | None = None,
+        self, *, base_url: str, subdomain: str, token: str, **options: Unpack[SessionOptions]
     ) -> None:
+        unknown = options.keys() - SessionOptions.__optional_keys__
+        if unknown:  # what a misspelt keyword argument would have raised
+            raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+        clock = options.get("clock", time.monotonic)
+        sleep = options.get("sleep", time.sleep)
+        margin = options.get("margin")
         self.base_url = check_base_url(base_url)
         self.subdomain = subdomain
-        self.verbose = verbose
-        self._echo = echo or _default_echo
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout
-        self.request_timeout = request_timeout
+        self.verbose = options.get("verbose", False)
+        self._echo = options.get("echo") or _default_echo
+        self.retry = options.get("retry") or RetryPolicy()
+        self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        self.request_timeout = options.get("request_timeout")
         self.max_body = MAX_BODY
         self._clock = clock
         self._sleep = sleep
@@ -160,9 +169,10 @@ class ApiSession:
         throttle_kwargs: dict[str, Any] = {"clock": clock, "sleep": sleep}
         if margin is not None:
             throttle_kwargs["margin"] = margin
-        if shared_pace and clock is time.monotonic:  # (wall-clock file: not with a fake clock)
+        # The pace file holds wall-clock times: not with a fake clock.
+        if options.get("shared_pace", True) and clock is time.monotonic:
             throttle_kwargs["pace"] = SharedPace.for_tenant(self.base_url, subdomain)
-        self.throttle = Throttle(rate, **throttle_kwargs)
+        self.throttle = Throttle(options.get("rate", DEFAULT_RATE), **throttle_kwargs)
         self.calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         # Job ids seen per filename in earlier job listings: never "this upload's" job.

@@ -32,6 +32,17 @@ class Endpoints:
     def _job_link(self, request: Request, job_id: int) -> str:
         return f"{request.host_url.rstrip('/')}{PREFIX}/bulk/users/jobs/{job_id}"
 
+    def _job_answer(self, request: Request, job: Job, status: str) -> Response:
+        """The answer of upload, replace-upload and proceed: ``{"id", "status", "link"}``."""
+        link = self._job_link(request, job.id)
+        return json_response({"id": job.id, "status": status, "link": link})
+
+    def _file_taken(self, job: Job) -> None:
+        """A job's file was (re)placed: the change is recorded and the file's validation
+        queued (under the tenant lock)."""
+        self.tenant.mark_changed()
+        self.worker.schedule_validation(job)
+
     def _get_job(self, job_id: Any) -> Job:
         try:
             jid = int(str(job_id).strip())
@@ -117,11 +128,8 @@ class Endpoints:
             )
             t.next_job_id += 1
             t.jobs[job.id] = job
-            t.mark_changed()
-            self.worker.schedule_validation(job)
-        return json_response(
-            {"id": job.id, "status": "created", "link": self._job_link(request, job.id)}
-        )
+            self._file_taken(job)
+        return self._job_answer(request, job, "created")
 
     def ep_replace_upload(self, request: Request) -> Response:
         t = self.tenant
@@ -138,11 +146,8 @@ class Endpoints:
             job.scheme_errors = []
             job.version += 1
             job.uploaded_api_user_name = self._api_user()
-            t.mark_changed()
-            self.worker.schedule_validation(job)
-        return json_response(
-            {"id": job.id, "status": "created", "link": self._job_link(request, job.id)}
-        )
+            self._file_taken(job)
+        return self._job_answer(request, job, "created")
 
     def ep_proceed(self, request: Request) -> Response:
         t = self.tenant
@@ -161,9 +166,7 @@ class Endpoints:
             t.mark_changed()
             stall = self.faults.stall_for_job()
             self.worker.schedule_processing(job, stall)
-        return json_response(
-            {"id": job.id, "status": "valid_scheme", "link": self._job_link(request, job.id)}
-        )
+        return self._job_answer(request, job, "valid_scheme")
 
     def ep_jobs(self, request: Request) -> Response:
         """The job list, newest first, paged like the vendor's other lists: ``page``

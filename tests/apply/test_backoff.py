@@ -31,7 +31,9 @@ class FakeTime:
 
 
 def test_poll_backoff_doubles_from_one_second_to_ten(simulator, tmp_path: Path) -> None:
-    sim = simulator(faults="stall=job,stall_time=0.4")
+    # 2 real seconds of stall: five polls (1+2+4+8 fake seconds, 75 ms of real waiting plus
+    # five requests) reach the cap within it even on a loaded machine (0.4 s did not always).
+    sim = simulator(faults="stall=job,stall_time=2")
     cfg = write_config(tmp_path)
     t = FakeTime()
     with client_for(sim) as client:

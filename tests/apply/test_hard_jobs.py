@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.simulator import SimulatorHandle
-from tests.neighbour import _until, foreign_job
+from tests.neighbour import foreign_job
 
 from .helpers import CONFIG, seed, write_config
 from .runs import spawn
@@ -82,12 +82,13 @@ def test_show_maps_update_errors_of_a_real_race_to_yaml_lines(simulator, tmp_pat
     proc = spawn(sim, "-c", str(cfg), "--auto-approve", "--report", str(report))
     try:
         # rows: create new.cy@ (row 1, applied at proceed), create zed.new@ (row 2, 1 s later)
-        def first_row_done() -> bool:
-            assert proc.poll() is None, proc.communicate()
+        def first_row_done(_tenant: object) -> bool:
             j = _job(sim, "ccai-reconciler-")
             return j is not None and j.processed >= 1
 
-        _until("our job's first row", first_row_done)
+        if not sim.tenant.wait_for(first_row_done, timeout=30):
+            assert proc.poll() is None, proc.communicate()
+            raise AssertionError("timed out waiting for our job's first row")
         foreign_job(sim, [{"email": "zed.new@acme-corp.com", "first_name": "Z", "last_name": "Z"}])
         _out, err = proc.communicate(timeout=60)
     finally:

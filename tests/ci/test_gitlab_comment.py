@@ -62,3 +62,13 @@ def test_gitlab_errors_are_messages(standin: StandIn, tmp_path: Path) -> None:
     no_mr = note(standin, parts, CI_MERGE_REQUEST_IID="")
     assert no_mr.exit_code == 1 and "no merge request" in no_mr.output
     assert TOKEN not in bad.output + denied.output + no_mr.output
+
+
+def test_gitlab_rate_limit_beyond_the_bound_names_gitlab(standin: StandIn, tmp_path: Path) -> None:
+    parts = write_parts(tmp_path / "p", "x")
+    standin.fail_next = [(429, {"Retry-After": "3600"}, {"message": "slow down"})]
+    result = note(standin, parts, "--max-wait", "30")
+    assert result.exit_code == 1, result.output
+    assert "GitLab's rate limit: retry in 3600 s" in result.output
+    assert "GitHub" not in result.output and "Traceback" not in result.output
+    assert len(standin.requests) == 1

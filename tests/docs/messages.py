@@ -13,7 +13,8 @@ when that argument is a string: a constant, an f-string, a ``+``/implicit concat
 them, or the name of a module-level string constant (``raise ValueError(INVALID)``); for the
 helpers that take the list first (``_error(out, message)``) it is the first string argument.
 A ``message=`` keyword argument of any call (``PlanWarning(message=...)``,
-``SafetyViolation(message=...)``: plan warnings and safety refusals) is a message too. The message's *key* is its longest constant fragment (the text between two ``{...}``
+``SafetyViolation(message=...)``: plan warnings and safety refusals) is a message too.
+The message's *key* is its longest constant fragment (the text between two ``{...}``
 parts), stripped of spaces and punctuation at the ends; fragments shorter than 12 characters
 do not make a key (a message made only of values, like ``f"{err}"``, has none). The test
 checks that every key appears verbatim in docs/troubleshooting.md.

@@ -142,3 +142,13 @@ def test_load_detects_a_dropped_or_edited_safety_violation(tmp_path: Path) -> No
         path.write_text(json.dumps({**data, **edit}))
         with pytest.raises(PlanError, match="hash does not match"):
             Plan.load(path)
+
+
+def test_the_plan_file_is_indented_json_with_text_as_written() -> None:
+    """The plan file's layout is json.dumps(indent=2, ensure_ascii=False)'s, byte for byte (it
+    is written by msgspec's C formatter; people read and diff these files)."""
+    p = sample_plan(base_ref="démo ✓ \u2028 </tag>")
+    text = p.to_json()
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    assert "démo ✓" in text and data["base_ref"] == "démo ✓ \u2028 </tag>"

@@ -1,0 +1,145 @@
+"""Is a YAML file *plain*, and its values if so: rapidyaml's parse, emitted as JSON, checked.
+
+For a file that a cheap pre-check proves plain (no tags, anchors, aliases, merge or complex keys,
+block scalars, escapes, directives, document markers, tabs or non-printable characters),
+:func:`plain_data` lets rapidyaml (C++) parse it and emit JSON, which :func:`json.loads` turns
+into Python values in one C pass. The JSON is then checked for what JSON alone would hide:
+duplicate keys, nesting deeper than :data:`~reconciler.config.yamlio.MAX_DEPTH`, floats, and any
+string whose YAML 1.2 typing could differ (``~``, ``True``, ``0x1F``, ``0101``: rapidyaml quotes
+those, ruamel.yaml types them). Anything unusual, or any parse error, returns ``None``: the
+caller reads the file with the exact slow path (:mod:`~reconciler.config.yamlio`), which reports
+every error. :mod:`~reconciler.config.fastyaml` wraps the values for the section readers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reconciler.config import yamlio
+
+#: Root sections a fast file may hold (the small sections stay on the slow path: their
+#: locations are made after every file is read, so creation order would not be file order).
+FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"})
+
+# One character class: what YAML may print (ruamel.yaml's Reader.NON_PRINTABLE is its
+# complement) less tabs, carriage returns and the indicators of tags, anchors, aliases, block
+# scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash escapes).
+_PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in "!&*|>%?<\\")
+_UNUSUAL_CHAR = re.compile(f"[^\n{_PLAIN_ASCII}\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_UNUSUAL = re.compile(
+    r"^(?:---|\.\.\.)"  # document markers
+    r"|[\]}] *:(?: |$)",  # a flow collection as a key
+    re.M,
+)
+# JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
+_CANDIDATE = re.compile(
+    r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
+    r'|[fF]alse|FALSE|)"'
+)
+# rapidyaml writes these *plain* scalars bare in JSON, so as a JSON string they were quoted.
+_BARE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_TYPED = (yamlio.INT, yamlio.FLOAT, yamlio.BOOL, yamlio.NULL)
+
+
+class _Unusual(Exception):
+    """Not plain: the slow path reads it."""
+
+
+def _typed(text: str) -> bool:
+    """Would ruamel.yaml (with :class:`~reconciler.config.yamlio.FastResolver`) type this plain
+    scalar as something other than a string?"""
+    for tag, regexp in yamlio._IMPLICIT.get(text[:1], ()):
+        if str(tag) in _TYPED and regexp.match(text):
+            return True
+    return False
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Unusual("duplicate key")
+    return out
+
+
+def _int(text: str) -> int:
+    if text.startswith("-0"):
+        raise _Unusual("-0")  # '-0' and 0 print differently
+    return int(text)
+
+
+def _refuse(text: str) -> Any:
+    raise _Unusual(f"number {text}")  # floats: rapidyaml rewrites them (.5 -> 0.5)
+
+
+def _deep(data: Any) -> bool:
+    stack = [(data, 0)]
+    limit = yamlio.MAX_DEPTH - 2
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        for item in value.values() if type(value) is dict else value:
+            if type(item) is dict or type(item) is list:
+                stack.append((item, depth + 1))
+    return False
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """rapidyaml prints its parse errors on file descriptor 2; the slow path reports them."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr at all
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def plain_data(text: str) -> dict[str, Any] | None:
+    """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
+    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text):
+        return None
+    brackets = text.count("[") + text.count("{")
+    if brackets + 2 * max(map(len, text.split("\n"))) + 2 > yamlio.SAFE_DEPTH_BOUND:
+        return None
+    import ryml
+
+    try:
+        with quiet_stderr():
+            tree = ryml.parse_in_arena(text.encode("utf-8"))
+            emitted = ryml.emit_json_malloc(tree, tree.root_id())
+    except Exception:
+        return None
+    del tree
+    if not isinstance(emitted, str):
+        return None  # an empty document
+    for match in _CANDIDATE.finditer(emitted):
+        word = match.group(1)
+        if (word == "" or _typed(word)) and not _BARE_INT.fullmatch(word):
+            return None
+    try:
+        data = json.loads(
+            emitted,
+            object_pairs_hook=_pairs,
+            parse_int=_int,
+            parse_float=_refuse,
+            parse_constant=_refuse,
+        )
+    except (_Unusual, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not data.keys() <= FAST_SECTIONS or _deep(data):
+        return None
+    return data

@@ -1,0 +1,141 @@
+"""Where a node of a plain YAML file starts, found with rapidyaml instead of ruamel.yaml.
+
+A lazy location of :mod:`~reconciler.config.fastyaml` names a node by its path from the root
+(``("users", 3, "email")``). Composing the file with ruamel.yaml to find it costs as much as the
+slow path the fast path avoids; a JSON plan reads every DNC declaration's location, a plan with
+changes spread over many files reads some of each. Here rapidyaml parses the file again (a few
+milliseconds) *in place*, so each scalar it returns is a view into the parsed buffer, and the
+view's address gives the byte offset, hence the line and column, that ruamel.yaml's mark would
+give: a key or a scalar starts at its first character (the quote of a quoted one), a block
+mapping at its first key, a block sequence at its first ``-``.
+
+:func:`position` answers only when that rule surely holds (block style, a non-empty value on
+the path); otherwise it returns ``None`` and the caller asks ruamel.yaml (the exact slow path).
+``tests/config/test_fastyaml.py`` compares every location of every fixture both ways.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from bisect import bisect_left
+from typing import Any
+
+NONE = 2**64 - 1  # rapidyaml's "no node"
+
+
+class _Buffer(ctypes.Structure):
+    """CPython's ``Py_buffer``: only ``buf`` (the address) is read."""
+
+    _fields_ = [
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.py_object),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_Buffer), ctypes.c_int]
+_release = ctypes.pythonapi.PyBuffer_Release
+_release.argtypes = [ctypes.POINTER(_Buffer)]
+
+
+def _address(view: Any) -> int:
+    """The address of the first byte of a buffer (a memoryview rapidyaml returns)."""
+    buf = _Buffer()
+    _get_buffer(view, ctypes.byref(buf), 0)
+    try:
+        return int(buf.buf or 0)
+    finally:
+        _release(ctypes.byref(buf))
+
+
+class Parsed:
+    """One file parsed in place by rapidyaml, with what turns a byte offset into a position."""
+
+    __slots__ = ("_base", "_buffer", "_items", "_newlines", "_raw", "tree")
+
+    def __init__(self, raw: bytes) -> None:
+        import ryml
+
+        self._raw = raw
+        self._buffer = bytearray(raw)  # parsed in place: scalars are views into it
+        self.tree = ryml.parse_in_place(self._buffer)
+        self._base = _address(self._buffer)
+        newlines, at = [], raw.find(b"\n")
+        while at >= 0:
+            newlines.append(at)
+            at = raw.find(b"\n", at + 1)
+        self._newlines = newlines
+        self._items: dict[int, list[int]] = {}  # a sequence's children (rapidyaml walks a list)
+
+    def _item(self, node: int, index: int) -> int | None:
+        items = self._items.get(node)
+        if items is None:
+            t, items = self.tree, []
+            child = t.first_child(node)
+            while child != NONE:
+                items.append(child)
+                child = t.next_sibling(child)
+            self._items[node] = items
+        return items[index] if 0 <= index < len(items) else None
+
+    def _offset(self, view: Any, quoted: bool) -> int | None:
+        if view is None:
+            return None
+        offset = _address(view) - self._base - (1 if quoted else 0)
+        return offset if 0 <= offset < len(self._raw) else None
+
+    def _start(self, node: int) -> int | None:
+        """The byte offset where ruamel.yaml's mark of the value ``node`` would be."""
+        t = self.tree
+        if not t.is_container(node):
+            return self._offset(t.val(node), t.is_val_quoted(node))
+        first = t.first_child(node)
+        if t.is_flow(node) or first == NONE:
+            return None
+        if t.is_map(node):
+            return self._offset(t.key(first), t.is_key_quoted(first))
+        if t.is_seq(first):
+            return None  # a sequence in a sequence: not worth the cases
+        child = self._start(first)
+        if child is None:
+            return None
+        dash = self._raw.rfind(b"-", 0, child)
+        if dash < 0 or self._raw[dash + 1 : child].strip(b" \n"):
+            return None  # something else (a comment) between the dash and the item
+        return dash
+
+    def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int] | None:
+        """(line, column), 1-based in characters, of the node at ``path`` (its key if
+        ``key``), or None when this cannot tell for sure."""
+        t = self.tree
+        node = t.root_id()
+        for step in path:
+            if type(step) is int:
+                item = self._item(node, step) if t.is_seq(node) else None
+                if item is None:
+                    return None
+                node = item
+            else:
+                if not t.is_map(node):
+                    return None
+                node = t.find_child(node, str(step).encode("utf-8"))
+                if node == NONE:
+                    return None
+        if key:
+            offset = self._offset(t.key(node), t.is_key_quoted(node)) if t.has_key(node) else None
+        else:
+            offset = self._start(node)
+        if offset is None:
+            return None
+        line = bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return line + 1, len(self._raw[start:offset].decode("utf-8")) + 1

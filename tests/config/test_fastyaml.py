@@ -1,0 +1,147 @@
+"""The fast path (rapidyaml + JSON, lazy locations) gives exactly what the slow path gives."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.config import fastyaml, load_config, load_config_sources, plainyaml
+from reconciler.errors import ConfigError
+from reconciler.state import Location
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import config_load
+
+from tests.config.test_errors import CASES
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _dirs() -> list[Path]:
+    found = {p.parent for base in ("tests", "examples") for p in (ROOT / base).rglob("*.yaml")}
+    return sorted(found)
+
+
+def _plain(value: Any) -> Any:
+    """Every field, with each location as (file, line, col): lazy ones are resolved here."""
+    if isinstance(value, Location):
+        return ("loc", value.file, value.line, value.col)
+    if isinstance(value, Mapping):  # a dict, or a fast file's lazy field locations
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, list | frozenset | set):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, frozenset | set) else items
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def _outcome(load: Any) -> Any:
+    try:
+        result = load()
+    except ConfigError as err:
+        return ("error", [str(d) for d in err.diagnostics])
+    return ("ok", _plain(result.state), [str(w) for w in result.warnings])
+
+
+@pytest.fixture()
+def always_fast(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Try the fast path on every file, however small; record the files it took."""
+    monkeypatch.setattr(fastyaml, "FAST_MIN_BYTES", 0)
+    taken: list[str] = []
+    real = fastyaml.fast_root
+
+    def spy(file: str, text: str) -> Any:
+        got = real(file, text)
+        if got is not None:
+            taken.append(file)
+        return got
+
+    monkeypatch.setattr(fastyaml, "fast_root", spy)
+    return taken
+
+
+@pytest.mark.parametrize("folder", _dirs(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_fixture_and_example_configs(folder: Path, always_fast: list[str]) -> None:
+    files = sorted(folder.glob("*.yaml"))
+    slow = _outcome(lambda: load_config(files, now=NOW, fast=False))
+    fast = _outcome(lambda: load_config(files, now=NOW))
+    assert fast == slow
+
+
+def test_the_fast_path_is_taken_on_plain_examples(always_fast: list[str]) -> None:
+    for folder in _dirs():
+        _outcome(lambda folder=folder: load_config(sorted(folder.glob("*.yaml")), now=NOW))
+    assert len(always_fast) >= 3  # not a comparison of the slow path with itself
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_error_corpus(name: str, always_fast: list[str]) -> None:
+    files, _ = CASES[name]
+    sources = [(n, c.encode() if isinstance(c, str) else c) for n, c in files.items()]
+    slow = _outcome(lambda: load_config_sources(sources, now=NOW, fast=False))
+    fast = _outcome(lambda: load_config_sources(sources, now=NOW))
+    assert fast == slow
+
+
+@pytest.mark.parametrize("style", ["user", "group"])
+def test_generated_config(style: str, tmp_path: Path, always_fast: list[str]) -> None:
+    config_load.generate(tmp_path, style, users=300, dnc=200, files=3)
+    slow = _outcome(lambda: load_config([tmp_path], now=NOW, fast=False))
+    fast = _outcome(lambda: load_config([tmp_path], now=NOW))
+    assert fast[0] == "ok"
+    assert fast == slow
+    assert len(always_fast) >= 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dnc:\n  - ~\n",
+        "dnc:\n  - True\n",
+        "dnc:\n  - 0x1F\n",
+        "dnc:\n  - 0101\n",
+        "dnc:\n  - +14155550100\n",
+        "dnc:\n  - 1.5\n",
+        "dnc:\n  - -0\n",
+        "users:\n  - email: a@example.com\n    email: b@example.com\n",
+        "users:\n  - &a {email: a@example.com}\n",
+        "users:\n  - email: !x a@example.com\n",
+        "---\nusers: []\n",
+    ],
+)
+def test_unusual_files_take_the_slow_path(text: str) -> None:
+    assert plainyaml.plain_data(text) is None
+
+
+def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
+    text = "users:\n  - email: a@example.com\n    first_name: A\n    last_name: B\n"
+    state = load_config_sources([("c.yaml", text.encode())], now=NOW).state
+    loc = state.users["a@example.com"].loc
+    assert isinstance(loc, fastyaml.LazyLocation)
+    assert loc == Location("c.yaml", 2, 5) and Location("c.yaml", 2, 5) == loc
+    assert hash(loc) == hash(Location("c.yaml", 2, 5))
+    assert str(loc) == "c.yaml:2:5" and loc < Location("c.yaml", 3, 1)
+    assert state.users["a@example.com"].field_locs["first_name"] == Location("c.yaml", 3, 5)
+
+
+def test_the_pre_check_refuses_exactly_ruamels_non_printable_and_the_indicators() -> None:
+    from ruamel.yaml.reader import Reader
+
+    indicators = set("!&*|>%?<\\\t\r")
+    wrong = [
+        hex(code)
+        for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]
+        if bool(plainyaml._UNUSUAL_CHAR.search(chr(code)))
+        != (chr(code) in indicators or bool(Reader.NON_PRINTABLE.match(chr(code))))
+    ]
+    assert not wrong
