@@ -23,8 +23,12 @@ HEADING = re.compile(r"^#+ `ccai-reconciler(?P<path>(?: [a-z][a-z-]*)*)`", re.MU
 def commands(cmd: click.Command = cli, path: str = "") -> Iterator[tuple[str, click.Command]]:
     yield path, cmd
     if isinstance(cmd, click.Group):
-        for name in sorted(cmd.commands):
-            yield from commands(cmd.commands[name], f"{path} {name}".strip())
+        # list_commands/get_command, not cmd.commands: the root group loads its commands lazily
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None:
+                yield from commands(sub, f"{path} {name}".strip())
 
 
 def sections(text: str) -> dict[str, str]:
