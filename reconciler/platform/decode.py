@@ -175,6 +175,8 @@ def decode_items(
         items = _ARRAY.decode(raw.body)
     except msgspec.DecodeError:
         raise malformed("is not valid JSON") from None
+    except RecursionError:  # a hostile body: arrays in arrays, thousands deep
+        raise malformed("nests too deeply") from None
 
     def from_json(item: msgspec.Raw) -> M:
         return model.model_validate(json.loads(bytes(item)))
@@ -195,6 +197,8 @@ def _items(
             loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
             msg = first[0]["msg"] if first else "invalid"
             raise malformed(f"does not have the expected shape ({loc}: {msg})") from None
+        except RecursionError:  # a hostile body: arrays in arrays, thousands deep
+            raise malformed(f"nests its item {index} too deeply") from None
 
 
 def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str) -> T:

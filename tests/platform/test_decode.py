@@ -140,6 +140,8 @@ def test_decode_items_streams_the_same_rows_as_decode() -> None:
         (b"[" + ROW + b', {"email": "x@y.z", "first_na', "is not valid JSON", False),
         (b'[{"first_name": "no email"}]', "does not have the expected shape (0.email:", False),
         (b"[" + ROW + b', {"email": 5}]', "does not have the expected shape (1.email:", False),
+        (b'[{"email": "a@b.co", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]", "nests", False),
+        (b'[{"email": "a@b.co", "roles": [' + b"[" * 5000 + b"]" * 5000 + b"]}]", "nests", False),
     ],
 )
 def test_decode_items_malformed(body: bytes, why: str, eager: bool) -> None:
