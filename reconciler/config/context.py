@@ -77,9 +77,16 @@ class LoadContext:
         # these (with their locations) and completed once every file is read.
         self.declared: set[str] = set()  # every user email written, valid or not
         self.own_lists: set[tuple[str, str]] = set()  # (email, "role"|"team"): own list given
+        # One frozenset per distinct set of names: 50,000 users share a few hundred.
+        self._name_sets: dict[frozenset[str], frozenset[str]] = {}
         self.renames: dict[str, tuple[str, Location]] = {}  # old email -> (new email, where)
         self.groups: list[Group] = []
         self.dnc_entries: list[DncEntry] = []
+
+    def name_set(self, names: Iterable[str]) -> frozenset[str]:
+        """``frozenset(names)``, the same object for the same names (each costs 200 bytes)."""
+        found = frozenset(names)
+        return self._name_sets.setdefault(found, found)
 
     # -- diagnostics -------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def finish_groups(ctx: LoadContext) -> None:
                         mloc,
                     )
                 continue
-            setattr(user, attr, getattr(user, attr) | {name})
+            setattr(user, attr, ctx.name_set(getattr(user, attr) | {name}))
             user.membership_locs.setdefault((kind, name), mloc)
 
 

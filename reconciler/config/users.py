@@ -71,7 +71,7 @@ def read_users(ctx: LoadContext, item: Item) -> None:
                 nloc = yamlio.loc_of(file, nnode)
                 user.membership_locs.setdefault((kind, name), nloc)
                 ctx.ref(kind, name, nloc)
-            setattr(user, key, frozenset(names))
+            setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))
         if model.renamed_from is not None:
@@ -111,7 +111,7 @@ def finish_users(ctx: LoadContext, defaults: Defaults) -> None:
                 continue
             for name, nloc in zip(names, locs, strict=True):
                 user.membership_locs.setdefault((kind, name), nloc)
-            setattr(user, kind + "s", frozenset(names))
+            setattr(user, kind + "s", ctx.name_set(names))
             setattr(user, kind + "s_managed", True)
         if "status" in user.fields:
             user.fields["status"] = UserStatus(user.fields["status"])
