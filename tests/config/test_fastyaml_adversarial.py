@@ -335,6 +335,21 @@ CASES: dict[str, str] = {
     "nel_in_sq_value": "users:\n  - email: a@example.com\n    first_name: 'A\x85B'\n    last_name: B\n",
     "ps_in_dnc_comment_loc": "dnc:\n  - phone_number: '+14155550100'\n    comment: 'x\u2029y'\n  - '+14155550101'\n",
     "bigint": U + "    agent_number: " + "7" * 5000 + "\n",
+    "dq_key_nospace_block": 'users:\n  - "email":a@example.com\n    first_name: A\n    last_name: B\n',
+    "sq_key_nospace_block": "users:\n  - 'email':a@example.com\n    first_name: A\n    last_name: B\n",
+    "flow_quoted_keys_loc": "users:\n  - {'email': a@example.com, \"first_name\": A,\n     last_name: B, bogus: 1, 'ünï': 2}\n",
+    "flow_ml_key_loc": "users: [{email: a@example.com,\n  first_name: A, last_name: B,\n  😀: 1}]\n",
+    "flow_ml_dq_key": 'users: [{email: a@example.com, "first\n  name": A}]\n',
+    "flow_sq_key_esc": "users: [{email: a@example.com, 'it''s': A}]\n",
+    "flow_seq_in_block_loc": U
+    + "    roles: [\"Admin\", 'Agent', Sup, 'x''y']\nroles:\n  x'y:\n    members: [a@example.com]\n",
+    "roles_members_flow_loc": U + "roles:\n  Admin: {members: [a@example.com, b@example.com]}\n",
+    "dnc_flow_map_loc": "dnc:\n  - {phone_number: '+14155550100', comment: x}\n  - {phone_number: 'bad'}\n",
+    "dnc_flow_ml_bad": "dnc: [\n  '+14155550100',\n  {phone_number:\n    '+14155550101'},\n  bad\n]\n",
+    "flow_implicit_pair_member": U + "roles:\n  Admin:\n    members: [a@example.com: x]\n",
+    "role_colon_190:20:30": U + "    roles: [190:20:30]\n",
+    "role_colon_12:30": U + "    roles: [12:30]\n",
+    "role_colon_2024-01-01 10:00:00": U + "    roles: [2024-01-01 10:00:00]\n",
     **{
         f"deep_{kind}_{d}": _deep(kind, d)
         for kind in ("map", "seq", "flow")
@@ -370,6 +385,10 @@ KNOWN: dict[str, str] = {
     "ls_in_dq_value": "U+2028 in a double-quoted scalar: last_name's location 5:5 (slow) vs 4:5 (fast)",
     "nel_in_sq_value": "U+0085 in a single-quoted scalar: value 'A B' (slow, folded) vs 'A\\x85B' (fast), and locations differ",
     "ps_in_dnc_comment_loc": "U+2029 in a quoted DNC comment: the next DesiredDnc.loc differs by a line",
+    "flow_ml_dq_key": "CRASH: a double-quoted key spanning two lines in a flow mapping (ruamel.yaml: syntax error) is accepted by rapidyaml; locating the user falls back to the slow path: RuntimeError traceback",
+    "role_colon_190:20:30": "[190:20:30] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
+    "role_colon_12:30": "[12:30] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
+    "role_colon_2024-01-01 10:00:00": "[2024-01-01 10:00:00] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
 }
 
 
