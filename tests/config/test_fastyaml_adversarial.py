@@ -350,6 +350,10 @@ CASES: dict[str, str] = {
     "role_colon_190:20:30": U + "    roles: [190:20:30]\n",
     "role_colon_12:30": U + "    roles: [12:30]\n",
     "role_colon_2024-01-01 10:00:00": U + "    roles: [2024-01-01 10:00:00]\n",
+    "key_starts_rbracket": U + "    ]x: 1\n",
+    "item_starts_rbrace": U + "    teams:\n      - }T1\n",
+    "flow_trailing_colon": U + "    roles: [Admin:, Agent]\n",
+    "flow_member_at": U + "teams:\n  T1: [@example.com]\n",
     **{
         f"deep_{kind}_{d}": _deep(kind, d)
         for kind in ("map", "seq", "flow")
@@ -389,6 +393,10 @@ KNOWN: dict[str, str] = {
     "role_colon_190:20:30": "[190:20:30] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
     "role_colon_12:30": "[12:30] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
     "role_colon_2024-01-01 10:00:00": "[2024-01-01 10:00:00] accepted by rapidyaml; ruamel.yaml: found unexpected ':'",
+    "key_starts_rbracket": "a block key starting with ']': ruamel.yaml syntax error, the fast path reports unknown field ']x'",
+    "item_starts_rbrace": "'- }T1' accepted by rapidyaml (team '}T1'); ruamel.yaml: syntax error",
+    "flow_trailing_colon": "CRASH: [Admin:, Agent] (found from fuzzing): RuntimeError traceback instead of the syntax error",
+    "flow_member_at": "[@example.com]: an email error instead of the YAML syntax error",
 }
 
 
