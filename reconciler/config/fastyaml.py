@@ -20,6 +20,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.config import yamlio, yamlpos
 from reconciler.config.plainyaml import plain_data, quiet_stderr
+from reconciler.errors import ConfigError, Diagnostic
 from reconciler.state import Location
 
 #: Files smaller than this are read by the slow path (there is nothing to gain).
@@ -66,7 +67,16 @@ class Source:
         if self._root is None:
             root, problem = yamlio.compose(self.file, self.text)
             if root is None or problem is not None:  # pragma: no cover - plain files compose
-                raise RuntimeError(f"{self.file}: the fast and slow YAML paths disagree")
+                # Never expected (the pre-check refuses what rapidyaml reads differently), but
+                # a located error, not a traceback, if it happens.
+                raise ConfigError(
+                    [
+                        problem
+                        or Diagnostic(
+                            "the fast and slow YAML paths disagree", Location(self.file, 1, 1)
+                        )
+                    ]
+                )
             self._root = root
         node = self._root
         for i, step in enumerate(path):

@@ -28,15 +28,23 @@ from reconciler.config import yamlio
 FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"})
 
 # One character class: what YAML may print (ruamel.yaml's Reader.NON_PRINTABLE is its
-# complement) less tabs, carriage returns and the indicators of tags, anchors, aliases, block
-# scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash escapes).
-_PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in "!&*|>%?<\\")
-_UNUSUAL_CHAR = re.compile(f"[^\n{_PLAIN_ASCII}\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# complement) less tabs, carriage returns, the other line breaks ruamel.yaml knows (U+0085,
+# U+2028, U+2029: rapidyaml does not break lines there), the indicators of tags, anchors,
+# aliases, block scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash
+# escapes), the reserved indicator ````` and every flow collection indicator (``[]{}``:
+# rapidyaml accepts flow scalars and keys that ruamel.yaml refuses, such as ``[a:b]``).
+_REFUSED_ASCII = "!&*|>%?<\\`[]{}"
+_PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in _REFUSED_ASCII)
+_UNUSUAL_CHAR = re.compile(
+    f"[^\n{_PLAIN_ASCII}\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _UNUSUAL = re.compile(
     r"^(?:---|\.\.\.)"  # document markers
-    r"|[\]}] *:(?: |$)",  # a flow collection as a key
+    r"|(?:^|[ ])@",  # a plain scalar starting with the reserved indicator '@' (rapidyaml takes it)
     re.M,
 )
+#: A longer line may hold an implicit key over ruamel.yaml's 1024-character limit.
+MAX_LINE = 1000
 # JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
 _CANDIDATE = re.compile(
     r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
@@ -112,9 +120,8 @@ def plain_data(text: str) -> dict[str, Any] | None:
     """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
     if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text):
         return None
-    brackets = text.count("[") + text.count("{")
-    if brackets + 2 * max(map(len, text.split("\n"))) + 2 > yamlio.SAFE_DEPTH_BOUND:
-        return None
+    if max(map(len, text.split("\n"))) > MAX_LINE:
+        return None  # (without flow collections, this also bounds the nesting rapidyaml sees)
     import ryml
 
     try:

@@ -134,10 +134,10 @@ def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
     assert state.users["a@example.com"].field_locs["first_name"] == Location("c.yaml", 3, 5)
 
 
-def test_the_pre_check_refuses_exactly_ruamels_non_printable_and_the_indicators() -> None:
+def test_the_pre_check_refuses_exactly_ruamels_non_printable_the_indicators_and_breaks() -> None:
     from ruamel.yaml.reader import Reader
 
-    indicators = set("!&*|>%?<\\\t\r")
+    indicators = set("!&*|>%?<\\`[]{}\t\r\x85\u2028\u2029")
     wrong = [
         hex(code)
         for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]
