@@ -182,6 +182,12 @@ CASES: dict[str, str] = {
     + "    roles:\n      - Ad min\nroles:\n  'Ad\n    min':\n    members:\n      - a@example.com\n",
     "ml_key_team_loads": U + 'teams:\n  "T\n    1":\n    members:\n      - a@example.com\n',
     "ml_key_tenant": "tenant:\n  'sub\n    domain': x\n",
+    "ml_key_3lines": 'dnc:\n  - "a\n    b\n    c": x\n',
+    "ml_key_space_colon": "dnc:\n  - 'a\n    b' : x\n",
+    "ml_key_nested_map_first": U + "    location:\n      'a\n        b': 2\n",
+    "ml_key_in_seq_of_seq": "dnc:\n  - - 'a\n      b': x\n",
+    "ml_key_after_value": U + '    location: "a\n      b": x\n',
+    "ml_key_after_item": U + "    roles:\n      - 'a\n        b': x\n",
     "many_ok": _many(3000),
     "many_err_end": _many(3000, "  - email: bad\n    bogus: 1\n"),
     "many_err_mid": _many(3000).replace(
@@ -228,6 +234,12 @@ KNOWN: dict[str, str] = {
     "ml_key_role_loads": f"{_ML}: fast LOADS (role 'Ad min' with a member); slow c.yaml:9:9 YAML syntax error",
     "ml_key_team_loads": f"{_ML}: fast LOADS (team 'T 1'); slow c.yaml:7:7 YAML syntax error",
     "ml_key_tenant": f"{_ML}: fast tenant: unknown field 'sub domain'; slow c.yaml:3:12 YAML syntax error",
+    "ml_key_3lines": f"{_ML}: fast unknown field 'a b c'; slow c.yaml:4:7 YAML syntax error",
+    "ml_key_space_colon": f"{_ML}: fast unknown field 'a b'; slow c.yaml:3:8 YAML syntax error",
+    "ml_key_nested_map_first": f"{_ML}: fast 'location should be a valid string' at 6:7; slow c.yaml:7:11 YAML syntax error",
+    "ml_key_in_seq_of_seq": f"{_ML}: fast 'a DNC entry is a phone number or a mapping ... (got a list)'; slow c.yaml:3:9 YAML syntax error",
+    "ml_key_after_value": f"{_ML} (here a mapping on the line of its parent key, location: \"a\\n b\": x): fast 'location should be a valid string' at 5:15; slow c.yaml:6:9 YAML syntax error",
+    "ml_key_after_item": f"{_ML} (- 'a\\n b': x in a user's roles): fast 'roles[0] should be a valid string' at 6:9; slow c.yaml:7:11 YAML syntax error",
 }
 
 
