@@ -188,6 +188,11 @@ CASES: dict[str, str] = {
     "ml_key_in_seq_of_seq": "dnc:\n  - - 'a\n      b': x\n",
     "ml_key_after_value": U + '    location: "a\n      b": x\n',
     "ml_key_after_item": U + "    roles:\n      - 'a\n        b': x\n",
+    # A quoted sequence item followed by ' - text' on its line: ruamel.yaml reports "block
+    # sequence entries are not allowed in this context", rapidyaml reads on.
+    "q_item_then_dash_loads": "dnc:\n  - '+14155550100'  - 4155550102\n",
+    "q_item_then_dash_dup": "dnc:\n  - '+14155550100'\n  - '+14155550100'  - x\n",
+    "q_item_then_dash_role_loads": U + "    roles:\n      - 'R' - x\n",
     "many_ok": _many(3000),
     "many_err_end": _many(3000, "  - email: bad\n    bogus: 1\n"),
     "many_err_mid": _many(3000).replace(
@@ -218,15 +223,22 @@ MULTI: dict[str, dict[str, str]] = {
         **{f"f{i}.yaml": f"dnc:\n  - '+1415555{i:04d}'\n" for i in range(12)},
         "f12.yaml": "dnc:\n  - '+14155550003'\n  - bad\n",
     },
+    "q_item_then_dash_multi": {
+        "a.yaml": U + "    bogus: 1\n",
+        "b.yaml": "dnc:\n  - '+14155550100'  -\n",
+        "c.yaml": "dnc:\n  - bad\n",
+    },
     "same_name_twice": {"c.yaml": U + "    roles:\n      - R\n"},
 }
 
-#: Cases that still differ (2026-12-03): name -> the difference. All are one kind: a
+#: Cases that still differ (2026-12-03): name -> the difference. Two kinds. First, a
 #: single- or double-quoted key that spans two lines, as the *first* key of a block mapping
 #: (a sequence item's or a nested mapping's; a later key, or a root key, rapidyaml refuses too).
 #: ruamel.yaml reports "mapping values are not allowed in this context" at the ':'; rapidyaml
 #: folds the key ('a b') and the fast path reports field errors, or loads a config.
+#: Second (`_Q`), a quoted sequence item followed by " - text" on the same line.
 _ML = "a quoted key over two lines, first in its block mapping: rapidyaml folds it, ruamel.yaml reports a syntax error"
+_Q = "a quoted sequence item followed by ' - text' on its line: rapidyaml reads on, ruamel.yaml reports 'block sequence entries are not allowed in this context'"
 KNOWN: dict[str, str] = {
     "ml_key_dnc_item": f"{_ML}: fast dnc[0]: missing phone_number + unknown field '+1 (415) 555-0104' at 2:5; slow c.yaml:3:14 YAML syntax error",
     "ml_key_dnc_item_sq": f"{_ML}: fast unknown field 'a b'; slow c.yaml:3:7 YAML syntax error",
@@ -240,6 +252,10 @@ KNOWN: dict[str, str] = {
     "ml_key_in_seq_of_seq": f"{_ML}: fast 'a DNC entry is a phone number or a mapping ... (got a list)'; slow c.yaml:3:9 YAML syntax error",
     "ml_key_after_value": f"{_ML} (here a mapping on the line of its parent key, location: \"a\\n b\": x): fast 'location should be a valid string' at 5:15; slow c.yaml:6:9 YAML syntax error",
     "ml_key_after_item": f"{_ML} (- 'a\\n b': x in a user's roles): fast 'roles[0] should be a valid string' at 6:9; slow c.yaml:7:11 YAML syntax error",
+    "q_item_then_dash_loads": f"{_Q}: fast LOADS (one DNC entry); slow c.yaml:2:21 YAML syntax error",
+    "q_item_then_dash_dup": f"{_Q}: fast 'listed twice' at 3:5 and 'dnc entry 'x': phone_number is invalid' at 3:23; slow c.yaml:3:21 YAML syntax error",
+    "q_item_then_dash_role_loads": f"{_Q}: fast LOADS (role 'R'); slow c.yaml:6:13 YAML syntax error",
+    "q_item_then_dash_multi": f"{_Q}; a location falls back to the slow path, whose syntax error is raised at once: fast reports only b.yaml:2:21, slow also a.yaml:5:5 unknown field 'bogus' and c.yaml:2:5 'bad'",
 }
 
 
