@@ -31,16 +31,30 @@ FAST_SECTIONS = frozenset({"version", "tenant", "users", "roles", "teams", "dnc"
 # complement) less tabs, carriage returns, the other line breaks ruamel.yaml knows (U+0085,
 # U+2028, U+2029: rapidyaml does not break lines there), the indicators of tags, anchors,
 # aliases, block scalars, directives and complex or merge keys (``!&*|>%?<`` and backslash
-# escapes), the reserved indicator ````` and every flow collection indicator (``[]{}``:
-# rapidyaml accepts flow scalars and keys that ruamel.yaml refuses, such as ``[a:b]``).
-_REFUSED_ASCII = "!&*|>%?<\\`[]{}"
+# escapes), the reserved indicator ````` and flow mappings (``{}``: rapidyaml accepts flow
+# keys that ruamel.yaml refuses, such as ``{a:1}``).
+_REFUSED_ASCII = "!&*|>%?<\\`{}"
 _PLAIN_ASCII = "".join(re.escape(c) for c in map(chr, range(0x20, 0x7F)) if c not in _REFUSED_ASCII)
 _UNUSUAL_CHAR = re.compile(
-    f"[^\n{_PLAIN_ASCII}\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    f"[^\\n{_PLAIN_ASCII}\\xa0-\\u2027\\u202a-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]"
 )
 _UNUSUAL = re.compile(
     r"^(?:---|\.\.\.)"  # document markers
     r"|(?:^|[ ])@",  # a plain scalar starting with the reserved indicator '@' (rapidyaml takes it)
+    re.M,
+)
+# The one flow collection a fast file may hold: a one-line list of simple items as a value
+# (``roles: ["Admin", Agent]``, ``- [a, b]``), nothing after it but a comment. rapidyaml and
+# ruamel.yaml differ on ':' or '@' in flow items, on flow mappings and on nesting.
+_FLOW_ITEM = r"""(?:"[^"\n:#]*"|[^\[\]{}:#@'",\n ][^\[\]{}:#'",\n]*)"""
+_FLOW = re.compile(rf"(?<=[:-] )\[ *(?:{_FLOW_ITEM} *(?:, *{_FLOW_ITEM} *)*)?\](?= *$| +#)", re.M)
+# A quoted scalar (where a scalar may start: after indentation, ': ' or '- ') that does not
+# close on its line, or that is followed on its line by anything but a comment or a key's ':'.
+# rapidyaml folds a quoted key over two lines and takes "'a'  - b" as one item; ruamel.yaml
+# refuses both. (Possessive: "'it''s'" is one scalar, not 'it' followed by "'s'".)
+_QUOTED = r"""(?:'(?:[^'\n]|'')*+'|"[^"\n]*+")"""
+_UNUSUAL_QUOTE = re.compile(
+    rf"""(?:^|[:-] )[ ]*(?:'(?:[^'\n]|'')*+$|"[^"\n]*+$|{_QUOTED}(?![ ]*:(?: |$)|[ ]+#|[ ]*$))""",
     re.M,
 )
 #: A longer line may hold an implicit key over ruamel.yaml's 1024-character limit.
@@ -118,8 +132,10 @@ def quiet_stderr() -> Iterator[None]:
 
 def plain_data(text: str) -> dict[str, Any] | None:
     """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
-    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text):
+    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text) or _UNUSUAL_QUOTE.search(text):
         return None
+    if ("[" in text or "]" in text) and re.search(r"[\[\]]", _FLOW.sub("", text)):
+        return None  # a flow list other than the simple one-line kind
     if max(map(len, text.split("\n"))) > MAX_LINE:
         return None  # (without flow collections, this also bounds the nesting rapidyaml sees)
     import ryml

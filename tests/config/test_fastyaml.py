@@ -137,7 +137,7 @@ def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
 def test_the_pre_check_refuses_exactly_ruamels_non_printable_the_indicators_and_breaks() -> None:
     from ruamel.yaml.reader import Reader
 
-    indicators = set("!&*|>%?<\\`[]{}\t\r\x85\u2028\u2029")
+    indicators = set("!&*|>%?<\\`{}\t\r\x85\u2028\u2029")
     wrong = [
         hex(code)
         for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]
@@ -145,3 +145,24 @@ def test_the_pre_check_refuses_exactly_ruamels_non_printable_the_indicators_and_
         != (chr(code) in indicators or bool(Reader.NON_PRINTABLE.match(chr(code))))
     ]
     assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("line", "fast"),
+    [
+        ('    roles: ["Admin", Agent]\n', True),
+        ("    roles: []\n", True),
+        ("    roles: [Team 01, a@b]  # c\n", True),
+        ("    roles: [a:b]\n", False),
+        ("    roles: [@a]\n", False),
+        ("    roles: [a, [b]]\n", False),
+        ("    roles: ['a']\n", False),
+        ("    roles: [a,\n      b]\n", False),
+        ("    roles: [a] x\n", False),
+        ("    roles: a [b]\n", False),
+        ("    roles: {a: 1}\n", False),
+    ],
+)
+def test_only_simple_one_line_flow_lists_take_the_fast_path(line: str, fast: bool) -> None:
+    text = "users:\n  - email: a@example.com\n    first_name: A\n    last_name: B\n" + line
+    assert (plainyaml.plain_data(text) is not None) is fast
