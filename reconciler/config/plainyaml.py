@@ -59,6 +59,22 @@ _UNUSUAL_QUOTE = re.compile(
 )
 #: A longer line may hold an implicit key over ruamel.yaml's 1024-character limit.
 MAX_LINE = 1000
+# The same checks made cheap (tests/config/test_precheck_equivalence.py holds :func:`refused`
+# to the expressions above, kept verbatim in tests/config/precheck_oracle.py): each expression
+# below starts with a literal character, so the search jumps from one occurrence of it to the
+# next instead of trying the alternation at every position, and a file without a quote,
+# bracket or non-ASCII character skips the expressions that need one.
+_REFUSED_IN_ASCII = tuple(c for c in map(chr, range(0x80)) if _UNUSUAL_CHAR.match(c))
+_REFUSED_NON_ASCII = re.compile("[\x80-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_MARKER = re.compile(r"\n(?:---|\.\.\.)")  # '^(?:---|\.\.\.)' after the first line
+_AT = re.compile(r"@(?<=[\n ]@)")  # '(?:^|[ ])@' after the first character
+# Where _UNUSUAL_QUOTE can match, its quote follows a line break, '[:-] ' or two spaces (or
+# starts the text after at most one space): a text with none of those skips it.
+_SCALAR_QUOTE = {q: re.compile(f"{q}(?:(?<=\n{q})|(?<=[\n:-] {q})|(?<=  {q}))") for q in ("'", '"')}
+_FLOW_AT = re.compile(  # _FLOW, with its look-behind after the '['
+    rf"\[(?<=[:-] \[) *(?:{_FLOW_ITEM} *(?:, *{_FLOW_ITEM} *)*)?\](?= *$| +#)", re.M
+)
+_LONG_LINE = re.compile(f"\n[^\n]{{{MAX_LINE + 1}}}")  # a line after the first over MAX_LINE
 # JSON strings that might be YAML 1.2 numbers, booleans or nulls (a superset; each is checked).
 _CANDIDATE = re.compile(
     r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
@@ -100,16 +116,19 @@ def _refuse(text: str) -> Any:
 
 
 def _deep(data: Any) -> bool:
-    stack = [(data, 0)]
-    limit = yamlio.MAX_DEPTH - 2
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return True
-        for item in value.values() if type(value) is dict else value:
-            if type(item) is dict or type(item) is list:
-                stack.append((item, depth + 1))
-    return False
+    """Is there a collection more than ``MAX_DEPTH - 2`` levels below ``data``? (Level by
+    level: one comprehension per level instead of a stack push per collection.)"""
+    level = [data]
+    for _ in range(yamlio.MAX_DEPTH - 1):
+        level = [
+            item
+            for value in level
+            for item in (value.values() if type(value) is dict else value)
+            if type(item) is dict or type(item) is list
+        ]
+        if not level:
+            return False
+    return True
 
 
 @contextmanager
@@ -130,14 +149,58 @@ def quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _unusual_char(text: str) -> bool:
+    """``_UNUSUAL_CHAR.search(text)``."""
+    if any(c in text for c in _REFUSED_IN_ASCII):
+        return True
+    return not text.isascii() and bool(_REFUSED_NON_ASCII.search(text))
+
+
+def _unusual_start(text: str) -> bool:
+    """``_UNUSUAL.search(text)``: a document marker, or '@' starting a plain scalar."""
+    return text.startswith(("---", "...", "@")) or bool(_MARKER.search(text) or _AT.search(text))
+
+
+def _unusual_quote(text: str) -> bool:
+    """``_UNUSUAL_QUOTE.search(text)``, run only where it might match."""
+    return (
+        text.startswith(("'", '"', " '", ' "'))
+        or ("'" in text and bool(_SCALAR_QUOTE["'"].search(text)))
+        or ('"' in text and bool(_SCALAR_QUOTE['"'].search(text)))
+    ) and bool(_UNUSUAL_QUOTE.search(text))
+
+
+def _unusual_flow(text: str) -> bool:
+    """A bracket left once every simple one-line flow list (:data:`_FLOW`) is taken out."""
+    if "[" not in text and "]" not in text:
+        return False
+    rest = _FLOW_AT.sub("", text)
+    return "[" in rest or "]" in rest
+
+
+def _long_line(text: str) -> bool:
+    """A line longer than :data:`MAX_LINE` (without flow collections, this also bounds the
+    nesting rapidyaml sees)."""
+    first = text.find("\n")
+    return (len(text) if first < 0 else first) > MAX_LINE or bool(_LONG_LINE.search(text))
+
+
+#: The pre-check, cheapest first; each is the same test as one step of the original pre-check.
+CHECKS = (_unusual_char, _unusual_start, _unusual_quote, _unusual_flow, _long_line)
+
+
+def refused(text: str) -> bool:
+    """The pre-check: does ``text`` hold an unusual character (:data:`_UNUSUAL_CHAR`), a
+    document marker or a plain scalar starting with '@' (:data:`_UNUSUAL`), an unusual quoted
+    scalar (:data:`_UNUSUAL_QUOTE`), a flow list other than the simple one-line kind
+    (:data:`_FLOW`) or a line longer than :data:`MAX_LINE`?"""
+    return any(check(text) for check in CHECKS)
+
+
 def plain_data(text: str) -> dict[str, Any] | None:
     """The root mapping of ``text`` if it is plain (see the module doc), else ``None``."""
-    if _UNUSUAL_CHAR.search(text) or _UNUSUAL.search(text) or _UNUSUAL_QUOTE.search(text):
+    if refused(text):
         return None
-    if ("[" in text or "]" in text) and re.search(r"[\[\]]", _FLOW.sub("", text)):
-        return None  # a flow list other than the simple one-line kind
-    if max(map(len, text.split("\n"))) > MAX_LINE:
-        return None  # (without flow collections, this also bounds the nesting rapidyaml sees)
     import ryml
 
     try:
