@@ -8,7 +8,10 @@ Exactly as strict as the platform and no stricter: a number must be *possible*
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+from phonenumbers import phonenumberutil as pnu
 from phonenumbers import shortnumberinfo
 
 INVALID = "phone_number is invalid"
@@ -28,6 +31,14 @@ def normalize_phone(raw: str, region: str = "US") -> str:
     if not text or len(text) > 64:
         raise ValueError(INVALID)
     region = region.upper()
+    fast = _canonical_e164(text)
+    if fast is not None:
+        return fast
+    return _normalize_exact(text, region)
+
+
+def _normalize_exact(text: str, region: str) -> str:
+    """:func:`normalize_phone` for any stripped text: phonenumbers' generic parse."""
     try:
         if shortnumberinfo.is_emergency_number(text, region):
             raise ValueError(EMERGENCY)
@@ -41,6 +52,50 @@ def normalize_phone(raw: str, region: str = "US") -> str:
         raise ValueError(INVALID) from err
     if number.extension or not phonenumbers.is_possible_number(number):
         raise ValueError(INVALID)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Already E.164 in ASCII digits: '+', a digit other than 0, at least two more (a shorter one
+# the generic parse refuses: TOO_SHORT_AFTER_IDD) and at most 17 for the national number.
+_E164_SHAPE = re.compile(r"\+[1-9][0-9]{2,19}")
+_NOT_POSSIBLE = (
+    pnu.ValidationResult.TOO_SHORT,
+    pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    pnu.ValidationResult.INVALID_LENGTH,
+)
+
+
+def _canonical_e164(text: str) -> str | None:
+    """:func:`normalize_phone` of a possible number already written as E.164 (``+`` and ASCII
+    digits), else ``None`` (the caller takes the exact path, which reports every error).
+
+    The steps ``phonenumbers.parse`` takes for such a text, less its handling of every other
+    way to write a number (RFC 3966, extensions, punctuation, other digits, IDD prefixes):
+    the country code as its ``_extract_country_code`` reads it, the national prefix stripped
+    as it strips it, then the same possibility check and formatting. No emergency check: the
+    generic one never matches a number written with '+'. tests/test_phone_fast.py holds this
+    to the exact path.
+    """
+    if not _E164_SHAPE.fullmatch(text):
+        return None
+    country_code, national = pnu._extract_country_code(text[1:])
+    if country_code == 0 or len(national) < pnu._MIN_LENGTH_FOR_NSN:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, pnu.region_code_for_country_code(country_code)
+    )
+    if metadata is None:
+        return None
+    _, stripped, _ = pnu._maybe_strip_national_prefix_carrier_code(national, metadata)
+    if pnu._test_number_length(stripped, metadata) not in _NOT_POSSIBLE:
+        national = stripped
+    if not pnu._MIN_LENGTH_FOR_NSN <= len(national) <= pnu._MAX_LENGTH_FOR_NSN:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=country_code)
+    pnu._set_italian_leading_zeros_for_phone_number(national, number)
+    number.national_number = int(national)
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
