@@ -318,9 +318,11 @@ class Plan(_Model):
         """The plan file: indented JSON, UTF-8 text as is (msgspec's C encoder and formatter:
         ``json.dumps(indent=2)`` is pure Python, about 0.4 s for a 5 MB plan)."""
         self.resolve_locations()
-        data = self.model_dump(mode="json")
-        data["hash"] = self.hash
-        return msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n"
+        # pydantic's JSON in one pass (no dicts of the 20,000 DNC declarations in between),
+        # then the hash as the last key.
+        body = self.model_dump_json().encode()
+        whole = body[:-1] + b',"hash":' + msgspec.json.encode(self.hash) + b"}"
+        return msgspec.json.format(whole, indent=2).decode() + "\n"
 
     def save(self, path: str | Path) -> None:
         p = Path(path)
