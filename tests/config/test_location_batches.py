@@ -14,6 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from reconciler.config import fastyaml, load_config, yamlpos
+from reconciler.errors import ConfigError
 from reconciler.gcpause import gc_paused
 from reconciler.plan import (
     DncChange,
@@ -155,3 +156,38 @@ def test_what_a_paused_block_built_is_frozen_out_of_later_collections() -> None:
     finally:
         gc.unfreeze()
     assert kept[999] == [999]
+
+
+def test_errors_in_many_files_are_located_with_one_parse_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastyaml, "FAST_MIN_BYTES", 0)
+    for k in range(6):
+        # A field error (found while reading the file) and a rename error (found once all
+        # files are read): sorting reads files 0..5 twice.
+        users = (
+            f"  - email: u{k}a@acme-corp.com\n    first_name: A\n    last_name: B\n"
+            "    nickname: n\n"
+            f"  - email: u{k}b@acme-corp.com\n    first_name: A\n    last_name: B\n"
+            f"  - email: u{k}c@acme-corp.com\n    first_name: A\n    last_name: B\n"
+            f"    renamed_from: u{k}b@acme-corp.com\n"
+        )
+        (tmp_path / f"users-{k}.yaml").write_text("users:\n" + users)
+    files = sorted(tmp_path.glob("*.yaml"))
+    parses: list[int] = []
+    real = yamlpos.Parsed.__init__
+
+    def spy(self: yamlpos.Parsed, raw: bytes) -> None:
+        parses.append(len(raw))
+        real(self, raw)
+
+    monkeypatch.setattr(yamlpos.Parsed, "__init__", spy)
+    with pytest.raises(ConfigError) as fast:
+        load_config(files, now=NOW)
+    # 6 when the rename errors' messages name the other user's place, 6 to locate all errors
+    # (one at a time, each file would be parsed again for its second error: 18).
+    assert len(parses) == 12
+    with pytest.raises(ConfigError) as slow:
+        load_config(files, now=NOW, fast=False)
+    assert len(fast.value.diagnostics) == 12
+    assert [str(d) for d in fast.value.diagnostics] == [str(d) for d in slow.value.diagnostics]
