@@ -58,6 +58,7 @@ def _normalize_exact(text: str, region: str) -> str:
 # Already E.164 in ASCII digits: '+', a digit other than 0, at least two more (a shorter one
 # the generic parse refuses: TOO_SHORT_AFTER_IDD) and at most 17 for the national number.
 _E164_SHAPE = re.compile(r"\+[1-9][0-9]{2,19}")
+_POSSIBLE = (pnu.ValidationResult.IS_POSSIBLE, pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY)
 _NOT_POSSIBLE = (
     pnu.ValidationResult.TOO_SHORT,
     pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
@@ -72,9 +73,9 @@ def _canonical_e164(text: str) -> str | None:
     The steps ``phonenumbers.parse`` takes for such a text, less its handling of every other
     way to write a number (RFC 3966, extensions, punctuation, other digits, IDD prefixes):
     the country code as its ``_extract_country_code`` reads it, the national prefix stripped
-    as it strips it, then the same possibility check and formatting. No emergency check: the
-    generic one never matches a number written with '+'. tests/test_phone_fast.py holds this
-    to the exact path.
+    as it strips it, then is_possible_number's length test and format_number's E.164. No
+    emergency check: the generic one never matches a number written with '+'.
+    tests/test_phone_fast.py holds this to the exact path.
     """
     if not _E164_SHAPE.fullmatch(text):
         return None
@@ -94,9 +95,10 @@ def _canonical_e164(text: str) -> str | None:
     number = phonenumbers.PhoneNumber(country_code=country_code)
     pnu._set_italian_leading_zeros_for_phone_number(national, number)
     number.national_number = int(national)
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    significant = phonenumbers.national_significant_number(number)
+    if pnu._test_number_length(significant, metadata) not in _POSSIBLE:
+        return None  # (is_possible_number, on the same metadata)
+    return f"+{country_code}{significant}"  # (format_number's E.164)
 
 
 def is_supported_region(region: str) -> bool:
