@@ -333,6 +333,72 @@ class KeyLocations(MutableMapping[str, Location]):
         return repr(dict(self))
 
 
+class MemberLocations(MutableMapping[tuple[str, str], Location]):
+    """A user's membership locations (``("role" | "team", name)`` -> location) when the user's
+    own ``roles:``/``teams:`` lists are in a fast file: the location of a name in an own list
+    (its first item) is made when read, from the list's path and names; locations set
+    explicitly (a group section's, a default's) are kept as given. Iteration order is a
+    dict's filled the same way (own roles, own teams, then the others as set)."""
+
+    __slots__ = ("_extra", "_lists")
+
+    def __init__(self) -> None:
+        self._lists: list[tuple[str, _Path, tuple[str, ...]]] = []
+        self._extra: dict[tuple[str, str], Location] | None = None
+
+    def add_list(self, kind: str, node: Node, names: tuple[str, ...]) -> None:
+        """The user's own list of ``kind`` (``node``: its shadow sequence, items ``names``)."""
+        assert isinstance(node, ShadowSequence)
+        self._lists.append((kind, node._p, names))
+
+    def _own(self, key: tuple[str, str]) -> Location | None:
+        for kind, p, names in self._lists:
+            if kind == key[0] and key[1] in names:
+                return LazyLocation(p.src, p, names.index(key[1]), False)
+        return None
+
+    def __getitem__(self, key: tuple[str, str]) -> Location:
+        extra = self._extra
+        if extra is not None and key in extra:
+            return extra[key]
+        found = self._own(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, str], loc: Location) -> None:
+        if self._extra is None:
+            self._extra = {}
+        self._extra[key] = loc
+
+    def __delitem__(self, key: tuple[str, str]) -> None:  # pragma: no cover - never needed
+        raise TypeError("membership locations cannot be removed")
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        seen: set[tuple[str, str]] = set()
+        for kind, _, names in self._lists:
+            for name in names:
+                if (kind, name) not in seen:
+                    seen.add((kind, name))
+                    yield kind, name
+        for key in self._extra or ():
+            if key not in seen:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def item_location(node: Node, index: int) -> Location:
+    """The location of item ``index`` of a shadow sequence (without making its node)."""
+    assert isinstance(node, ShadowSequence)
+    p = node._p
+    return LazyLocation(p.src, p, index, False)
+
+
 def shadow(parent: _Path, step: str | int, data: Any) -> Node:
     kind = type(data)
     if kind is dict:

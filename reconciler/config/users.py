@@ -6,8 +6,8 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
+from reconciler.config import fastyaml, yamlio
 from reconciler.config import models as m
-from reconciler.config import yamlio
 from reconciler.config.context import Defaults, Item, LoadContext
 from reconciler.state import (
     USER_FIELDS,
@@ -20,6 +20,7 @@ def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
     file = item.file
     users = ctx.state.users
+    mentioned: set[tuple[str, str]] = set()  # (kind, name) already referenced in this section
     for i, data, node in ctx.list_entries(
         item, message="users must be a list of users (- email: ...)"
     ):
@@ -67,10 +68,21 @@ def read_users(ctx: LoadContext, item: Item) -> None:
             if key not in fields_set or names is None:
                 continue
             _, lnode = index[key]
-            for name, nnode in zip(names, lnode.value, strict=True):
-                nloc = yamlio.loc_of(file, nnode)
-                user.membership_locs.setdefault((kind, name), nloc)
-                ctx.ref(kind, name, nloc)
+            if isinstance(lnode, yamlio.LazyNode):
+                # A fast file: the locations are made when read, and only the first mention of
+                # a name in this section is a reference (the later ones come after it).
+                if not isinstance(user.membership_locs, fastyaml.MemberLocations):
+                    user.membership_locs = fastyaml.MemberLocations()
+                user.membership_locs.add_list(kind, lnode, ctx.name_list(names))
+                for j, name in enumerate(names):
+                    if (kind, name) not in mentioned:
+                        mentioned.add((kind, name))
+                        ctx.ref(kind, name, fastyaml.item_location(lnode, j))
+            else:
+                for name, nnode in zip(names, lnode.value, strict=True):
+                    nloc = yamlio.loc_of(file, nnode)
+                    user.membership_locs.setdefault((kind, name), nloc)
+                    ctx.ref(kind, name, nloc)
             setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))
