@@ -13,7 +13,7 @@ composing that one file with the exact slow path. A no-change plan reads no loca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -232,7 +232,7 @@ class ShadowMapping(_Shadow, MappingNode):
     def index(self) -> LazyIndex:
         return LazyIndex(self)
 
-    def key_locations(self, names: list[str]) -> KeyLocations:
+    def key_locations(self, names: Sequence[str]) -> KeyLocations:
         return KeyLocations(self._p, names)
 
 
@@ -301,27 +301,35 @@ class KeyLocations(MutableMapping[str, Location]):
 
     __slots__ = ("_found", "_names", "_p")
 
-    def __init__(self, p: _Path, names: list[str]) -> None:
+    def __init__(self, p: _Path, names: Sequence[str]) -> None:
         self._p = p
-        self._names = names
-        self._found: dict[str, Location] = {}
+        self._names = names  # shared between users until a key is added (then a list)
+        self._found: dict[str, Location] | None = None
 
     def __getitem__(self, key: str) -> Location:
-        found = self._found.get(key)
+        found = self._found
         if found is None:
+            found = self._found = {}
+        loc = found.get(key)
+        if loc is None:
             if key not in self._names:
                 raise KeyError(key)
-            found = self._found[key] = LazyLocation(self._p.src, self._p, key, True)
-        return found
+            loc = found[key] = LazyLocation(self._p.src, self._p, key, True)
+        return loc
 
     def __setitem__(self, key: str, loc: Location) -> None:
         if key not in self._names:
-            self._names.append(key)
+            self._names = [*self._names, key]
+        if self._found is None:
+            self._found = {}
         self._found[key] = loc
 
     def __delitem__(self, key: str) -> None:
-        self._names.remove(key)
-        self._found.pop(key, None)
+        if key not in self._names:
+            raise KeyError(key)
+        self._names = [name for name in self._names if name != key]
+        if self._found is not None:
+            self._found.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)

@@ -48,7 +48,7 @@ def read_users(ctx: LoadContext, item: Item) -> None:
             ctx.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
             continue
         fields_set = model.model_fields_set
-        given = [name for name in USER_FIELDS if name in fields_set]
+        given = ctx.name_list(name for name in USER_FIELDS if name in fields_set)
         fields: dict[str, Any] = {name: getattr(model, name) for name in given}
         field_locs = yamlio.key_locations(file, node, index, given)
         anode = index["agent_number"][1] if "agent_number" in fields_set else None
