@@ -412,7 +412,7 @@ class MemberLocations(MutableMapping[tuple[str, str], Location]):
         self._extra[key] = loc
 
     def __delitem__(self, key: tuple[str, str]) -> None:  # pragma: no cover - never needed
-        raise TypeError("membership locations cannot be removed")
+        raise KeyError(key)  # the loader never removes one
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         seen: set[tuple[str, str]] = set()
