@@ -79,6 +79,7 @@ class LoadContext:
         self.own_lists: set[tuple[str, str]] = set()  # (email, "role"|"team"): own list given
         # One frozenset per distinct set of names: 50,000 users share a few hundred.
         self._name_sets: dict[frozenset[str], frozenset[str]] = {}
+        self._name_lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # the same, as written
         self.renames: dict[str, tuple[str, Location]] = {}  # old email -> (new email, where)
         self.groups: list[Group] = []
         self.dnc_entries: list[DncEntry] = []
@@ -87,6 +88,11 @@ class LoadContext:
         """``frozenset(names)``, the same object for the same names (each costs 200 bytes)."""
         found = frozenset(names)
         return self._name_sets.setdefault(found, found)
+
+    def name_list(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``tuple(names)``, the same object for the same names in the same order."""
+        found = tuple(names)
+        return self._name_lists.setdefault(found, found)
 
     # -- diagnostics -------------------------------------------------------------------------
 

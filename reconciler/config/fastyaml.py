@@ -13,7 +13,7 @@ composing that one file with the exact slow path. A no-change plan reads no loca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -264,7 +264,7 @@ class ShadowMapping(_Shadow, MappingNode):
     def index(self) -> LazyIndex:
         return LazyIndex(self)
 
-    def key_locations(self, names: list[str]) -> KeyLocations:
+    def key_locations(self, names: Sequence[str]) -> KeyLocations:
         return KeyLocations(self._p, names)
 
 
@@ -333,27 +333,35 @@ class KeyLocations(MutableMapping[str, Location]):
 
     __slots__ = ("_found", "_names", "_p")
 
-    def __init__(self, p: _Path, names: list[str]) -> None:
+    def __init__(self, p: _Path, names: Sequence[str]) -> None:
         self._p = p
-        self._names = names
-        self._found: dict[str, Location] = {}
+        self._names = names  # shared between users until a key is added (then a list)
+        self._found: dict[str, Location] | None = None
 
     def __getitem__(self, key: str) -> Location:
-        found = self._found.get(key)
+        found = self._found
         if found is None:
+            found = self._found = {}
+        loc = found.get(key)
+        if loc is None:
             if key not in self._names:
                 raise KeyError(key)
-            found = self._found[key] = LazyLocation(self._p.src, self._p, key, True)
-        return found
+            loc = found[key] = LazyLocation(self._p.src, self._p, key, True)
+        return loc
 
     def __setitem__(self, key: str, loc: Location) -> None:
         if key not in self._names:
-            self._names.append(key)
+            self._names = [*self._names, key]
+        if self._found is None:
+            self._found = {}
         self._found[key] = loc
 
     def __delitem__(self, key: str) -> None:
-        self._names.remove(key)
-        self._found.pop(key, None)
+        if key not in self._names:
+            raise KeyError(key)
+        self._names = [name for name in self._names if name != key]
+        if self._found is not None:
+            self._found.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -363,6 +371,72 @@ class KeyLocations(MutableMapping[str, Location]):
 
     def __repr__(self) -> str:
         return repr(dict(self))
+
+
+class MemberLocations(MutableMapping[tuple[str, str], Location]):
+    """A user's membership locations (``("role" | "team", name)`` -> location) when the user's
+    own ``roles:``/``teams:`` lists are in a fast file: the location of a name in an own list
+    (its first item) is made when read, from the list's path and names; locations set
+    explicitly (a group section's, a default's) are kept as given. Iteration order is a
+    dict's filled the same way (own roles, own teams, then the others as set)."""
+
+    __slots__ = ("_extra", "_lists")
+
+    def __init__(self) -> None:
+        self._lists: list[tuple[str, _Path, tuple[str, ...]]] = []
+        self._extra: dict[tuple[str, str], Location] | None = None
+
+    def add_list(self, kind: str, node: Node, names: tuple[str, ...]) -> None:
+        """The user's own list of ``kind`` (``node``: its shadow sequence, items ``names``)."""
+        assert isinstance(node, ShadowSequence)
+        self._lists.append((kind, node._p, names))
+
+    def _own(self, key: tuple[str, str]) -> Location | None:
+        for kind, p, names in self._lists:
+            if kind == key[0] and key[1] in names:
+                return LazyLocation(p.src, p, names.index(key[1]), False)
+        return None
+
+    def __getitem__(self, key: tuple[str, str]) -> Location:
+        extra = self._extra
+        if extra is not None and key in extra:
+            return extra[key]
+        found = self._own(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, str], loc: Location) -> None:
+        if self._extra is None:
+            self._extra = {}
+        self._extra[key] = loc
+
+    def __delitem__(self, key: tuple[str, str]) -> None:  # pragma: no cover - never needed
+        raise KeyError(key)  # the loader never removes one
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        seen: set[tuple[str, str]] = set()
+        for kind, _, names in self._lists:
+            for name in names:
+                if (kind, name) not in seen:
+                    seen.add((kind, name))
+                    yield kind, name
+        for key in self._extra or ():
+            if key not in seen:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def item_location(node: Node, index: int) -> Location:
+    """The location of item ``index`` of a shadow sequence (without making its node)."""
+    assert isinstance(node, ShadowSequence)
+    p = node._p
+    return LazyLocation(p.src, p, index, False)
 
 
 def shadow(parent: _Path, step: str | int, data: Any) -> Node:

@@ -6,8 +6,8 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
+from reconciler.config import fastyaml, yamlio
 from reconciler.config import models as m
-from reconciler.config import yamlio
 from reconciler.config.context import Defaults, Item, LoadContext
 from reconciler.state import (
     USER_FIELDS,
@@ -20,6 +20,7 @@ def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
     file = item.file
     users = ctx.state.users
+    mentioned: set[tuple[str, str]] = set()  # (kind, name) already referenced in this section
     for i, data, node in ctx.list_entries(
         item, message="users must be a list of users (- email: ...)"
     ):
@@ -47,7 +48,7 @@ def read_users(ctx: LoadContext, item: Item) -> None:
             ctx.err(f"user '{email}' is declared twice (first at {users[email].loc})", loc)
             continue
         fields_set = model.model_fields_set
-        given = [name for name in USER_FIELDS if name in fields_set]
+        given = ctx.name_list(name for name in USER_FIELDS if name in fields_set)
         fields: dict[str, Any] = {name: getattr(model, name) for name in given}
         field_locs = yamlio.key_locations(file, node, index, given)
         anode = index["agent_number"][1] if "agent_number" in fields_set else None
@@ -67,10 +68,21 @@ def read_users(ctx: LoadContext, item: Item) -> None:
             if key not in fields_set or names is None:
                 continue
             _, lnode = index[key]
-            for name, nnode in zip(names, lnode.value, strict=True):
-                nloc = yamlio.loc_of(file, nnode)
-                user.membership_locs.setdefault((kind, name), nloc)
-                ctx.ref(kind, name, nloc)
+            if isinstance(lnode, yamlio.LazyNode):
+                # A fast file: the locations are made when read, and only the first mention of
+                # a name in this section is a reference (the later ones come after it).
+                if not isinstance(user.membership_locs, fastyaml.MemberLocations):
+                    user.membership_locs = fastyaml.MemberLocations()
+                user.membership_locs.add_list(kind, lnode, ctx.name_list(names))
+                for j, name in enumerate(names):
+                    if (kind, name) not in mentioned:
+                        mentioned.add((kind, name))
+                        ctx.ref(kind, name, fastyaml.item_location(lnode, j))
+            else:
+                for name, nnode in zip(names, lnode.value, strict=True):
+                    nloc = yamlio.loc_of(file, nnode)
+                    user.membership_locs.setdefault((kind, name), nloc)
+                    ctx.ref(kind, name, nloc)
             setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import math
 import re
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -106,12 +106,12 @@ class LazyNode:
     def index(self) -> dict[str, tuple[Node, Node]]:
         raise NotImplementedError
 
-    def key_locations(self, names: list[str]) -> MutableMapping[str, Location]:
+    def key_locations(self, names: Sequence[str]) -> MutableMapping[str, Location]:
         raise NotImplementedError
 
 
 def key_locations(
-    file: str, node: Node, index: dict[str, tuple[Node, Node]], names: list[str]
+    file: str, node: Node, index: dict[str, tuple[Node, Node]], names: Sequence[str]
 ) -> MutableMapping[str, Location]:
     """The locations of the keys ``names`` of the mapping ``node`` (``index``: its
     :func:`mapping_index`): made at once for a composed node, on first use for a fast file's

@@ -166,3 +166,36 @@ def test_the_pre_check_refuses_exactly_ruamels_non_printable_the_indicators_and_
 def test_only_simple_one_line_flow_lists_take_the_fast_path(line: str, fast: bool) -> None:
     text = "users:\n  - email: a@example.com\n    first_name: A\n    last_name: B\n" + line
     assert (plainyaml.plain_data(text) is not None) is fast
+
+
+def test_membership_locations_and_refs_of_a_fast_file(always_fast: list[str]) -> None:
+    """Own lists (a name twice, a name in two users), a default list and group sections in the
+    same fast file: the same locations, references and iteration order as the slow path."""
+    text = (
+        "users:\n"
+        "  - email: a@example.com\n    first_name: A\n    last_name: A\n"
+        "    roles: [Agent, Admin, Agent]\n    teams:\n      - T1\n"
+        "  - email: b@example.com\n    first_name: B\n    last_name: B\n"
+        "    roles:\n      - Admin\n"
+        "  - email: c@example.com\n    first_name: C\n    last_name: C\n"
+        "roles:\n  Admin:\n    - c@example.com\n  Boss: [a@example.com, b@example.com]\n"
+        "teams:\n  T1: [b@example.com]\n"
+    )
+    policy = "defaults:\n  teams: [T0]\n"
+    sources = [("u.yaml", text.encode()), ("p.yaml", policy.encode())]
+    slow = load_config_sources(sources, now=NOW, fast=False).state
+    fast = load_config_sources(sources, now=NOW).state
+    assert "u.yaml" in always_fast
+    assert _plain(fast) == _plain(slow)
+    for email, user in fast.users.items():
+        want = slow.users[email].membership_locs
+        assert list(user.membership_locs) == list(want)
+        assert [_plain(v) for v in user.membership_locs.values()] == [
+            _plain(v) for v in want.values()
+        ]
+    a = fast.users["a@example.com"].membership_locs
+    assert isinstance(a, fastyaml.MemberLocations)
+    assert a[("role", "Agent")] == Location("u.yaml", 5, 13)
+    assert a[("role", "Boss")] == Location("u.yaml", 19, 10)
+    assert ("role", "Nope") not in a and len(a) == 4
+    assert fast.role_refs == slow.role_refs and fast.team_refs == slow.team_refs
