@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -43,6 +43,23 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+    @classmethod
+    def resolve_many(cls, locations: list[Location]) -> None:
+        """Find the line and column of many locations of this type at once (a lazy location
+        of the config's fast path parses each file once for all of its locations). A plain
+        location is resolved already."""
+
+
+def resolve_locations(locations: Iterable[Location | None]) -> None:
+    """Resolve the lazy ones among ``locations`` in batches, before they are read one by one
+    (a plan's output reads thousands of locations spread over many files)."""
+    by_type: dict[type[Location], list[Location]] = {}
+    for loc in locations:
+        if loc is not None and type(loc) is not Location:
+            by_type.setdefault(type(loc), []).append(loc)
+    for cls, group in by_type.items():
+        cls.resolve_many(group)
 
 
 class UserStatus(StrEnum):

@@ -48,15 +48,27 @@ class Source:
     def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int]:
         """(line, column) of the node at ``path`` (its key if ``key``): from rapidyaml's
         offsets where they surely agree with ruamel.yaml (:mod:`~reconciler.config.yamlpos`;
-        the last eight files parsed are kept), else from the slow path's node."""
+        the last two files parsed are kept: a plan resolves its locations in batches, one
+        parse per file, see :meth:`LazyLocation.resolve_many`), else from the slow path's
+        node."""
         parsed = _PARSED.pop(id(self), None)
         if parsed is None or parsed[0] is not self:
-            with quiet_stderr():
-                parsed = (self, yamlpos.Parsed(self.text.encode("utf-8")))
+            parsed = (self, self.parse())
         _PARSED[id(self)] = parsed
-        while len(_PARSED) > 8:
+        while len(_PARSED) > 2:  # a parse holds about 12x its file's size
             del _PARSED[next(iter(_PARSED))]
-        found = parsed[1].position(path, key)
+        return self.position_in(parsed[1], path, key)
+
+    def parse(self) -> yamlpos.Parsed:
+        """The file parsed by rapidyaml in place, to find positions in it."""
+        with quiet_stderr():
+            return yamlpos.Parsed(self.text.encode("utf-8"))
+
+    def position_in(
+        self, parsed: yamlpos.Parsed, path: tuple[str | int, ...], key: bool
+    ) -> tuple[int, int]:
+        """:meth:`position` with this file's parse at hand."""
+        found = parsed.position(path, key)
         if found is None:
             mark = self.node(path, key).start_mark
             found = (mark.line + 1, mark.column + 1)
@@ -115,10 +127,30 @@ class LazyLocation(Location):
         object.__setattr__(self, "seq", src.next_seq())
 
     def _resolve(self) -> None:
-        line, col = self._src.position(_steps(self._parent, self._step), self._key)
-        _LINE.__set__(self, line)
-        _COL.__set__(self, col)
+        self._set(self._src.position(self._steps(), self._key))
+
+    def _steps(self) -> tuple[str | int, ...]:
+        return _steps(self._parent, self._step)
+
+    def _set(self, position: tuple[int, int]) -> None:
+        _LINE.__set__(self, position[0])
+        _COL.__set__(self, position[1])
         object.__setattr__(self, "_done", True)
+
+    @classmethod
+    def resolve_many(cls, locations: list[Location]) -> None:
+        """Resolve many at once, file by file: each file is parsed once for all of its
+        locations (one at a time, locations spread over more files than the cache holds would
+        parse a file again for each)."""
+        by_source: dict[int, list[LazyLocation]] = {}
+        for loc in locations:
+            if isinstance(loc, LazyLocation) and not loc._done:
+                by_source.setdefault(id(loc._src), []).append(loc)
+        for group in by_source.values():
+            src = group[0]._src
+            parsed = src.parse()
+            for loc in group:
+                loc._set(src.position_in(parsed, loc._steps(), loc._key))
 
     @property
     def line(self) -> int:

@@ -30,7 +30,7 @@ from reconciler.config.discovery import read_sources
 from reconciler.config.messages import node_kind, show
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.gcpause import gc_paused
-from reconciler.state import DesiredState
+from reconciler.state import DesiredState, resolve_locations
 
 __all__ = ["LoadResult", "load_config", "load_config_sources", "parse_datetime"]
 
@@ -83,7 +83,9 @@ class _Loader(LoadContext):
             self.file_order.setdefault(name, len(self.file_order))
             self._read(name, data)
         self._build()
-        # report in file order, then line and column (stable: same place keeps its order)
+        # report in file order, then line and column (stable: same place keeps its order);
+        # the fast path's lazy locations found in batches, one parse per file
+        resolve_locations(d.loc for d in (*self.errors, *self.warnings))
         self.errors.sort(key=lambda d: self.order(d.loc))
         self.warnings.sort(key=lambda d: self.order(d.loc))
         if self.errors:

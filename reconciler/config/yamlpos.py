@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ctypes
 from bisect import bisect_left
+from itertools import accumulate, count
+from operator import add
 from typing import Any
 
 NONE = 2**64 - 1  # rapidyaml's "no node"
@@ -69,11 +71,10 @@ class Parsed:
         self._buffer = bytearray(raw)  # parsed in place: scalars are views into it
         self.tree = ryml.parse_in_place(self._buffer)
         self._base = _address(self._buffer)
-        newlines, at = [], raw.find(b"\n")
-        while at >= 0:
-            newlines.append(at)
-            at = raw.find(b"\n", at + 1)
-        self._newlines = newlines
+        # The offset of each newline, in C loops (split, accumulate), not one find per line.
+        # (Newline i is at the lengths of lines 0..i plus i newlines before it.)
+        lengths = accumulate(map(len, raw.split(b"\n")))
+        self._newlines = list(map(add, lengths, count()))[:-1]
         self._items: dict[int, list[int]] = {}  # a sequence's children (rapidyaml walks a list)
 
     def _item(self, node: int, index: int) -> int | None:

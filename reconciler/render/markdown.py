@@ -92,6 +92,7 @@ TITLE = "### ccai-reconciler plan"
 
 def markdown_parts(plan: Plan, *, limit: int = COMMENT_LIMIT) -> list[str]:
     """The plan as one or more Markdown documents, each at most ``limit`` characters."""
+    plan.resolve_locations(desired=False)
     head = _summary_block(plan)
     sections = _sections(plan)
     whole = [TITLE, "", *head]

@@ -201,6 +201,7 @@ class _Writer:
 
 
 def render_text(plan: Plan, stream: TextIO, *, color: bool = False) -> None:
+    plan.resolve_locations(desired=False)
     w = _Writer(stream, color)
     w.line(header(plan))
     for line in scope_lines(plan):

@@ -152,3 +152,14 @@ def test_the_plan_file_is_indented_json_with_text_as_written() -> None:
     data = json.loads(text)
     assert text == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     assert "démo ✓" in text and data["base_ref"] == "démo ✓ \u2028 </tag>"
+
+
+def test_the_plan_file_holds_what_model_dump_gives_and_the_hash_last() -> None:
+    """to_json serialises with pydantic's JSON encoder, not through model_dump's dicts: the same
+    document (datetimes, None, text as written), with ``hash`` as the last key."""
+    p = sample_plan(
+        base_ref="démo ✓ \u2028 </tag>", created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+    expected = {**p.model_dump(mode="json"), "hash": p.hash}
+    assert p.to_json() == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    assert list(json.loads(p.to_json()))[-1] == "hash"
