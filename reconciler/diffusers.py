@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any
 
+from reconciler.diffsame import Kind, MembershipMemo, SameFields
 from reconciler.errors import Diagnostic
 from reconciler.plan import (
     USER_ACTION_ORDER,
@@ -31,7 +33,6 @@ from reconciler.state import (
     UserStatus,
 )
 
-Kind = Literal["role", "team"]
 #: kind -> [(user, the unnamed memberships it keeps)] for users whose list is empty.
 KeptUnnamed = dict[Kind, list[tuple[DesiredUser, list[str]]]]
 
@@ -114,11 +115,11 @@ def managed_scope(
 def membership_scope(desired: DesiredState, scope: ManagedScope, kind: Kind) -> MembershipScope:
     """What the plan records about the scope of one kind."""
     manage = _manage(desired.policy, kind)
-    attr = f"{kind}s_managed"
+    managed = attrgetter(f"{kind}s_managed")
     return MembershipScope(
         policy=manage if isinstance(manage, str) else "list",
         names=sorted(scope.names(kind)),
-        users=sum(1 for du in desired.users.values() if getattr(du, attr)),
+        users=sum(map(bool, map(managed, desired.users.values()))),
         sections=sorted(scope.sections(kind)),
     )
 
@@ -140,10 +141,11 @@ def resolve_sources(
     sources: dict[str, str | None] = {}
     for du in users.values():
         rf = du.renamed_from if du.renamed_from != du.email else None
-        rf_loc = du.field_locs.get("renamed_from", du.loc)
         if not rf:
             sources[du.email] = du.email if du.email in live else None
             continue
+        # Only a rename reads the location (made on first use for a large file).
+        rf_loc = du.field_locs.get("renamed_from", du.loc)
         old_live, new_live = rf in live, du.email in live
         freed = du.email in renamed_away  # the new address is itself renamed away (swap)
         if old_live and (not new_live or freed):
@@ -299,12 +301,16 @@ def _declared_changes(
     changes: list[UserChange] = []
     warnings: list[PlanWarning] = []
     kept_unnamed: KeptUnnamed = {"role": [], "team": []}
+    same_fields = SameFields()
+    memberships = MembershipMemo(
+        lambda du, lu, kind: membership_changes(du, lu, kind, scope, policy)
+    )
     for du in desired.users.values():
         src = sources.get(du.email)
         lu = live.users.get(src) if src else None
-        fields = field_changes(du, lu)
-        roles, kept_roles = membership_changes(du, lu, "role", scope, policy)
-        teams, kept_teams = membership_changes(du, lu, "team", scope, policy)
+        fields = [] if lu is not None and same_fields(du, lu) else field_changes(du, lu)
+        roles, kept_roles = memberships(du, lu, "role")
+        teams, kept_teams = memberships(du, lu, "team")
         if kept_roles:
             kept_unnamed["role"].append((du, kept_roles))
         if kept_teams:
