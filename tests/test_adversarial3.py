@@ -76,11 +76,12 @@ LOAD_CASES: dict[str, list[tuple[str, str]]] = {
     "renamed": [
         (
             "a.yaml",
-            "defaults:\n  roles: [D]\nusers:\n"
+            "users:\n"
             + _u(1, "    renamed_from: Old1@example.com\n    roles: [A, A]\n")
             + _u(2, "    renamed_from: old2@example.com\n"),
         ),
         ("r.yaml", "roles:\n  D: [u2@example.com]\n  A: [u1@example.com]\n"),
+        ("d.yaml", "defaults:\n  roles: [D]\n"),
     ],
     "dup_block": [
         (
@@ -92,10 +93,9 @@ LOAD_CASES: dict[str, list[tuple[str, str]]] = {
     "defaults": [
         (
             "a.yaml",
-            "defaults:\n  roles: [Agent, Agent]\n  teams: [T]\n  status: Active\nusers:\n"
-            + _u(1)
-            + _u(2, "    roles: []\n"),
-        )
+            "users:\n" + _u(1) + _u(2, "    roles: []\n"),
+        ),
+        ("d.yaml", "defaults:\n  roles: [Agent, Agent]\n  teams: [T]\n  status: Active\n"),
     ],
     "ownership": [
         (
@@ -147,6 +147,22 @@ LOAD_CASES: dict[str, list[tuple[str, str]]] = {
     "empty_and_null": [
         ("r.yaml", "roles:\n  A: []\n  B:\n    members: []\n  C:\n"),
         ("a.yaml", "users:\n" + _u(1, "    roles: [A, B, '']\n    teams:\n")),
+    ],
+    "dup_keys": [
+        ("a.yaml", "users:\n" + _u(1, "    roles: [A]\n    roles: [B]\n    first_name: G\n")),
+    ],
+    "crlf_bom_unicode": [
+        ("a.yaml", "\ufeffusers:\r\n" + _u(1, "    roles: [Agënt, 'Ä b']\n").replace("\n", "\r\n")),
+        ("b.yaml", "\ufeffusers:\n" + _u(2, "    location: Zürich\n    teams: [Équipe, 'Ä b']\n")),
+        ("c.yaml", "teams:\n  Équipe: [u2@example.com]\n"),
+    ],
+    "defaults_split_files": [
+        ("a.yaml", "defaults:\n  roles: [D]\n  max_chat_limit: 3\n"),
+        ("b.yaml", "users:\n" + _u(1, "    max_chat_limit: 4\n    roles: [D, E]\n") + _u(2)),
+        (
+            "c.yaml",
+            "teams:\n  T: [u1@example.com, u2@example.com]\nroles:\n  D: [u2@example.com]\n",
+        ),
     ],
 }
 
@@ -209,3 +225,25 @@ def test_bulk_diff_equals_field_by_field(case: int, monkeypatch: pytest.MonkeyPa
     st, lv = list(_diff_cases().values())[case]
     fast, slow = _plans(st, lv, monkeypatch)
     assert fast == slow
+
+
+# ---------------------------------------------------------------- 2. pre-check
+
+_PRE_ATOMS = [
+    *("\n", "\r\n", " ", "  ", "\t", ":", "- ", ": ", "'", '"', "[", "]", "@", "#", ",", "a"),
+    *("é", "\ufeff", "\u2028", "\x85", "---", "...", "''", '""', "\t'", '\t"', ":\t'", "-\t["),
+    *("\u00a0", "\U0001f600", "\ud800", "x" * 999, "y" * 1001, "\n" + "z" * 1000, "[a, b]"),
+]
+
+
+def test_precheck_equals_the_old_one_on_spiced_texts() -> None:
+    from reconciler.config import plainyaml
+    from tests.config import precheck_oracle as oracle
+
+    rnd = random.Random(5)
+    wrong = []
+    for _ in range(30_000):
+        text = "".join(rnd.choice(_PRE_ATOMS) for _ in range(rnd.randint(1, 12)))
+        if plainyaml.refused(text) != oracle.old_refused(text):
+            wrong.append(text)
+    assert not wrong, wrong[:3]
