@@ -247,3 +247,24 @@ def test_precheck_equals_the_old_one_on_spiced_texts() -> None:
         if plainyaml.refused(text) != oracle.old_refused(text):
             wrong.append(text)
     assert not wrong, wrong[:3]
+
+
+_FIELD_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"max_chat_limit_enabled": 1}, {"max_chat_limit_enabled": "1"}),
+    ({"max_chat_limit": True}, {"max_chat_limit": "1"}),
+    ({"max_chat_limit": 3.0}, {"max_chat_limit": "3"}),
+    ({"location": ""}, {"location": ""}),
+    ({"location": None}, {"location": ""}),
+    ({"agent_number": None}, {"agent_number": ""}),
+    ({"first_name": "F "}, {"first_name": "F"}),
+    ({"status": "Inactive"}, {"status": "Inactive"}),
+]
+
+
+@pytest.mark.parametrize(("declared", "tenant"), _FIELD_CASES)
+def test_bulk_diff_odd_field_values(
+    declared: dict[str, Any], tenant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st, lv = desired(duser("a@x.com", **declared)), live(row("a@x.com", **tenant))
+    fast, slow = _plans(st, lv, monkeypatch)
+    assert fast == slow
