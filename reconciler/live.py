@@ -130,8 +130,10 @@ def fetch_live(
 ) -> LiveState:
     """One template GET, then one DNC check per number in ``numbers`` (E.164, deduplicated,
     in the given order)."""
+    rows = client.iter_template()
+    fold = getattr(rows, "fold", None)  # the platform client's: rows decoded as they arrive
     with gc_paused():
-        state = live_from_template(client.iter_template())
+        state = fold(live_from_template) if callable(fold) else live_from_template(rows)
     fetch_dnc(client, state, numbers, progress=progress)
     return state
 

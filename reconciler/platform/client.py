@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
 from reconciler.platform import models as m
+from reconciler.platform.body import STREAMING
 from reconciler.platform.connection import (
     API_PATH,
     DEFAULT_TIMEOUT,
@@ -28,6 +29,7 @@ from reconciler.platform.decode import (
     decode,
     decode_items,
     server_message,
+    stream_items,
 )
 from reconciler.platform.errors import ApiError
 from reconciler.platform.fastrows import template_row_json
@@ -50,6 +52,39 @@ def _has_next_page(raw: RawResponse, size: int) -> bool:
     if link is not None:
         return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
     return size >= JOBS_PER_PAGE
+
+
+class TemplateRows:
+    """The template of ``client``, read by one GET (retried as a whole; see
+    :meth:`PlatformClient.iter_template`)."""
+
+    PATH = "/bulk/users/template"
+
+    def __init__(self, client: PlatformClient) -> None:
+        self._client = client
+
+    def fold(self, consume: Callable[[Iterator[m.TemplateRow]], T]) -> T:
+        """``consume(rows)`` over the rows as they arrive. When an attempt fails mid-body the
+        GET is retried like any other and ``consume`` runs again on the new answer: what it
+        built from the failed one is dropped (so ``consume`` must have no side effects). Its
+        result is returned only once the whole body is read and valid."""
+        path = self.PATH
+
+        def read(status: int, chunks: Iterator[bytes]) -> T:
+            rows = stream_items(template_row_json, status, chunks, method="GET", path=path)
+            result = consume(rows)
+            for _ in rows:  # a consumer that stopped early: the rest is checked all the same
+                pass
+            return result
+
+        if STREAMING:
+            return self._client._call_streamed("template", path, read)
+        raw = self._client._call("template", "GET", path, base_path=True)  # msgspec changed
+        rows = decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row_json)
+        return consume(rows)
+
+    def __iter__(self) -> Iterator[m.TemplateRow]:
+        return iter(self.fold(list))
 
 
 class PlatformClient(ApiSession):
@@ -76,15 +111,15 @@ class PlatformClient(ApiSession):
 
     # --- bulk users -------------------------------------------------------------------------
 
-    def iter_template(self) -> Iterator[m.TemplateRow]:
-        """The template one row at a time (one GET, fetched in full before the first row).
+    def iter_template(self) -> TemplateRows:
+        """The template's rows (one GET, sent when the rows are read): what the plan uses.
 
-        Rows are decoded incrementally, so a large tenant never exists as one big parsed
-        document: this is what the plan uses. A body that is not a JSON array fails before
-        the first row."""
-        path = "/bulk/users/template"
-        raw = self._call("template", "GET", path, base_path=True)
-        return decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row_json)
+        ``iter_template().fold(consume)`` gives ``consume`` the rows while the body arrives
+        (only a window of it is held, :mod:`~reconciler.platform.body`); iterating gives them
+        all after the whole answer is read and checked. A bad answer (not an array, invalid
+        JSON anywhere, a row of the wrong shape) raises MalformedResponseError from either,
+        never a partial template."""
+        return TemplateRows(self)
 
     def jobs(self, horizon: float = JOBS_HORIZON) -> list[m.Job]:
         """The job list, newest first, read page by page (``per_page=100``) only as far back

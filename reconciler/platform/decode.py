@@ -7,7 +7,7 @@ the retry policy in :mod:`reconciler.platform.throttle` decides what to do about
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from reconciler.platform.body import ArrayReader, BadJson, NotAnArray
 from reconciler.platform.errors import (
     ApiError,
     AuthenticationError,
@@ -40,6 +41,7 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    decoded: Any = None  # what a streamed body was read into (ApiSession._call_streamed)
 
 
 def is_retryable_status(status: int) -> bool:
@@ -193,12 +195,63 @@ def _items(
         try:
             yield validate(item)
         except ValidationError as err:
-            first = err.errors(include_url=False, include_input=False)[:1]
-            loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
-            msg = first[0]["msg"] if first else "invalid"
-            raise malformed(f"does not have the expected shape ({loc}: {msg})") from None
+            raise malformed(_shape(index, err)) from None
         except RecursionError:  # a hostile body: arrays in arrays, thousands deep
             raise malformed(f"nests its item {index} too deeply") from None
+
+
+def _shape(index: int, err: ValidationError) -> str:
+    first = err.errors(include_url=False, include_input=False)[:1]
+    loc = ".".join(str(p) for p in (index, *first[0]["loc"])) if first else str(index)
+    msg = first[0]["msg"] if first else "invalid"
+    return f"does not have the expected shape ({loc}: {msg})"
+
+
+def stream_items(
+    validate: Callable[[memoryview], M],
+    status: int,
+    chunks: Iterable[bytes],
+    *,
+    method: str,
+    path: str,
+) -> Iterator[M]:
+    """:func:`decode_items` for a body arriving in ``chunks``: each item is validated as soon
+    as it has arrived (:class:`~reconciler.platform.body.ArrayReader`), so only a window of
+    the body is held. The same errors with the same messages as ``decode_items``: a syntax
+    error anywhere wins over a bad item (the first bad item's error is kept and raised at the
+    end of the body, which is still read and checked); the rows yielded before an error are
+    the caller's to drop."""
+    reader = ArrayReader(chunks)
+
+    def malformed(why: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the answer to {method} {path} (HTTP {status}) {why}: it starts with "
+            f"{snippet(reader.full_head())}",
+            method=method,
+            path=path,
+            status=status,
+        )
+
+    deferred: str | None = None
+    try:
+        for index, item in enumerate(reader):
+            if deferred is not None:
+                continue
+            try:
+                row = validate(item)
+            except ValidationError as err:
+                deferred = _shape(index, err)
+                continue
+            except RecursionError:  # a hostile body: arrays in arrays, thousands deep
+                deferred = f"nests its item {index} too deeply"
+                continue
+            yield row
+    except NotAnArray:
+        raise malformed("is not a JSON array") from None
+    except BadJson as exc:
+        raise malformed(str(exc)) from None
+    if deferred is not None:
+        raise malformed(deferred)
 
 
 def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str) -> T:

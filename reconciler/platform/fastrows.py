@@ -67,7 +67,7 @@ def template_row(item: Any) -> TemplateRow:
     return row if row is not None else TemplateRow.model_validate(item)
 
 
-def template_row_json(raw: bytes | msgspec.Raw) -> TemplateRow:
+def template_row_json(raw: bytes | memoryview | msgspec.Raw) -> TemplateRow:
     """One template row from its JSON bytes, exactly as ``TemplateRow.model_validate`` would
     give it for ``json.loads(raw)`` (anything but the common row is decoded that way)."""
     try:

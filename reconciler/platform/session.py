@@ -35,12 +35,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Self, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from reconciler import __version__
+from reconciler.platform.body import MAX_BODY, TooLarge, body_chunks
 from reconciler.platform.connection import DEFAULT_RATE, DEFAULT_TIMEOUT, check_base_url
 from reconciler.platform.decode import (
     RawResponse,
@@ -76,8 +77,6 @@ log = logging.getLogger("reconciler.platform")
 USER_AGENT = f"ccai-reconciler/{__version__}"
 TEMPLATE_DEADLINE = 300.0  # seconds for the template call (tens of MB for a large tenant)
 REQUEST_TIMEOUT_SETTING = "--request-timeout / CCAI_REQUEST_TIMEOUT"
-MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
-BODY_CHUNK = 2**20
 
 
 class _NotSent(Exception):
@@ -86,10 +85,6 @@ class _NotSent(Exception):
 
 class _Ambiguous(Exception):
     """The request may have reached the server (reset after sending, read timeout)."""
-
-
-class _TooLarge(Exception):
-    """The answer is larger than ``PlatformClient.max_body``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +108,8 @@ class _Request:
     json_body: Any = None
     data: dict[str, str] | None = None
     files: dict[str, tuple[str, bytes, str]] | None = None
+    # A 2xx body is read by stream(status, chunks) as it arrives (into RawResponse.decoded).
+    stream: Callable[[int, Iterator[bytes]], Any] | None = None
 
 
 class SessionOptions(TypedDict, total=False):
@@ -273,8 +270,8 @@ class ApiSession:
                     stream=True,
                 )
                 with resp:
-                    body = self._read_body(resp)
-        except _TooLarge:
+                    body, decoded = self._read_body(resp, request.stream)
+        except TooLarge:
             raise MalformedResponseError(
                 f"the answer to {method} {path} is larger than {_size(self.max_body)}: "
                 "refused (not an answer this API gives)",
@@ -283,7 +280,7 @@ class ApiSession:
             ) from None
         except requests.RequestException as exc:
             failure = (describe_failure(exc), surely_not_sent(exc))
-        except (OSError, ValueError) as exc:  # a socket cut mid-read may surface raw
+        except (OSError, ValueError, MalformedResponseError) as exc:  # a cut may surface raw
             if not watchdog.fired:
                 raise
             failure = (type(exc).__name__, False)
@@ -300,22 +297,18 @@ class ApiSession:
         self._report(f"{method} {shown} -> {resp.status_code} ({elapsed:.2f}s)")
         if resp.status_code != 429:
             self.throttle.success()
-        return RawResponse(resp.status_code, resp.headers, body)
+        return RawResponse(resp.status_code, resp.headers, body, decoded)
 
-    def _read_body(self, resp: requests.Response) -> bytes:
-        """The whole body, in chunks, refusing one above ``max_body`` bytes (a hostile or
-        broken server must not exhaust memory; the deadline bounds the time)."""
-        declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_body:
-            raise _TooLarge
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in resp.iter_content(BODY_CHUNK):
-            size += len(chunk)
-            if size > self.max_body:
-                raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _read_body(
+        self, resp: requests.Response, stream: Callable[[int, Iterator[bytes]], Any] | None
+    ) -> tuple[bytes, Any]:
+        """The whole body, or (a 2xx answer with ``stream``) what ``stream`` reads it into as
+        it arrives; TooLarge above ``max_body`` bytes (a hostile or broken server must not
+        exhaust memory; the deadline bounds the time)."""
+        chunks = body_chunks(resp, self.max_body)
+        if stream is not None and 200 <= resp.status_code < 300:
+            return b"", stream(resp.status_code, chunks)
+        return b"".join(chunks), None
 
     def _report(self, line: str) -> None:
         log.debug("%s", line)
@@ -366,6 +359,14 @@ class ApiSession:
         """A retryable call: GETs and idempotent writes. Returns the 2xx answer."""
         request = _Request(endpoint, method, path, base_path, params, json_body, data, files)
         return self._retrying(request, lambda raw: raw)
+
+    def _call_streamed(
+        self, endpoint: str, path: str, stream: Callable[[int, Iterator[bytes]], T]
+    ) -> T:
+        """A GET whose 2xx body ``stream(status, chunks)`` reads as it arrives; every attempt
+        calls it afresh (what a failed attempt read is dropped with it)."""
+        request = _Request(endpoint, "GET", path, True, stream=stream)
+        return self._retrying(request, lambda raw: cast(T, raw.decoded))
 
     def _retrying(
         self,

@@ -1,0 +1,175 @@
+"""Reading an answer's body: whole (bounded by ``max_body``), or a JSON array item by item
+while it arrives (:class:`ArrayReader`), so a large template never exists as one buffer.
+
+msgspec has no incremental decoder, but decoding a buffer that starts at an item and holds more
+after it fails with ``trailing characters (byte N)``, where byte ``N - 1`` is the first byte
+after the item that is not whitespace (the ``,`` or ``]``); decoding a memoryview is zero-copy.
+An item cut by the end of the window fails otherwise (``truncated``, or an error within a few
+bytes of the end): more of the body is read and the item decoded again. :data:`STREAMING` says
+whether the installed msgspec words its errors this way (checked at import); when not, the
+client reads the body whole as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+import msgspec
+import requests
+
+MAX_BODY = 2**30  # bytes: 10x the template of a 50,000-user tenant
+BODY_CHUNK = 2**20
+HEAD_BYTES = 121  # what an error message quotes (decode.snippet: 120 bytes and whether more)
+MARGIN = 64  # an error this far before the window's end is not caused by the cut
+
+_RAW = msgspec.json.Decoder(msgspec.Raw)
+_WS = re.compile(rb"[ \t\n\r]*")  # JSON whitespace
+_PYWS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # bytes.lstrip()'s (decode_items' array check)
+_TRAILING = re.compile(r"JSON is malformed: trailing characters \(byte (\d+)\)")
+_AT = re.compile(r"\(byte (\d+)\)$")
+
+
+class TooLarge(Exception):
+    """The answer is larger than ``max_body``."""
+
+
+class NotAnArray(Exception):
+    """The body's first byte that is not whitespace is not ``[``."""
+
+
+class BadJson(Exception):
+    """The body is not valid JSON (``nested``: nests too deeply)."""
+
+    def __init__(self, nested: bool = False) -> None:
+        self.nested = nested
+        super().__init__("nests too deeply" if nested else "is not valid JSON")
+
+
+def body_chunks(resp: requests.Response, max_body: int) -> Iterator[bytes]:
+    """The body in chunks; TooLarge once it (or its declared length) exceeds ``max_body``."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_body:
+        raise TooLarge
+    size = 0
+    for chunk in resp.iter_content(BODY_CHUNK):
+        size += len(chunk)
+        if size > max_body:
+            raise TooLarge
+        yield chunk
+
+
+def _stop(exc: msgspec.DecodeError) -> int | None:
+    """Where the value ended (the first byte after it that is not whitespace), if ``exc``
+    says "trailing characters"."""
+    m = _TRAILING.fullmatch(str(exc))
+    return int(m.group(1)) - 1 if m else None
+
+
+def _probe() -> bool:
+    try:
+        _RAW.decode(memoryview(b'{"a": [1]} ,2'))
+    except msgspec.DecodeError as exc:
+        return _stop(exc) == 11
+    return False
+
+
+STREAMING = _probe()
+
+
+class ArrayReader:
+    """The items of a JSON array body, as memoryviews of their bytes, read from ``chunks``
+    with only a window of the body held. Raises NotAnArray, BadJson, and whatever reading the
+    chunks raises. ``head``: the body's first bytes (for error messages)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self.head = b""
+        self._buf = b""
+        self._pos = 0
+        self._eof = False
+
+    def _fill(self, at_least: int) -> None:
+        """Read until the window holds ``at_least`` unread bytes or the body ends."""
+        parts = [self._buf[self._pos :]]
+        have = len(parts[0])
+        while have < at_least:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._eof = True
+                break
+            if len(self.head) < HEAD_BYTES:
+                self.head = (self.head + chunk)[:HEAD_BYTES]
+            parts.append(chunk)
+            have += len(chunk)
+        self._buf = b"".join(parts)
+        self._pos = 0
+
+    def full_head(self) -> bytes:
+        """The body's first HEAD_BYTES bytes (reading on if fewer have arrived)."""
+        while len(self.head) < HEAD_BYTES and not self._eof:
+            self._fill(len(self._buf) - self._pos + 1)
+        return self.head
+
+    def _skip(self, ws: re.Pattern[bytes]) -> int | None:
+        """Move past whitespace; the next byte (None at the end of the body)."""
+        while True:
+            m = ws.match(self._buf, self._pos)
+            self._pos = m.end() if m else self._pos
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if self._eof:
+                return None
+            self._fill(1)
+
+    def __iter__(self) -> Iterator[memoryview]:
+        first = self._skip(_WS)
+        odd = first in (0x0B, 0x0C)  # whitespace to Python, not to JSON
+        if odd:
+            first = self._skip(_PYWS)
+        if first != 0x5B:  # [
+            raise NotAnArray
+        if odd:
+            raise BadJson
+        self._pos += 1
+        if self._skip(_WS) == 0x5D:  # ]
+            self._pos += 1
+            self._end()
+            return
+        while True:
+            item = self._item()
+            sep = self._buf[self._pos]
+            self._pos += 1
+            yield item
+            if sep == 0x5D:
+                self._end()
+                return
+            if sep != 0x2C:  # ,
+                raise BadJson
+
+    def _item(self) -> memoryview:
+        """The item starting at the window's position; the position is left at the byte
+        after it that is not whitespace."""
+        while True:
+            view = memoryview(self._buf)[self._pos :]
+            try:
+                _RAW.decode(view)
+            except msgspec.DecodeError as exc:
+                stop = _stop(exc)
+                if stop is not None:
+                    self._pos += stop
+                    return view[:stop]
+                at = _AT.search(str(exc))
+                if self._eof or (at is not None and len(view) - int(at.group(1)) >= MARGIN):
+                    raise BadJson from None
+            except RecursionError:  # a hostile body: arrays in arrays, thousands deep
+                raise BadJson(nested=True) from None
+            else:  # a whole value up to the window's end: the array goes on (or never ends)
+                if self._eof:
+                    raise BadJson
+            self._fill(max(2 * len(view), 1))
+
+    def _end(self) -> None:
+        """After the closing ``]``: only whitespace to the end of the body."""
+        if self._skip(_WS) is not None:
+            raise BadJson
