@@ -163,13 +163,7 @@ def decode_items(
     values at all (never an empty iteration)."""
 
     def malformed(why: str) -> MalformedResponseError:
-        return MalformedResponseError(
-            f"the answer to {method} {path} (HTTP {raw.status}) {why}: it starts with "
-            f"{snippet(raw.body)}",
-            method=method,
-            path=path,
-            status=raw.status,
-        )
+        return malformed_answer(why, method=method, path=path, status=raw.status, head=raw.body)
 
     if not raw.body.lstrip()[:1] == b"[":
         raise malformed("is not a JSON array")
@@ -184,6 +178,19 @@ def decode_items(
         return model.model_validate(json.loads(bytes(item)))
 
     return _items(validate or from_json, items, malformed)
+
+
+def malformed_answer(
+    why: str, *, method: str, path: str, status: int, head: bytes
+) -> MalformedResponseError:
+    """The error for an answer that is not what was expected: what is wrong (``why``) and the
+    body's first bytes (``head``)."""
+    return MalformedResponseError(
+        f"the answer to {method} {path} (HTTP {status}) {why}: it starts with {snippet(head)}",
+        method=method,
+        path=path,
+        status=status,
+    )
 
 
 def _items(
@@ -224,13 +231,8 @@ def stream_items(
     reader = ArrayReader(chunks)
 
     def malformed(why: str) -> MalformedResponseError:
-        return MalformedResponseError(
-            f"the answer to {method} {path} (HTTP {status}) {why}: it starts with "
-            f"{snippet(reader.full_head())}",
-            method=method,
-            path=path,
-            status=status,
-        )
+        head = reader.full_head()
+        return malformed_answer(why, method=method, path=path, status=status, head=head)
 
     deferred: str | None = None
     try:
@@ -267,10 +269,6 @@ def decode(adapter: TypeAdapter[T], raw: RawResponse, *, method: str, path: str)
             loc = ".".join(str(p) for p in first[0]["loc"]) if first else ""
             why = f"does not have the expected shape ({loc or 'top level'}: "
             why += f"{first[0]['msg'] if first else 'invalid'})"
-        raise MalformedResponseError(
-            f"the answer to {method} {path} (HTTP {raw.status}) {why}: it starts with "
-            f"{snippet(raw.body)}",
-            method=method,
-            path=path,
-            status=raw.status,
+        raise malformed_answer(
+            why, method=method, path=path, status=raw.status, head=raw.body
         ) from None

@@ -51,17 +51,23 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_a_batch_parses_each_file_once_and_finds_the_same_positions(
-    config: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    parses: list[int] = []
+@pytest.fixture()
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each file rapidyaml parses to find positions, in order."""
+    seen: list[int] = []
     real = yamlpos.Parsed.__init__
 
     def spy(self: yamlpos.Parsed, raw: bytes) -> None:
-        parses.append(len(raw))
+        seen.append(len(raw))
         real(self, raw)
 
     monkeypatch.setattr(yamlpos.Parsed, "__init__", spy)
+    return seen
+
+
+def test_a_batch_parses_each_file_once_and_finds_the_same_positions(
+    config: Path, parses: list[int]
+) -> None:
     batch = _all_locations(load_config([config], now=NOW).state)
     assert all(isinstance(loc, fastyaml.LazyLocation) for loc in batch)
     # Users are spread round-robin over 12 files: read one by one in this order, a cache of a
@@ -159,7 +165,7 @@ def test_what_a_paused_block_built_is_frozen_out_of_later_collections() -> None:
 
 
 def test_errors_in_many_files_are_located_with_one_parse_per_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[int]
 ) -> None:
     monkeypatch.setattr(fastyaml, "FAST_MIN_BYTES", 0)
     for k in range(6):
@@ -174,14 +180,6 @@ def test_errors_in_many_files_are_located_with_one_parse_per_file(
         )
         (tmp_path / f"users-{k}.yaml").write_text("users:\n" + users)
     files = sorted(tmp_path.glob("*.yaml"))
-    parses: list[int] = []
-    real = yamlpos.Parsed.__init__
-
-    def spy(self: yamlpos.Parsed, raw: bytes) -> None:
-        parses.append(len(raw))
-        real(self, raw)
-
-    monkeypatch.setattr(yamlpos.Parsed, "__init__", spy)
     with pytest.raises(ConfigError) as fast:
         load_config(files, now=NOW)
     # 6 when the rename errors' messages name the other user's place, 6 to locate all errors
