@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from reconciler.platform import (
     RetryPolicy,
 )
 from tests.helpers import template
+from tests.rawserver import RawServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "trickle-secret-token-4711"
@@ -32,7 +32,7 @@ HEAD = (
 )
 
 
-class Trickle:
+class Trickle(RawServer):
     """Answers every request with HEAD + BODY, one byte every ``pause`` seconds (``mode``
     "all": from the first byte of the status line; "body": the head at once; "http10": the head
     at once as an HTTP/1.0 answer, after which http.client drops the connection's socket
@@ -41,67 +41,28 @@ class Trickle:
 
     def __init__(self, mode: str, pause: float = 0.2) -> None:
         self.mode, self.pause = mode, pause
-        self.stop = threading.Event()
-        self.requests = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._serve, daemon=True)
-        self._accept.start()
+        super().__init__(threaded=True)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/apps/api/v1"
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+    def answer(self, conn: socket.socket) -> None:
+        if not self.read_head(conn):
+            return
+        self.requests += 1
+        if self.mode == "flood":  # no length, a body without end, as fast as it goes
+            conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n[")
+            while not self.stop.is_set():
+                conn.sendall(b"{}," * 65536)
+            return
+        out = HEAD + BODY
+        if self.mode == "body":
+            conn.sendall(HEAD)
+            out = BODY
+        elif self.mode == "http10":
+            conn.sendall(HEAD.replace(b"HTTP/1.1", b"HTTP/1.0", 1))
+            out = BODY
+        for i in range(len(out)):
+            if self.stop.wait(self.pause):
                 return
-            th = threading.Thread(target=self._answer, args=(conn,), daemon=True)
-            th.start()
-            self.threads.append(th)
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            try:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                self.requests += 1
-                if self.mode == "flood":  # no length, a body without end, as fast as it goes
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n[")
-                    while not self.stop.is_set():
-                        conn.sendall(b"{}," * 65536)
-                    return
-                out = HEAD + BODY
-                if self.mode == "body":
-                    conn.sendall(HEAD)
-                    out = BODY
-                elif self.mode == "http10":
-                    conn.sendall(HEAD.replace(b"HTTP/1.1", b"HTTP/1.0", 1))
-                    out = BODY
-                for i in range(len(out)):
-                    if self.stop.wait(self.pause):
-                        return
-                    conn.sendall(out[i : i + 1])
-            except OSError:
-                return  # the client cut the connection: what the deadline does
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-        self._accept.join(5)
-        for th in self.threads:
-            th.join(5)
+            conn.sendall(out[i : i + 1])
 
 
 @pytest.fixture(params=["all", "body", "http10"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +15,7 @@ from reconciler.platform import MalformedResponseError, PlatformClient, RetryPol
 from reconciler.platform import models as m
 from reconciler.platform.decode import RawResponse, decode_items, stream_items
 from reconciler.platform.fastrows import template_row_json
+from tests.rawserver import RawServer
 
 TOKEN = "stream-secret-token-0815"
 PATH = "/bulk/users/template"
@@ -104,53 +104,28 @@ def test_streamed_rows_and_errors_are_those_of_the_whole_body(data: bytes) -> No
 # --------------------------------------------------------------------------- over HTTP
 
 
-class Scripted:
+class Scripted(RawServer):
     """Answers the n-th request with ``answers[n]`` (the last one again after them): ``(head
     bytes, body bytes, cut)``, the body sent in pieces of ``piece`` bytes, the connection
     closed after ``cut`` body bytes when ``cut`` is not None."""
 
     def __init__(self, answers: list[tuple[bytes, bytes, int | None]], piece: int = 65536):
         self.answers, self.piece = answers, piece
-        self.requests = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/apps/api/v1"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
+    def answer(self, conn: socket.socket) -> None:
+        if not self.read_head(conn):
+            return
+        head, payload, cut = self.answers[min(self.requests, len(self.answers) - 1)]
+        self.requests += 1
+        conn.sendall(head)
+        out = payload if cut is None else payload[:cut]
+        for i in range(0, len(out), self.piece):
+            if self.stop.is_set():
                 return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                if not data:
-                    continue
-                head, payload, cut = self.answers[min(self.requests, len(self.answers) - 1)]
-                self.requests += 1
-                try:
-                    conn.sendall(head)
-                    out = payload if cut is None else payload[:cut]
-                    for i in range(0, len(out), self.piece):
-                        conn.sendall(out[i : i + self.piece])
-                    if cut is not None:
-                        conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
-        self.thread.join(5)
+            conn.sendall(out[i : i + self.piece])
+        if cut is not None:
+            conn.shutdown(socket.SHUT_RDWR)
 
 
 Answer = tuple[bytes, bytes, int | None]
