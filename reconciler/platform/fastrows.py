@@ -38,6 +38,11 @@ _MEMBER_LISTS_MAX = 10_000
 
 _MEMBER_FIELDS = ("roles", "teams")
 _SCALARS = tuple(f for f in TemplateRow.model_fields if f not in _MEMBER_FIELDS)
+_SCALAR_DEFAULTS = tuple(
+    (name, TemplateRow.model_fields[name].default)
+    for name in _SCALARS
+    if not TemplateRow.model_fields[name].is_required()
+)
 
 # A template row as msgspec decodes it, its fields derived from TemplateRow's: each scalar as
 # it was in the JSON (``UNSET`` when absent), the role and team lists as raw bytes (empty when
@@ -211,4 +216,14 @@ def _fast_row(
             if value is _UNDECIDED:
                 return None
             values[key] = value
-    return TemplateRow.model_construct(set(item), **values)
+    fields_set = set(values)
+    # Every field given: pydantic's model_construct would inspect a default factory's
+    # signature for each absent list (0.7 ms a row, 35 s for a template of 50,000 rows
+    # without ``roles``).
+    for name, default in _SCALAR_DEFAULTS:
+        if name not in values:
+            values[name] = default
+    for name in _MEMBER_FIELDS:
+        if name not in values:
+            values[name] = []
+    return TemplateRow.model_construct(fields_set, **values)

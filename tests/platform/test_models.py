@@ -223,6 +223,8 @@ def test_rows_sharing_a_membership_list_do_not_share_the_list() -> None:
     body = json.dumps({**REFERENCE_ROW, "roles": [{"name": "Solo", "value": 1}]}).encode()
     first, second = template_row_json(body), template_row_json(body)
     assert first.roles == second.roles and first.roles is not second.roles
+    bare, other = template_row_json(b'{"email": "a@b.co"}'), template_row({"email": "c@d.co"})
+    assert bare.roles == other.roles == [] and bare.roles is not other.roles  # absent: fresh
 
 
 @pytest.mark.parametrize(
