@@ -15,7 +15,7 @@ from reconciler.config import models as m
 from reconciler.config.emails import EmailCheck
 from reconciler.config.messages import PATTERN_HELP, field_path, kind_of, show, suggest
 from reconciler.errors import Diagnostic
-from reconciler.state import DesiredState, Location
+from reconciler.state import DesiredState, DesiredUser, Location
 
 #: Did-you-mean suggestions computed at most this many times per load (each is a scan).
 MAX_SUGGESTIONS = 200
@@ -230,6 +230,32 @@ class LoadContext:
                 yamlio.loc_of(extra.file, extra.key),
             )
         return items[0] if items else None
+
+    def check_email(self, raw: str) -> tuple[str | None, str | None]:
+        """``(address lower-cased, None)`` if ``raw`` is valid, else ``(None, why)``; nothing
+        reported."""
+        return self._emails.check(raw)
+
+    def declared_twice(self, email: str, loc: Location) -> bool:
+        """Whether the user ``email`` was read already (the error reported at ``loc``)."""
+        first = self.state.users.get(email)
+        if first is None:
+            return False
+        self.err(f"user '{email}' is declared twice (first at {first.loc})", loc)
+        return True
+
+    def rename(self, user: DesiredUser, old: str, rloc: Location, context: str) -> None:
+        """``user`` is renamed from ``old`` (``rloc``: its ``renamed_from`` key), unless that
+        is its own email or ``old`` is renamed already (reported)."""
+        if old == user.email:
+            self.err(f"{context}: renamed_from is the user's own email", rloc)
+        elif old in self.renames:
+            other, oloc = self.renames[old]
+            self.err(f"{context}: '{old}' is also renamed to '{other}' at {oloc}", rloc)
+        else:
+            self.renames[old] = (user.email, rloc)
+            user.renamed_from = old
+            user.field_locs["renamed_from"] = rloc
 
     def email(self, raw: str, file: str, node: Node, context: str) -> str | None:
         """``raw`` lower-cased if it is a valid address, else ``None`` (error reported)."""

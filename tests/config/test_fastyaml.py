@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.config import fastyaml, load_config, load_config_sources, plainyaml
+from reconciler.config import fastusers, fastyaml, load_config, load_config_sources, plainyaml
 from reconciler.errors import ConfigError
 from reconciler.state import Location
 
@@ -194,7 +194,7 @@ def test_membership_locations_and_refs_of_a_fast_file(always_fast: list[str]) ->
             _plain(v) for v in want.values()
         ]
     a = fast.users["a@example.com"].membership_locs
-    assert isinstance(a, fastyaml.MemberLocations)
+    assert isinstance(a, fastusers.MemberLocations)
     assert a[("role", "Agent")] == Location("u.yaml", 5, 13)
     assert a[("role", "Boss")] == Location("u.yaml", 19, 10)
     assert ("role", "Nope") not in a and len(a) == 4

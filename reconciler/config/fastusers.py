@@ -1,0 +1,260 @@
+"""The common user of a large plain file, read straight from its data.
+
+A fast file's ``users:`` list (:mod:`~reconciler.config.fastyaml`) holds plain JSON values. A
+user whose keys are all known and whose values are of the one plain kind each field takes
+(a non-blank string, a status name, a whole ``max_chat_limit`` of at least 1, a bool, lists of
+non-blank strings) with valid email addresses cannot fail any check of
+:class:`~reconciler.config.models.UserModel`: :class:`FastUsers` builds its
+:class:`~reconciler.state.DesiredUser` from the dict itself, with the models' own normalisers,
+without shadow nodes or pydantic. Every location is a
+:class:`~reconciler.config.fastyaml.LazyLocation` on the same path, made in the same order as the
+exact path makes it (the order of first mentions depends on it). Any other user (a number, a
+null, a blank, an unknown key, a bad address, ...) takes the exact path of
+:func:`~reconciler.config.users.read_users`, which reports its problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from collections.abc import MutableMapping as _MutableMapping
+from typing import Any, cast, get_args
+
+from annotated_types import Ge
+from ruamel.yaml.nodes import Node
+
+from reconciler.config import fastyaml
+from reconciler.config import models as m
+from reconciler.config.context import Item, LoadContext
+from reconciler.config.fastyaml import KeyLocations, LazyLocation, ShadowSequence, _Path
+from reconciler.state import USER_FIELDS, DesiredUser, Location
+
+#: Switch the fast branch off (tests compare it with the exact path).
+ENABLED = True
+
+_STATUSES = frozenset(get_args(get_args(m.Status)[0]))  # the Literal's values
+_LIMIT = m.UserModel.model_fields["max_chat_limit"].metadata
+_CHAT_MIN: int = next(cast(int, x.ge) for x in _LIMIT if isinstance(x, Ge))
+
+
+class _NotPlain(ValueError):
+    """Not the plain case: the exact path reads this user."""
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise _NotPlain
+    return str(m._not_blank(value))  # stripped, never blank
+
+
+def _agent(value: Any) -> str:
+    if type(value) is not str:  # an unquoted number is kept as written: the exact path
+        raise _NotPlain
+    return str(m._agent_not_blank(value))
+
+
+def _status(value: Any) -> str:
+    if type(value) is not str or value not in _STATUSES:
+        raise _NotPlain
+    return value
+
+
+def _chat_limit(value: Any) -> int:
+    if type(value) is not int or value < _CHAT_MIN:
+        raise _NotPlain
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise _NotPlain
+    return value
+
+
+def _names(value: Any) -> list[str]:
+    if type(value) is not list:
+        raise _NotPlain
+    for name in value:
+        if type(name) is not str:
+            raise _NotPlain
+        m._not_blank_kept(name)
+    return value
+
+
+#: Per key of a user block: its plain value normalised as the model would, or ValueError.
+_PLAIN: dict[str, Callable[[Any], Any]] = {
+    "email": _text,
+    "first_name": _text,
+    "last_name": _text,
+    "agent_number": _agent,
+    "status": _status,
+    "location": _text,
+    "max_chat_limit": _chat_limit,
+    "max_chat_limit_enabled": _flag,
+    "roles": _names,
+    "teams": _names,
+    "renamed_from": _text,
+}
+assert set(_PLAIN) == set(m.USER_KEYS), "every key of UserModel has its plain case"
+_REQUIRED = tuple(k for k, f in m.UserModel.model_fields.items() if f.is_required())
+
+
+def plain_user(data: Any) -> dict[str, Any] | None:
+    """The values of a user the model would accept as they are (normalised), else ``None``."""
+    if type(data) is not dict:
+        return None
+    values: dict[str, Any] = {}
+    try:
+        for key, value in data.items():
+            check = _PLAIN.get(key)
+            if check is None:
+                return None
+            values[key] = check(value)
+    except ValueError:
+        return None
+    for key in _REQUIRED:
+        if key not in values:
+            return None
+    return values
+
+
+class FastUsers:
+    """The ``users:`` list of one fast file, read user by user."""
+
+    def __init__(self, ctx: LoadContext, item: Item, seq: ShadowSequence) -> None:
+        self.ctx = ctx
+        self.p = seq._p
+        self.data: list[Any] = seq._data
+
+    @staticmethod
+    def of(ctx: LoadContext, item: Item) -> FastUsers | None:
+        """The fast reader of ``item`` if it is a fast file's list of users, else ``None``."""
+        value = item.value
+        if not ENABLED or not isinstance(value, ShadowSequence) or type(item.data) is not list:
+            return None
+        return FastUsers(ctx, item, value)
+
+    def node(self, i: int) -> Node:
+        """The shadow node of user ``i`` (for the exact path)."""
+        return fastyaml.shadow(self.p, i, self.data[i])
+
+    def read(self, i: int, mentioned: set[tuple[str, str]]) -> bool:
+        """Read user ``i`` if it is the plain case (``False``: not done, use the exact path)."""
+        ctx = self.ctx
+        data = self.data[i]
+        values = plain_user(data)
+        if values is None:
+            return False
+        email, problem = ctx.check_email(values["email"])
+        if problem is not None or email is None:
+            return False
+        old: str | None = None
+        if "renamed_from" in values:
+            old, problem = ctx.check_email(values["renamed_from"])
+            if problem is not None:
+                return False
+        ctx.declared.add(data["email"].strip().lower())
+        p = self.p
+        src = p.src
+        upath = _Path(src, p, i)
+        loc = LazyLocation(src, upath, "email", True)
+        if ctx.declared_twice(email, loc):
+            return True
+        given = ctx.name_list(name for name in USER_FIELDS if name in values)
+        user = DesiredUser(
+            email=email,
+            fields={name: values[name] for name in given},
+            loc=loc,
+            field_locs=KeyLocations(upath, given),
+            email_as_written=values["email"],
+        )
+        for kind in ("role", "team"):
+            key = kind + "s"
+            names: list[str] | None = values.get(key)
+            if names is None:
+                continue
+            lpath = _Path(src, upath, key)
+            if not isinstance(user.membership_locs, MemberLocations):
+                user.membership_locs = MemberLocations()
+            user.membership_locs.add_path(kind, lpath, ctx.name_list(names))
+            for j, name in enumerate(names):
+                if (kind, name) not in mentioned:
+                    mentioned.add((kind, name))
+                    ctx.ref(kind, name, LazyLocation(src, lpath, j, False))
+            setattr(user, key, ctx.name_set(names))
+            setattr(user, key + "_managed", True)
+            ctx.own_lists.add((email, kind))
+        if old is not None:
+            rloc = LazyLocation(src, upath, "renamed_from", True)
+            ctx.rename(user, old, rloc, f"user '{values['email']}'")
+        ctx.state.users[email] = user
+        return True
+
+
+class MemberLocations(_MutableMapping[tuple[str, str], Location]):
+    """A user's membership locations (``("role" | "team", name)`` -> location) when the user's
+    own ``roles:``/``teams:`` lists are in a fast file: the location of a name in an own list
+    (its first item) is made when read, from the list's path and names; locations set
+    explicitly (a group section's, a default's) are kept as given. Iteration order is a
+    dict's filled the same way (own roles, own teams, then the others as set)."""
+
+    __slots__ = ("_extra", "_lists")
+
+    def __init__(self) -> None:
+        self._lists: list[tuple[str, _Path, tuple[str, ...]]] = []
+        self._extra: dict[tuple[str, str], Location] | None = None
+
+    def add_list(self, kind: str, node: Node, names: tuple[str, ...]) -> None:
+        """The user's own list of ``kind`` (``node``: its shadow sequence, items ``names``)."""
+        assert isinstance(node, ShadowSequence)
+        self.add_path(kind, node._p, names)
+
+    def add_path(self, kind: str, p: _Path, names: tuple[str, ...]) -> None:
+        """The user's own list of ``kind`` at ``p``, items ``names``."""
+        self._lists.append((kind, p, names))
+
+    def _own(self, key: tuple[str, str]) -> Location | None:
+        for kind, p, names in self._lists:
+            if kind == key[0] and key[1] in names:
+                return LazyLocation(p.src, p, names.index(key[1]), False)
+        return None
+
+    def __getitem__(self, key: tuple[str, str]) -> Location:
+        extra = self._extra
+        if extra is not None and key in extra:
+            return extra[key]
+        found = self._own(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, str], loc: Location) -> None:
+        if self._extra is None:
+            self._extra = {}
+        self._extra[key] = loc
+
+    def __delitem__(self, key: tuple[str, str]) -> None:  # pragma: no cover - never needed
+        raise KeyError(key)  # the loader never removes one
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        seen: set[tuple[str, str]] = set()
+        for kind, _, names in self._lists:
+            for name in names:
+                if (kind, name) not in seen:
+                    seen.add((kind, name))
+                    yield kind, name
+        for key in self._extra or ():
+            if key not in seen:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def item_location(node: Node, index: int) -> Location:
+    """The location of item ``index`` of a shadow sequence (without making its node)."""
+    assert isinstance(node, ShadowSequence)
+    p = node._p
+    return LazyLocation(p.src, p, index, False)
