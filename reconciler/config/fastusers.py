@@ -172,13 +172,14 @@ class FastUsers:
             names: list[str] | None = values.get(key)
             if names is None:
                 continue
-            lpath = _Path(src, upath, key)
             if not isinstance(user.membership_locs, MemberLocations):
                 user.membership_locs = MemberLocations()
-            user.membership_locs.add_path(kind, lpath, ctx.name_list(names))
+            user.membership_locs.add_path(kind, upath, ctx.name_list(names))
+            lpath: _Path | None = None
             for j, name in enumerate(names):
                 if (kind, name) not in mentioned:
                     mentioned.add((kind, name))
+                    lpath = lpath or _Path(src, upath, key)
                     ctx.ref(kind, name, LazyLocation(src, lpath, j, False))
             setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
@@ -193,30 +194,44 @@ class FastUsers:
 class MemberLocations(_MutableMapping[tuple[str, str], Location]):
     """A user's membership locations (``("role" | "team", name)`` -> location) when the user's
     own ``roles:``/``teams:`` lists are in a fast file: the location of a name in an own list
-    (its first item) is made when read, from the list's path and names; locations set
-    explicitly (a group section's, a default's) are kept as given. Iteration order is a
-    dict's filled the same way (own roles, own teams, then the others as set)."""
+    (its first item) is made when read, from the user's path and the list's names; locations
+    set explicitly (a group section's, a default's) are kept as given. Iteration order is a
+    dict's filled the same way (own roles, own teams, then the others as set). Small: 50,000
+    users hold one each."""
 
-    __slots__ = ("_extra", "_lists")
+    __slots__ = ("_extra", "_roles", "_teams", "_user")
 
     def __init__(self) -> None:
-        self._lists: list[tuple[str, _Path, tuple[str, ...]]] = []
+        self._user: _Path | None = None  # the user's mapping
+        self._roles: tuple[str, ...] | None = None
+        self._teams: tuple[str, ...] | None = None
         self._extra: dict[tuple[str, str], Location] | None = None
 
     def add_list(self, kind: str, node: Node, names: tuple[str, ...]) -> None:
         """The user's own list of ``kind`` (``node``: its shadow sequence, items ``names``)."""
-        assert isinstance(node, ShadowSequence)
-        self.add_path(kind, node._p, names)
+        assert isinstance(node, ShadowSequence) and node._p.parent is not None
+        assert node._p.step == kind + "s"
+        self.add_path(kind, node._p.parent, names)
 
-    def add_path(self, kind: str, p: _Path, names: tuple[str, ...]) -> None:
-        """The user's own list of ``kind`` at ``p``, items ``names``."""
-        self._lists.append((kind, p, names))
+    def add_path(self, kind: str, user: _Path, names: tuple[str, ...]) -> None:
+        """The user's own list of ``kind`` (at ``kind + "s"`` in ``user``), items ``names``
+        (roles are added before teams)."""
+        assert self._user is None or self._user is user
+        self._user = user
+        if kind == "role":
+            assert self._teams is None
+            self._roles = names
+        else:
+            self._teams = names
 
     def _own(self, key: tuple[str, str]) -> Location | None:
-        for kind, p, names in self._lists:
-            if kind == key[0] and key[1] in names:
-                return LazyLocation(p.src, p, names.index(key[1]), False)
-        return None
+        kind, name = key
+        names = self._roles if kind == "role" else self._teams if kind == "team" else None
+        user = self._user
+        if names is None or user is None or name not in names:
+            return None
+        src = user.src
+        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name), False)
 
     def __getitem__(self, key: tuple[str, str]) -> Location:
         extra = self._extra
@@ -226,6 +241,22 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
         if found is None:
             raise KeyError(key)
         return found
+
+    def __contains__(self, key: object) -> bool:
+        if self._extra is not None and key in self._extra:
+            return True
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        kind, name = key
+        names = self._roles if kind == "role" else self._teams if kind == "team" else None
+        return names is not None and name in names
+
+    def setdefault(self, key: tuple[str, str], default: Location) -> Location:
+        """Set ``key`` unless it is there (without making an own list's location)."""
+        if key not in self:
+            self[key] = default
+            return default
+        return self[key]
 
     def __setitem__(self, key: tuple[str, str], loc: Location) -> None:
         if self._extra is None:
@@ -237,8 +268,8 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         seen: set[tuple[str, str]] = set()
-        for kind, _, names in self._lists:
-            for name in names:
+        for kind, names in (("role", self._roles), ("team", self._teams)):
+            for name in names or ():
                 if (kind, name) not in seen:
                     seen.add((kind, name))
                     yield kind, name
