@@ -124,6 +124,7 @@ class FastUsers:
         self.ctx = ctx
         self.p = seq._p
         self.data: list[Any] = seq._data
+        self._given: dict[tuple[str, ...], tuple[str, ...]] = {}  # keys -> fields given
 
     @staticmethod
     def of(ctx: LoadContext, item: Item) -> FastUsers | None:
@@ -159,7 +160,10 @@ class FastUsers:
         loc = LazyLocation(src, upath, "email", True)
         if ctx.declared_twice(email, loc):
             return True
-        given = ctx.name_list(name for name in USER_FIELDS if name in values)
+        keys = tuple(values)
+        given = self._given.get(keys)
+        if given is None:
+            given = self._given[keys] = ctx.name_list(n for n in USER_FIELDS if n in values)
         user = DesiredUser(
             email=email,
             fields={name: values[name] for name in given},
