@@ -129,6 +129,7 @@ def connect(
 
     if token is None and token_file is not None:
         token = read_token_file(token_file)
+        options.setdefault("token_source", f"the token file {os.fspath(token_file)}")
     if token is None:
         token = (env.get("CCAI_API_TOKEN") or "").strip() or None
     if not token:
