@@ -233,7 +233,7 @@ def _shape(index: int, err: ValidationError) -> str:
 
 
 def stream_items(
-    validate: Callable[[memoryview], R],
+    validate: Callable[[memoryview | msgspec.Raw], R],
     status: int,
     chunks: Iterable[bytes],
     *,

@@ -16,6 +16,7 @@ import pytest
 
 from reconciler import live
 from reconciler.platform import MalformedResponseError, client
+from reconciler.platform import body as body_module
 from reconciler.platform import models as m
 from reconciler.platform.decode import RawResponse, decode_items, stream_items
 from tests.platform import test_models, test_stream
@@ -264,3 +265,63 @@ def test_the_fingerprint_is_that_of_the_json_module() -> None:
     assert live.fingerprint(state) == fingerprint_by_json(state)
     empty = live.LiveState(users={}, roles=(), teams=())
     assert live.fingerprint(empty) == fingerprint_by_json(empty)
+
+
+# --------------------------------------------------------------------------- batches (body.py)
+
+
+def rows_of(n: int, **extra: Any) -> list[dict[str, Any]]:
+    return [{"email": f"u{i}@b.co", "first_name": f"F{i}", **extra} for i in range(n)]
+
+
+TRICKY = [
+    "".join(json.dumps(r) for r in rows_of(3)),  # no separators at all
+    json.dumps(rows_of(60, last_name=', {"email": "x", "first_name": "y"}')),  # joint in a string
+    json.dumps(rows_of(60, last_name='"}, {"email":')),
+    json.dumps(rows_of(60), indent=2),
+    json.dumps(rows_of(60), separators=(",", ":")),
+    json.dumps(rows_of(60)).replace("}, {", "} ,\n\t{"),
+    json.dumps(rows_of(60))[:-1] + ", 5]",  # a number last
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '}, {"email": u40', 1),  # bad JSON
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '}, {"email": 5, "x": "', 1),
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '} {"email": "u40', 1),  # no comma
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '}, , {"email": "u40', 1),
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '}], {"email": "u40', 1),
+    json.dumps(rows_of(60)).replace('}, {"email": "u40', '}, [[[[1]]]], {"email": "u40', 1),
+    json.dumps([{"email": 1}, *rows_of(60)]),  # a bad row, then good ones in batches
+    json.dumps(rows_of(60)).replace('"u59@b.co"', '"u59@b.co", "x": ' + "[" * 5000 + "]" * 5000),
+]
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_batches_give_the_items_and_errors_of_one_by_one(text: str) -> None:
+    data = text.encode()
+    check(data, (1, 13, 200, 999))
+    chunks = [data[i : i + 200] for i in range(0, len(data), 200)]
+    got = outcome_of(lambda: list(stream_items(bytes, 200, chunks, method="GET", path=PATH)))
+    with pytest.MonkeyPatch.context() as one_by_one:
+        one_by_one.setattr(body_module.ArrayReader, "_batch", lambda self: None)
+        want = outcome_of(lambda: list(stream_items(bytes, 200, chunks, method="GET", path=PATH)))
+    assert got == want  # the items' own bytes too, not only what they decode to
+
+
+def outcome_of(read: Any) -> list[bytes] | str:
+    try:
+        return [bytes(item).strip() for item in read()]
+    except MalformedResponseError as exc:
+        return str(exc)
+
+
+def test_a_large_window_is_decoded_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    batch = body_module.ArrayReader._batch
+
+    def counted(self: body_module.ArrayReader) -> Any:
+        got = batch(self)
+        calls.append(0 if got is None else len(got))
+        return got
+
+    monkeypatch.setattr(body_module.ArrayReader, "_batch", counted)
+    data = json.dumps(rows_of(5000)).encode()
+    assert len(list(body_module.ArrayReader([data]))) == 5000
+    assert sum(calls) == 4998 and max(calls) == 4998  # all but the first two rows, at once
