@@ -3,7 +3,7 @@ no changes. This is how a team adopts the reconciler on an existing tenant.
 
 Layout::
 
-    DIR/tenant.yaml        version, tenant.subdomain, policy (unmanaged_users: ignore)
+    DIR/tenant.yaml        version, tenant.subdomain (and domain), policy (unmanaged_users: ignore)
     DIR/users/<x>.yaml     users whose e-mail starts with <x> (a-z, 0-9, "other")
     DIR/roles.yaml         every tenant role with its members
     DIR/teams.yaml         every tenant team with its members
@@ -37,6 +37,7 @@ from reconciler.config import load_config
 from reconciler.errors import ConfigError, Diagnostic, ReconcilerError, read_text_file
 from reconciler.live import fetch_live
 from reconciler.phone import normalize_phone
+from reconciler.platform.connection import platform_domain
 from reconciler.state import LiveDnc, LiveState, LiveUser, Location, UserStatus
 
 OWNED_FILES = ("tenant.yaml", "roles.yaml", "teams.yaml", "dnc.yaml")
@@ -167,6 +168,7 @@ def render_files(
     live: LiveState,
     *,
     subdomain: str | None,
+    domain: str | None = None,
     numbers: Sequence[tuple[str, str]] | None = None,
     ownership_role: str | None = None,
 ) -> tuple[dict[str, str], ExportResult]:
@@ -181,6 +183,8 @@ def render_files(
     tenant_doc: dict[str, Any] = {"version": 1}
     if subdomain:
         tenant_doc["tenant"] = {"subdomain": subdomain}
+        if domain:
+            tenant_doc["tenant"]["domain"] = domain
     tenant_doc["policy"] = {"unmanaged_users": "ignore"}
     if ownership_role is not None:
         if ownership_role not in live.roles:
@@ -273,6 +277,7 @@ def export_config(
     files, result = render_files(
         live,
         subdomain=getattr(client, "subdomain", None),
+        domain=platform_domain(getattr(client, "base_url", ""), getattr(client, "subdomain", None)),
         numbers=numbers,
         ownership_role=ownership_role,
     )

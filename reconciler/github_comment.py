@@ -263,6 +263,8 @@ class GitHub:
     #: The command's words (commands/_comment.py): what the host calls its comments and the
     #: request they are on, the headers of its rate limit, and the option of the number.
     notes = "comments"
+    note = "comment"
+    max_body = MAX_BODY  # characters of one comment
     request_name = "pull request"
     rate_headers = "Retry-After, x-ratelimit-reset"
     number_option = (
@@ -364,10 +366,10 @@ def post_parts(gh: GitHub, parts: list[str], key: str = "plan") -> Outcome:
     own = own_comments(gh.list_comments(), key)
     for i, part in enumerate(parts, 1):
         body = f"{marker(key, i)}\n{part}"
-        if len(body) > MAX_BODY:
+        if len(body) > gh.max_body:
             raise GitHubCommentError(
-                f"plan part {i} is {len(body)} characters, more than a GitHub comment holds "
-                f"({MAX_BODY}): write the parts with `plan --out-dir`"
+                f"plan part {i} is {len(body)} characters, more than a {gh.service} {gh.note} "
+                f"holds ({gh.max_body}): write the parts with `plan --out-dir`"
             )
         existing = own.get(i, [])
         if existing:

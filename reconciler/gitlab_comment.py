@@ -83,6 +83,8 @@ class GitLab(GitHub):
 
     service = "GitLab"
     notes = "notes"
+    note = "note"
+    max_body = 1_000_000  # GitLab's API docs: "Limited to 1,000,000 characters."
     request_name = "merge request"
     rate_headers = "Retry-After, RateLimit-Reset"
     number_option = ("--mr", "IID", "The merge request (default: CI_MERGE_REQUEST_IID).")

@@ -223,8 +223,12 @@ def open_client(
     ``tenant_name``: a tenant of a multi-tenant config; its own variables are used
     (:func:`reconciler.tenants.connection_env`), never the plain CCAI_API_TOKEN."""
     env: dict[str, str] | os._Environ[str] = os.environ
+    source = "CCAI_API_TOKEN"  # what a 401 asks to check: where the token came from
     if tenant_name is not None:
         env, token_file = tenants.connection_env(tenant_name, os.environ, token_file=token_file)
+        source = f"CCAI_API_TOKEN_{tenants.env_suffix(tenant_name)}"
+    if token_file is not None:
+        source = f"the token file {token_file}"
     return connect(
         tenant,
         env=env,
@@ -234,4 +238,5 @@ def open_client(
         request_timeout=request_timeout,
         verbose=verbose,
         echo=lambda line: click.echo(line, err=True),
+        token_source=source,
     )

@@ -184,13 +184,14 @@ def command(
         loaded.state.tenant, tenant_name=selected.name if selected else None, **conn
     ) as client:
         plan = plan_against(client, loaded, config_paths, request, base, now)
+    data = plan.json_bytes() if out is not None or fmt == "json" else None  # made once
     if out is not None:
-        plan.save(out)
+        plan.save(out, data)
     if out_dir is not None:
         parts = write_parts(plan, out_dir)
         click.echo(f"Wrote {len(parts)} Markdown part(s) to {out_dir}.", err=True)
     if fmt == "json":
-        render_json(plan, sys.stdout)
+        render_json(plan, sys.stdout, data)
     elif fmt == "markdown":
         render_markdown(plan, sys.stdout)
     else:

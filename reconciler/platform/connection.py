@@ -69,6 +69,23 @@ def read_token_file(path: str | os.PathLike[str]) -> str:
     return token
 
 
+def platform_domain(base_url: str, subdomain: str | None) -> str | None:
+    """The platform domain of a base URL of the form ``https://{subdomain}.{domain}/apps/api/v1``
+    (what ``connect`` builds from CCAI_SUBDOMAIN and CCAI_DOMAIN), else None (a loopback
+    simulator, another path or port: the config cannot say it with ``tenant.domain``)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if (
+        not subdomain
+        or parts.scheme != "https"
+        or parts.port is not None
+        or parts.path.rstrip("/") != API_PATH
+        or not host.startswith(subdomain.lower() + ".")
+    ):
+        return None
+    return host[len(subdomain) + 1 :] or None
+
+
 def connect(
     tenant: Tenant | None = None,
     *,
@@ -129,6 +146,7 @@ def connect(
 
     if token is None and token_file is not None:
         token = read_token_file(token_file)
+        options.setdefault("token_source", f"the token file {os.fspath(token_file)}")
     if token is None:
         token = (env.get("CCAI_API_TOKEN") or "").strip() or None
     if not token:

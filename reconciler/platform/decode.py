@@ -99,12 +99,19 @@ def server_message(body: bytes) -> str | None:
 
 
 def error_for(
-    raw: RawResponse, *, method: str, path: str, subdomain: str | None, base_path: bool
+    raw: RawResponse,
+    *,
+    method: str,
+    path: str,
+    subdomain: str | None,
+    base_path: bool,
+    token_source: str = "CCAI_API_TOKEN",
 ) -> ApiError:
     """The typed error for a non-2xx answer.
 
     ``base_path`` says the path names no object (template, job list, DNC), so a 404 there
-    means the URL itself is wrong rather than, say, a job id.
+    means the URL itself is wrong rather than, say, a job id. ``token_source``: where the token
+    came from, what a 401 asks to check.
     """
     status = raw.status
     msg = server_message(raw.body)
@@ -125,7 +132,7 @@ def error_for(
     if status == 401:
         tenant = subdomain or "(unknown)"
         return AuthenticationError(
-            f"authentication failed for tenant {tenant}: check CCAI_API_TOKEN ({where})", **kwargs
+            f"authentication failed for tenant {tenant}: check {token_source} ({where})", **kwargs
         )
     if status == 403:
         return PermissionDeniedError(f"permission denied: {detail} ({where})", **kwargs)

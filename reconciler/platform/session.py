@@ -127,6 +127,7 @@ class SessionOptions(TypedDict, total=False):
     clock: Clock  # time.monotonic
     sleep: Sleep  # time.sleep
     margin: float | None  # the throttle's safety margin (None: the throttle's default)
+    token_source: str  # where the token came from, named in a 401 ("CCAI_API_TOKEN")
 
 
 def _size(n: int) -> str:
@@ -154,6 +155,7 @@ class ApiSession:
         margin = options.get("margin")
         self.base_url = check_base_url(base_url)
         self.subdomain = subdomain
+        self.token_source = options.get("token_source", "CCAI_API_TOKEN")
         self.verbose = options.get("verbose", False)
         self._echo = options.get("echo") or _default_echo
         self.retry = options.get("retry") or RetryPolicy()
@@ -317,7 +319,12 @@ class ApiSession:
 
     def _error(self, raw: RawResponse, method: str, path: str, base_path: bool) -> ApiError:
         return error_for(
-            raw, method=method, path=path, subdomain=self.subdomain, base_path=base_path
+            raw,
+            method=method,
+            path=path,
+            subdomain=self.subdomain,
+            base_path=base_path,
+            token_source=self.token_source,
         )
 
     def _wait_before_retry(

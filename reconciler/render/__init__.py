@@ -9,9 +9,18 @@ from reconciler.render.markdown import markdown_parts, render_markdown
 from reconciler.render.text import render_text
 
 
-def render_json(plan: Plan, stream: TextIO) -> None:
-    """The plan as JSON (``format_version`` 1, described by ``schemas/plan.schema.json``)."""
-    stream.write(plan.to_json())
+def render_json(plan: Plan, stream: TextIO, data: bytes | None = None) -> None:
+    """The plan as JSON (``format_version`` 1, described by ``schemas/plan.schema.json``);
+    ``data``: its :meth:`~reconciler.plan.Plan.json_bytes`, when already made. Written to the
+    stream's bytes where it has them (no 6 MB text copy of a 50,000-user plan)."""
+    data = plan.json_bytes() if data is None else data
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(data.decode() + "\n")
+        return
+    stream.flush()
+    Plan.write(data, buffer)
+    buffer.flush()
 
 
 __all__ = ["markdown_parts", "render_json", "render_markdown", "render_text"]

@@ -72,3 +72,19 @@ def test_gitlab_rate_limit_beyond_the_bound_names_gitlab(standin: StandIn, tmp_p
     assert "GitLab's rate limit: retry in 3600 s" in result.output
     assert "GitHub" not in result.output and "Traceback" not in result.output
     assert len(standin.requests) == 1
+
+
+def test_a_part_over_gitlabs_limit_names_gitlab_and_its_limit(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    """GitLab holds 1,000,000 characters a note: a part GitHub would refuse is posted, one
+    over GitLab's own limit is refused by name before any request."""
+    parts = write_parts(tmp_path / "p", "x" * 70_000)
+    assert note(standin, parts).exit_code == 0
+    write_parts(parts, "y" * 1_000_001)
+    sent = len(standin.requests)
+    result = note(standin, parts)
+    assert result.exit_code == 1
+    assert "more than a GitLab note holds (1000000)" in result.output
+    assert "GitHub" not in result.output and "Traceback" not in result.output
+    assert [m for m, _ in standin.requests[sent:]] == ["GET"]  # listed, nothing written

@@ -65,11 +65,21 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_plan_json_matches_expected_and_schema(
-    acme: SimulatorHandle, config: Path, tmp_path: Path
+    acme: SimulatorHandle, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = str(tmp_path / "p.json")
+    made: list[bytes] = []
+    json_bytes = Plan.json_bytes
+
+    def counted(self: Plan) -> bytes:
+        made.append(json_bytes(self))
+        return made[-1]
+
+    monkeypatch.setattr(Plan, "json_bytes", counted)
     res = run(acme, "plan", "-c", str(config), "--format", "json", "--out", out)
     assert res.exit_code == 0, res.output
+    # serialised once for both; stdout has the file's bytes
+    assert len(made) == 1 and res.stdout_bytes == (tmp_path / "p.json").read_bytes()
     data = json.loads(res.stdout)
     jsonschema.validate(data, SCHEMA)
     plan = Plan.load(tmp_path / "p.json")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.config import load_config
 from reconciler.export import ExportError, read_numbers, render_files
+from reconciler.platform.connection import platform_domain
 from reconciler.simulator import SimulatorHandle
 from reconciler.state import LiveState, LiveUser, UserStatus
 
@@ -205,3 +207,31 @@ def test_a_blank_team_name_is_skipped_and_left_unmanaged() -> None:
     assert "manage_teams:\n    - T\n" in files["tenant.yaml"]
     assert "manage_roles" not in files["tenant.yaml"]
     assert "'  '" not in files["teams.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "subdomain", "domain"),
+    [
+        ("https://acme.example-platform.com/apps/api/v1", "acme", "example-platform.com"),
+        ("https://ACME.eu.example.com/apps/api/v1/", "Acme", "eu.example.com"),
+        ("http://127.0.0.1:8080/apps/api/v1", "acme", None),  # the simulator: no domain
+        ("https://acme.example.com:8443/apps/api/v1", "acme", None),  # a port: not connect's
+        ("https://proxy.example.com/apps/api/v1", "acme", None),  # another host
+        ("https://acme.example.com/other/v1", "acme", None),
+        ("https://acme.example.com/apps/api/v1", None, None),
+    ],
+)
+def test_the_platform_domain_of_a_base_url(
+    base_url: str, subdomain: str | None, domain: str | None
+) -> None:
+    assert platform_domain(base_url, subdomain) == domain
+
+
+def test_export_writes_the_domain_it_connected_to(tmp_path: Path) -> None:
+    """A plan after export needs no CCAI_DOMAIN: tenant.yaml says where the config applies."""
+    live = LiveState(users={"a@x.io": _live_user("a@x.io", frozenset())}, roles=(), teams=())
+    files, _ = render_files(live, subdomain="acme", domain="example-platform.com")
+    assert "tenant:\n  subdomain: acme\n  domain: example-platform.com\n" in files["tenant.yaml"]
+    (tmp_path / "tenant.yaml").write_text(files["tenant.yaml"])
+    assert load_config([str(tmp_path)]).state.tenant.domain == "example-platform.com"
+    assert "  domain:" not in render_files(live, subdomain="acme")[0]["tenant.yaml"]

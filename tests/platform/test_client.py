@@ -133,6 +133,16 @@ def test_401_names_tenant_and_variable(sim, client_for):
     assert client.calls["template"] == 1  # never retried
 
 
+def test_401_names_the_token_file_the_token_came_from(tmp_path: Path, sim, client_for) -> None:
+    f = tmp_path / "token"
+    f.write_text("wrong\n")
+    client = client_for(sim, env={"CCAI_SUBDOMAIN": sim.subdomain}, token_file=f)
+    with pytest.raises(AuthenticationError) as info:
+        template(client)
+    assert f"check the token file {f} (GET /bulk/users/template)" in str(info.value)
+    assert "wrong" not in str(info.value)
+
+
 def test_404_on_base_blames_address(sim, client_for):
     client = client_for(sim, base_url=sim.base_url.replace("/v1", "/v9"))
     with pytest.raises(NotFoundError) as info:

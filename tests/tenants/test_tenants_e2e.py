@@ -45,7 +45,7 @@ def test_one_tenant_failing_is_reported_under_its_heading_and_fails_the_run(
     res = invoke(env, "plan", "-c", str(cfg), "--all-tenants", "--format", "markdown")
     assert res.exit_code == 1, res.output
     prod, _, sand = res.stdout.partition("\n## Tenant `sandbox`\n")
-    assert "authentication failed for tenant demo" in prod
+    assert "authentication failed for tenant demo: check CCAI_API_TOKEN_PRODUCTION (" in prod
     assert "test.agent1@example.com" in sand
     assert "not-the-token" not in res.output and "sandbox-token" not in res.output
     assert "planning failed for production" in res.stderr
