@@ -289,6 +289,7 @@ TRICKY = [
     json.dumps(rows_of(60)).replace('}, {"email": "u40', '}], {"email": "u40', 1),
     json.dumps(rows_of(60)).replace('}, {"email": "u40', '}, [[[[1]]]], {"email": "u40', 1),
     json.dumps([{"email": 1}, *rows_of(60)]),  # a bad row, then good ones in batches
+    json.dumps(rows_of(60)).replace('"F40"', '"\\ud800"'),  # a lone surrogate: not valid JSON
     json.dumps(rows_of(60)).replace('"u59@b.co"', '"u59@b.co", "x": ' + "[" * 5000 + "]" * 5000),
 ]
 
