@@ -18,7 +18,10 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import msgspec
+
 from reconciler.gcpause import gc_paused
+from reconciler.platform import fastrows
 from reconciler.platform.models import DncCheck, Membership, TemplateRow
 from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
 
@@ -37,14 +40,103 @@ def _location(value: str | None) -> str | None:
 
 def _members(
     items: list[Membership], sets: dict[tuple[str, ...], frozenset[str]]
-) -> tuple[list[str], frozenset[str]]:
-    """(every name in order, the names with value 1). Hot path: 50,000 users × 50 columns.
-    ``sets``: one frozenset per distinct membership (users share a few; each costs 200 bytes)."""
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(every name in order, the names with value 1). ``sets``: one frozenset per distinct
+    membership (users share a few; each costs 200 bytes)."""
     member = tuple([it.name for it in items if it.value])
     found = sets.get(member)
     if found is None:
         found = sets[member] = frozenset(member)
-    return [it.name for it in items if it.name], found
+    return tuple([it.name for it in items if it.name]), found
+
+
+# A row as :func:`_fold` takes it: a TemplateRow, or (from the fast path, :func:`_LiveRows`)
+# the user already built with its role and team names in order.
+_Fast = tuple[LiveUser, tuple[str, ...], tuple[str, ...]]
+_Item = TemplateRow | _Fast
+
+_LISTS_MAX = 4096  # distinct raw membership lists kept per fetch (each ~1.5 kB)
+
+
+class _LiveRows:
+    """A template row's raw JSON straight to its :class:`LiveUser` (what the client calls per
+    row, ``TemplateRows.fold_items``): the common row is normalised by fastrows'
+    ``common_row`` (the same rules as TemplateRow's validators) and then by the same steps
+    as :func:`_user`, without a TemplateRow per row; any other row (and an empty e-mail)
+    takes the exact path, ``template_row_json``, with its result or its error."""
+
+    def __init__(self) -> None:
+        # A raw role or team list -> (every name in order, the names with value 1).
+        self.lists: dict[bytes, tuple[tuple[str, ...], frozenset[str]] | None] = {}
+        self.sets: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def _list(self, raw: bytes) -> tuple[tuple[str, ...], frozenset[str]] | None:
+        try:
+            return self.lists[raw]
+        except KeyError:
+            pass
+        items = fastrows.raw_memberships(raw)
+        found = None if items is None else _members(list(items), self.sets)
+        if len(self.lists) < _LISTS_MAX:
+            self.lists[raw] = found
+        return found
+
+    def __call__(self, raw: memoryview | msgspec.Raw) -> _Item:
+        common = fastrows.common_row(raw)
+        if common is not None:
+            values, raw_roles, raw_teams = common
+            email, _new, agent, first, last, status, location, limit, enabled = values
+            email_raw = email.strip()
+            roles = self._list(raw_roles)
+            teams = self._list(raw_teams)
+            if email_raw and roles is not None and teams is not None:
+                user = LiveUser(
+                    email=email_raw.lower(),
+                    email_raw=email_raw,
+                    first_name=first.strip(),
+                    last_name=last.strip(),
+                    agent_number=agent.strip(),
+                    status=_INACTIVE if status is _INACTIVE else _ACTIVE,
+                    location=_location(location),
+                    max_chat_limit=limit,
+                    max_chat_limit_enabled=enabled is True,
+                    roles=roles[1],
+                    teams=teams[1],
+                )
+                return user, roles[0], teams[0]
+        return fastrows.template_row_json(raw)
+
+
+# The order _LiveRows unpacks.
+assert (
+    *("email", "new_email", "agent_number", "first_name", "last_name", "status"),
+    *("location", "max_chat_limit", "max_chat_limit_enabled"),
+) == fastrows.SCALARS
+_INACTIVE = UserStatus.INACTIVE
+_ACTIVE = UserStatus.ACTIVE
+
+
+def _user(row: TemplateRow, sets: dict[tuple[str, ...], frozenset[str]]) -> _Fast | None:
+    """One TemplateRow's user with its role and team names (None: no e-mail, no user)."""
+    email_raw = row.email.strip()
+    if not email_raw:
+        return None
+    role_names, role_set = _members(row.roles, sets)
+    team_names, team_set = _members(row.teams, sets)
+    user = LiveUser(
+        email=email_raw.lower(),
+        email_raw=email_raw,
+        first_name=row.first_name.strip(),
+        last_name=row.last_name.strip(),
+        agent_number=row.agent_number.strip(),
+        status=_INACTIVE if row.status is _INACTIVE else _ACTIVE,
+        location=_location(row.location),
+        max_chat_limit=row.max_chat_limit,
+        max_chat_limit_enabled=row.max_chat_limit_enabled is True,
+        roles=role_set,
+        teams=team_set,
+    )
+    return user, role_names, team_names
 
 
 def live_from_template(rows: Iterable[TemplateRow]) -> LiveState:
@@ -52,48 +144,43 @@ def live_from_template(rows: Iterable[TemplateRow]) -> LiveState:
 
     The rows are already normalised by :class:`TemplateRow` (the only place API values are
     read); this keys users by lower-cased e-mail and trims text."""
+    return _fold(rows)
+
+
+def _fold(rows: Iterable[_Item]) -> LiveState:
     users: dict[str, LiveUser] = {}
     roles: dict[str, None] = {}
     teams: dict[str, None] = {}
-    last_roles: list[str] = []
-    last_teams: list[str] = []
-    inactive = UserStatus.INACTIVE
+    last_roles: tuple[str, ...] = ()
+    last_teams: tuple[str, ...] = ()
     sets: dict[tuple[str, ...], frozenset[str]] = {}
     for row in rows:
-        email_raw = row.email.strip()
-        if not email_raw:
-            continue
-        role_names, role_set = _members(row.roles, sets)
-        team_names, team_set = _members(row.teams, sets)
-        if role_names != last_roles:  # rows list the same columns: skip the common case
-            last_roles = role_names
+        if type(row) is tuple:
+            user, role_names, team_names = row
+        else:
+            assert isinstance(row, TemplateRow)
+            made = _user(row, sets)
+            if made is None:
+                continue
+            user, role_names, team_names = made
+        if role_names is not last_roles and role_names != last_roles:  # rows list the same
+            last_roles = role_names  # columns: skip the common case
             for n in role_names:
                 roles.setdefault(n, None)
-        if team_names != last_teams:
+        if team_names is not last_teams and team_names != last_teams:
             last_teams = team_names
             for n in team_names:
                 teams.setdefault(n, None)
-        user = LiveUser(
-            email=email_raw.lower(),
-            email_raw=email_raw,
-            first_name=row.first_name.strip(),
-            last_name=row.last_name.strip(),
-            agent_number=row.agent_number.strip(),
-            status=inactive if row.status is inactive else UserStatus.ACTIVE,
-            location=_location(row.location),
-            max_chat_limit=row.max_chat_limit,
-            max_chat_limit_enabled=row.max_chat_limit_enabled is True,
-            roles=role_set,
-            teams=team_set,
-        )
         users[user.email] = user
     state = LiveState(users=users, roles=tuple(roles), teams=tuple(teams))
     state.fingerprint = fingerprint(state)
     return state
 
 
-# json.dumps with these options builds a new encoder per call; one encoder serves every record.
-_RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Each record in the JSON of ``json.dumps(rec, ensure_ascii=False, separators=(",", ":"))``:
+# msgspec writes the same bytes for what a record holds (str, int, None, bool, lists of str;
+# tests/platform/test_live_rows.py compares them over every code point), 10x faster.
+_RECORD = msgspec.json.Encoder()
 
 
 def fingerprint(state: LiveState) -> str:
@@ -101,8 +188,17 @@ def fingerprint(state: LiveState) -> str:
     partially known). Equal tenants give equal fingerprints regardless of row order."""
     h = hashlib.sha256()
     h.update(json.dumps([list(state.roles), list(state.teams)], ensure_ascii=False).encode())
-    for key in sorted(state.users):
-        u = state.users[key]
+    encode = _RECORD.encode
+    ordered: dict[frozenset[str], list[str]] = {}  # users share their sets: sorted once each
+    users = state.users
+    for key in sorted(users):
+        u = users[key]
+        roles = ordered.get(u.roles)
+        if roles is None:
+            roles = ordered[u.roles] = sorted(u.roles)
+        teams = ordered.get(u.teams)
+        if teams is None:
+            teams = ordered[u.teams] = sorted(u.teams)
         rec = [
             u.email_raw,
             u.first_name,
@@ -112,11 +208,11 @@ def fingerprint(state: LiveState) -> str:
             u.location,
             u.max_chat_limit,
             u.max_chat_limit_enabled,
-            sorted(u.roles),
-            sorted(u.teams),
+            roles,
+            teams,
         ]
         h.update(b"\n")
-        h.update(_RECORD.encode(rec).encode())
+        h.update(encode(rec))
     return h.hexdigest()
 
 
@@ -131,9 +227,9 @@ def fetch_live(
     """One template GET, then one DNC check per number in ``numbers`` (E.164, deduplicated,
     in the given order)."""
     rows = client.iter_template()
-    fold = getattr(rows, "fold", None)  # the platform client's: rows decoded as they arrive
+    fold_items = getattr(rows, "fold_items", None)  # the platform client's: rows as they arrive
     with gc_paused():
-        state = fold(live_from_template) if callable(fold) else live_from_template(rows)
+        state = fold_items(_LiveRows(), _fold) if callable(fold_items) else _fold(rows)
     fetch_dnc(client, state, numbers, progress=progress)
     return state
 

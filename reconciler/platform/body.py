@@ -5,7 +5,9 @@ msgspec has no incremental decoder, but decoding a buffer that starts at an item
 after it fails with ``trailing characters (byte N)``, where byte ``N - 1`` is the first byte
 after the item that is not whitespace (the ``,`` or ``]``); decoding a memoryview is zero-copy.
 An item cut by the end of the window fails otherwise (``truncated``, or an error within a few
-bytes of the end): more of the body is read and the item decoded again. :data:`STREAMING` says
+bytes of the end): more of the body is read and the item decoded again. Once two items are
+seen, the rest of each window is decoded in one call where possible (:meth:`ArrayReader._batch`:
+no error per item). :data:`STREAMING` says
 whether the installed msgspec words its errors this way (checked at import); when not, the
 client reads the body whole as before.
 """
@@ -24,6 +26,9 @@ HEAD_BYTES = 121  # what an error message quotes (decode.snippet: 120 bytes and 
 MARGIN = 64  # an error this far before the window's end is not caused by the cut
 
 _RAW = msgspec.json.Decoder(msgspec.Raw)
+_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+BATCH_MAX = 2**17  # bytes decoded at once (a copy of them is held while their items are used)
+JOINT_MAX = 40  # bytes: the separator and the next item's first key (``, {"email":``)
 _WS = re.compile(rb"[ \t\n\r]*")  # JSON whitespace
 _PYWS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # bytes.lstrip()'s (decode_items' array check)
 _TRAILING = re.compile(r"JSON is malformed: trailing characters \(byte (\d+)\)")
@@ -88,6 +93,10 @@ class ArrayReader:
         self._buf = b""
         self._pos = 0
         self._eof = False
+        # The bytes from a separator to the first key of the item after it, once seen; None
+        # before, and for good after a batch fails (see _batch).
+        self._joint: bytes | None = None
+        self._batching = True
 
     def _fill(self, at_least: int) -> None:
         """Read until the window holds ``at_least`` unread bytes or the body ends."""
@@ -122,7 +131,7 @@ class ArrayReader:
                 return None
             self._fill(1)
 
-    def __iter__(self) -> Iterator[memoryview]:
+    def __iter__(self) -> Iterator[memoryview | msgspec.Raw]:
         first = self._skip(_WS)
         odd = first in (0x0B, 0x0C)  # whitespace to Python, not to JSON
         if odd:
@@ -137,15 +146,50 @@ class ArrayReader:
             self._end()
             return
         while True:
+            batch = self._batch()
+            if batch is not None:
+                yield from batch
+                self._pos += 1  # the "," after the batch's last item
+                continue
             item = self._item()
             sep = self._buf[self._pos]
             self._pos += 1
+            if sep == 0x2C and self._joint is None and self._batching:
+                colon = self._buf.find(b":", self._pos, self._pos + JOINT_MAX)
+                if colon >= 0:
+                    self._joint = self._buf[self._pos - 1 : colon + 1]
             yield item
             if sep == 0x5D:
                 self._end()
                 return
             if sep != 0x2C:  # ,
                 raise BadJson
+
+    def _batch(self) -> list[msgspec.Raw] | None:
+        """The items from the window's position up to the last separator in the window (at
+        most BATCH_MAX bytes on) that is followed by the joint (the same first key as an
+        earlier item), in one decode of ``[`` + those bytes + ``]``; the position is left at
+        that separator. When those bytes
+        decode as a list, they are exactly the items the array has there (a JSON value ends
+        where its own bytes say, and a proper prefix of an object or an array is never a whole
+        value), so the answer is that of reading them one by one (:meth:`_item`). None when
+        there is no such separator in the window, or when the bytes do not decode: then
+        the items are read one by one, which also gives any error its usual message (and
+        batches stop for this body)."""
+        joint = self._joint
+        if joint is None:
+            return None
+        buf, pos = self._buf, self._pos
+        end = buf.rfind(joint, pos, pos + BATCH_MAX)
+        if end <= pos:
+            return None
+        try:
+            items = _LIST.decode(b"".join((b"[", memoryview(buf)[pos:end], b"]")))
+        except (msgspec.DecodeError, RecursionError):
+            self._joint, self._batching = None, False
+            return None
+        self._pos = end
+        return items
 
     def _item(self) -> memoryview:
         """The item starting at the window's position; the position is left at the byte

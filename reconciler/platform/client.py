@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import msgspec
 from pydantic import TypeAdapter
 
 from reconciler.platform import models as m
@@ -36,6 +37,7 @@ from reconciler.platform.fastrows import template_row_json
 from reconciler.platform.session import USER_AGENT, ApiSession, _Request, time_limit
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 log = logging.getLogger("reconciler.platform")
 
@@ -68,10 +70,19 @@ class TemplateRows:
         GET is retried like any other and ``consume`` runs again on the new answer: what it
         built from the failed one is dropped (so ``consume`` must have no side effects). Its
         result is returned only once the whole body is read and valid."""
+        return self.fold_items(template_row_json, consume)
+
+    def fold_items(
+        self, validate: Callable[[memoryview | msgspec.Raw], R], consume: Callable[[Iterator[R]], T]
+    ) -> T:
+        """:meth:`fold` over what ``validate`` makes of each row's JSON bytes instead of a
+        TemplateRow (the live state's fast path); like ``template_row_json`` it raises
+        pydantic's ValidationError for a bad row, which becomes the same
+        MalformedResponseError."""
         path = self.PATH
 
         def read(status: int, chunks: Iterator[bytes]) -> T:
-            rows = stream_items(template_row_json, status, chunks, method="GET", path=path)
+            rows = stream_items(validate, status, chunks, method="GET", path=path)
             result = consume(rows)
             for _ in rows:  # a consumer that stopped early: the rest is checked all the same
                 pass
@@ -80,8 +91,7 @@ class TemplateRows:
         if STREAMING:
             return self._client._call_streamed("template", path, read)
         raw = self._client._call("template", "GET", path, base_path=True)  # msgspec changed
-        rows = decode_items(m.TemplateRow, raw, method="GET", path=path, validate=template_row_json)
-        return consume(rows)
+        return consume(decode_items(m.TemplateRow, raw, method="GET", path=path, validate=validate))
 
     def __iter__(self) -> Iterator[m.TemplateRow]:
         return iter(self.fold(list))

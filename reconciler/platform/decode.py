@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -30,6 +30,7 @@ from reconciler.platform.errors import (
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 SNIPPET_BYTES = 120
 # A JSON array as its items' raw bytes (decode_items).
@@ -152,14 +153,31 @@ def error_for(
     return RequestRejectedError(f"{detail} ({where}, HTTP {status})", **kwargs)
 
 
+@overload
+def decode_items(
+    model: type[M], raw: RawResponse, *, method: str, path: str, validate: None = None
+) -> Iterator[M]: ...
+
+
+@overload
 def decode_items(
     model: type[M],
     raw: RawResponse,
     *,
     method: str,
     path: str,
-    validate: Callable[[msgspec.Raw], M] | None = None,
-) -> Iterator[M]:
+    validate: Callable[[msgspec.Raw], R],
+) -> Iterator[R]: ...
+
+
+def decode_items(
+    model: type[M],
+    raw: RawResponse,
+    *,
+    method: str,
+    path: str,
+    validate: Callable[[msgspec.Raw], Any] | None = None,
+) -> Iterator[Any]:
     """Validate a 2xx JSON array item by item: msgspec splits the array into each item's raw
     JSON bytes in one C pass (checking the whole body is JSON, without building Python objects
     for it), then each item becomes a model on its own, so only one item exists as Python
@@ -201,10 +219,10 @@ def malformed_answer(
 
 
 def _items(
-    validate: Callable[[msgspec.Raw], M],
+    validate: Callable[[msgspec.Raw], R],
     items: list[msgspec.Raw],
     malformed: Callable[[str], MalformedResponseError],
-) -> Iterator[M]:
+) -> Iterator[R]:
     for index, item in enumerate(items):
         try:
             yield validate(item)
@@ -222,13 +240,13 @@ def _shape(index: int, err: ValidationError) -> str:
 
 
 def stream_items(
-    validate: Callable[[memoryview], M],
+    validate: Callable[[memoryview | msgspec.Raw], R],
     status: int,
     chunks: Iterable[bytes],
     *,
     method: str,
     path: str,
-) -> Iterator[M]:
+) -> Iterator[R]:
     """:func:`decode_items` for a body arriving in ``chunks``: each item is validated as soon
     as it has arrived (:class:`~reconciler.platform.body.ArrayReader`), so only a window of
     the body is held. The same errors with the same messages as ``decode_items``: a syntax
