@@ -257,9 +257,11 @@ class LoadContext:
             user.renamed_from = old
             user.field_locs["renamed_from"] = rloc
 
-    def email(self, raw: str, file: str, node: Node, context: str) -> str | None:
-        """``raw`` lower-cased if it is a valid address, else ``None`` (error reported)."""
+    def email(self, raw: str, file: str, where: Node | Location, context: str) -> str | None:
+        """``raw`` lower-cased if it is a valid address, else ``None`` (error reported at
+        ``where``: a node, or its location when already made)."""
         email, problem = self._emails.check(raw)
         if problem is not None:
-            self.err(f"{context}: {problem}", yamlio.loc_of(file, node))
+            loc = where if isinstance(where, Location) else yamlio.loc_of(file, where)
+            self.err(f"{context}: {problem}", loc)
         return email
