@@ -29,8 +29,10 @@ see generate.py): the plan's CPU seconds, peak RSS and API calls, each in a chil
 (resource.getrusage), next to the floor measured in the same run: ijson's C backend streaming the
 template (the same `ijson.items(..., "item")` the client uses) plus PyYAML's C composer
 (`yaml.compose` with CSafeLoader) over the config files. The ratio plan CPU / floor CPU is shown
-against the goal 0.75, the peak RSS against 200 MB. BENCH_REPEAT=N runs each figure N times
-and keeps the least CPU (noise on a shared machine only ever adds).
+against the goal 0.75, the peak RSS against 200 MB. BENCH_REPEAT=N measures N rounds (each the
+floor's two parts, then the plan, one after the other: the machine's speed drifts during a run)
+and keeps the least CPU of each figure (noise on a shared machine only ever adds); the ratio of
+each round is printed too.
 
 BENCH_PARTS picks what runs: `calls` (the scenarios above), `scale` (the table against the
 floor); both by default. Results are printed as tables and written to .bench/results.json.
@@ -260,24 +262,24 @@ def scale_part() -> list[dict[str, Any]]:
             template = OUT / f"template-{users}.json"
             fetch_template(sim, template)
             env = {**os.environ, "CCAI_BASE_URL": sim.url, "CCAI_API_TOKEN": "bench-token"}
-            floor_t = least(
-                [measure("floor-template", {"TEMPLATE": str(template)}) for _ in range(REPEAT)]
-            )
             for style, dirname in STYLES.items():
                 config = data / dirname
                 repo = make_repo(config, OUT / f"repo-{style}")
                 print(f"scale: {users} users, {style}-centric plan ...", file=sys.stderr)
-                plans = []
+                # Round by round, the plan next to the floor (the machine's speed drifts over
+                # a run: measured apart, the two would not see the same machine).
+                plans, floors_t, floors_c, rounds = [], [], [], []
                 for _ in range(REPEAT):
+                    floors_t.append(measure("floor-template", {"TEMPLATE": str(template)}))
+                    floors_c.append(measure("floor-config", {"CONFIG": str(config)}))
                     before = sim.calls()
                     args = ["plan", "-c", ".", "--base-ref", "HEAD", "--rate", "1000"]
                     res = measure_cli([*args, "--format", "json", "--out", "plan.json"], env, repo)
                     res["calls"] = sum((sim.calls() - before).values())
                     plans.append(res)
-                plan = least(plans)
-                floor_c = least(
-                    [measure("floor-config", {"CONFIG": str(config)}) for _ in range(REPEAT)]
-                )
+                    floor = floors_t[-1]["cpu_s"] + floors_c[-1]["cpu_s"]
+                    rounds.append(round(res["cpu_s"] / floor, 2) if floor else None)
+                plan, floor_t, floor_c = least(plans), least(floors_t), least(floors_c)
                 floor_cpu = floor_t["cpu_s"] + floor_c["cpu_s"]
                 saved = json.loads((repo / "plan.json").read_text())
                 changes = {k: len(saved.get(k) or []) for k in ("user_changes", "dnc_changes")}
@@ -294,6 +296,7 @@ def scale_part() -> list[dict[str, Any]]:
                         "floor_config": floor_c,
                         "floor_cpu_s": round(floor_cpu, 2),
                         "ratio": round(plan["cpu_s"] / floor_cpu, 2) if floor_cpu else None,
+                        "round_ratios": rounds,
                     }
                 )
             template.unlink()
@@ -426,6 +429,11 @@ def print_scale(rows: list[dict[str, Any]]) -> None:
             f"{p['cpu_s']:>10} {p['max_rss_mb']:>11} {r['floor_cpu_s']:>11} {split:>13} "
             f"{r['ratio']!s:>6}  {goals}"
         )
+        if len(r.get("round_ratios") or []) > 1:
+            print(
+                f"{'':>15}ratio round by round (plan / the floor measured just before it): "
+                + ", ".join(str(x) for x in r["round_ratios"])
+            )
     by_style: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_style.setdefault(r["style"], []).append(r)
