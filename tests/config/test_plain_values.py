@@ -135,3 +135,24 @@ def test_hand_written_json() -> None:
     ]
     for text in cases:
         assert outcome(_values, text) == outcome(reference, text), text
+
+
+def _matches(rx: Any, text: str) -> list[tuple[int, str]]:
+    return [(m.start(), m.group(1)) for m in rx.finditer(text)]
+
+
+def test_the_candidate_search_finds_what_it_found_without_its_look_ahead() -> None:
+    """plain_data's search for strings YAML might type: the same matches as the expression
+    before its look-ahead (kept in tests/config/precheck_oracle.py), over every emitted JSON
+    of these cases and every short text over the characters that matter."""
+    from itertools import product
+
+    from tests.config.precheck_oracle import CANDIDATE
+
+    texts = [p.values[0] for p in _params()]
+    alphabet = ['"', "-", "+", "0", "7", ".", "~", "n", "N", "t", "T", "f", "F", "x", "e", ":", " "]
+    texts += ["".join(t) for n in range(1, 5) for t in product(alphabet, repeat=n)]
+    words = ["null", "Null", "NULL", "true", "True", "TRUE", "false", "FALSE", ".inf", "-.Inf"]
+    texts += [f'"{w}"' for w in words] + [f'["{w}x", "{w}"]' for w in words]
+    for text in texts:
+        assert _matches(plainyaml._CANDIDATE, text) == _matches(CANDIDATE, text), text
