@@ -114,34 +114,46 @@ class LazyLocation(Location):
 
     It compares, hashes and prints like a plain Location with the same values."""
 
-    _src: Source
-    _parent: _Path | None
-    _step: str | int | None
-    _key: bool
-    _done: bool
+    # (source, parent path, step, key?): one slot, set once (a 50,000-user file makes 100,000
+    # of these: each slot set costs as much as making the tuple).
+    _w: tuple[Source, _Path | None, str | int | None, bool]
     seq: int
 
-    __slots__ = ("_done", "_key", "_parent", "_src", "_step", "seq")
+    __slots__ = ("_w", "seq")
 
     def __init__(self, src: Source, parent: _Path | None, step: str | int | None, key: bool):
-        object.__setattr__(self, "file", src.file)
-        object.__setattr__(self, "_src", src)
-        object.__setattr__(self, "_parent", parent)
-        object.__setattr__(self, "_step", step)
-        object.__setattr__(self, "_key", key)
-        object.__setattr__(self, "_done", False)
-        object.__setattr__(self, "seq", src.next_seq())
+        # Through the slots' descriptors: object.__setattr__ (Location is frozen) costs 3x.
+        _SET_FILE(self, src.file)
+        _SET_W(self, (src, parent, step, key))
+        _SET_SEQ(self, src.next_seq())
+
+    @property
+    def _src(self) -> Source:
+        return self._w[0]
+
+    @property
+    def _key(self) -> bool:
+        return self._w[3]
+
+    @property
+    def _done(self) -> bool:
+        """Are line and column known (their slots set)?"""
+        try:
+            _LINE.__get__(self)
+        except AttributeError:
+            return False
+        return True
 
     def _resolve(self) -> None:
         self._set(self._src.position(self._steps(), self._key))
 
     def _steps(self) -> tuple[str | int, ...]:
-        return _steps(self._parent, self._step)
+        _, parent, step, _ = self._w
+        return _steps(parent, step)
 
     def _set(self, position: tuple[int, int]) -> None:
         _LINE.__set__(self, position[0])
         _COL.__set__(self, position[1])
-        object.__setattr__(self, "_done", True)
 
     @classmethod
     def resolve_many(cls, locations: list[Location]) -> None:
@@ -160,15 +172,19 @@ class LazyLocation(Location):
 
     @property
     def line(self) -> int:
-        if not self._done:
+        try:
+            return int(_LINE.__get__(self))
+        except AttributeError:  # not resolved yet
             self._resolve()
-        return int(_LINE.__get__(self))
+            return int(_LINE.__get__(self))
 
     @property
     def col(self) -> int:
-        if not self._done:
+        try:
+            return int(_COL.__get__(self))
+        except AttributeError:
             self._resolve()
-        return int(_COL.__get__(self))
+            return int(_COL.__get__(self))
 
     def _t(self) -> tuple[str, int, int]:
         return (self.file, self.line, self.col)
@@ -210,6 +226,9 @@ class LazyLocation(Location):
 
 _LINE: Any = Location.__dict__["line"]
 _COL: Any = Location.__dict__["col"]
+_SET_FILE: Any = Location.__dict__["file"].__set__
+_SET_W: Any = LazyLocation.__dict__["_w"].__set__
+_SET_SEQ: Any = LazyLocation.__dict__["seq"].__set__
 
 
 class _Path:

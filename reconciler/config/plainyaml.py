@@ -83,7 +83,7 @@ _LONG_LINE = re.compile(f"\n[^\n]{{{MAX_LINE + 1}}}")  # a line after the first 
 # instead of trying every alternative: a quarter of the cost over a 13 MB config.
 _CANDIDATE = re.compile(
     r'"(?=[-+0-9.~nNtTfF"])'
-    r'([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
+    r"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE"
     r'|[fF]alse|FALSE|)"'
 )
 # rapidyaml writes these *plain* scalars bare in JSON, so as a JSON string they were quoted.
