@@ -269,7 +269,7 @@ def plain_data(text: str) -> dict[str, Any] | None:
         return None  # an empty document
     for match in _CANDIDATE.finditer(emitted):
         word = match.group(1)
-        if (word == "" or _typed(word)) and not _BARE_INT.fullmatch(word):
+        if not _BARE_INT.fullmatch(word) and (word == "" or _typed(word)):
             return None
     try:
         data = _values(emitted)
