@@ -27,7 +27,13 @@ from ruamel.yaml.nodes import Node
 from reconciler.config import fastyaml
 from reconciler.config import models as m
 from reconciler.config.context import Item, LoadContext
-from reconciler.config.fastyaml import KeyLocations, LazyLocation, ShadowSequence, _Path
+from reconciler.config.fastyaml import (
+    KeyLocations,
+    LazyKeyLocation,
+    LazyLocation,
+    ShadowSequence,
+    _Path,
+)
 from reconciler.state import USER_FIELDS, DesiredUser, Location
 
 #: Switch the fast branch off (tests compare it with the exact path).
@@ -283,7 +289,7 @@ class FastUsers:
         p = self.p
         src = p.src
         upath = _Path(src, p, i)
-        loc = LazyLocation(src, upath, "email", True)
+        loc = LazyKeyLocation(src, upath, "email")
         if ctx.declared_twice(email, loc):
             return True
         given = shape.given
@@ -304,12 +310,12 @@ class FastUsers:
                 if (kind, name) not in mentioned:
                     mentioned.add((kind, name))
                     lpath = lpath or _Path(src, upath, key)
-                    ctx.ref(kind, name, LazyLocation(src, lpath, j, False))
+                    ctx.ref(kind, name, LazyLocation(src, lpath, j))
             setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))
         if old is not None:
-            rloc = LazyLocation(src, upath, "renamed_from", True)
+            rloc = LazyKeyLocation(src, upath, "renamed_from")
             ctx.rename(user, old, rloc, f"user '{written}'")
         ctx.state.users[email] = user
         return True
@@ -355,7 +361,7 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
         if names is None or user is None or name not in names:
             return None
         src = user.src
-        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name), False)
+        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name))
 
     def __getitem__(self, key: tuple[str, str]) -> Location:
         extra = self._extra
@@ -412,4 +418,4 @@ def item_location(node: Node, index: int) -> Location:
     """The location of item ``index`` of a shadow sequence (without making its node)."""
     assert isinstance(node, ShadowSequence)
     p = node._p
-    return LazyLocation(p.src, p, index, False)
+    return LazyLocation(p.src, p, index)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -114,26 +114,26 @@ class LazyLocation(Location):
 
     It compares, hashes and prints like a plain Location with the same values."""
 
-    # (source, parent path, step, key?): one slot, set once (a 50,000-user file makes 100,000
-    # of these: each slot set costs as much as making the tuple).
-    _w: tuple[Source, _Path | None, str | int | None, bool]
+    # Where it is: the parent's path and the step from it (a key or an index); the key itself
+    # or its value: the class (LazyKeyLocation or this). Set through the slots' descriptors:
+    # object.__setattr__ (Location is frozen) costs twice as much, and a 50,000-user file makes
+    # 100,000 of these.
+    _parent: _Path
+    _step: str | int | None
     seq: int
+    _key: ClassVar[bool] = False
 
-    __slots__ = ("_w", "seq")
+    __slots__ = ("_parent", "_step", "seq")
 
-    def __init__(self, src: Source, parent: _Path | None, step: str | int | None, key: bool):
-        # Through the slots' descriptors: object.__setattr__ (Location is frozen) costs 3x.
+    def __init__(self, src: Source, parent: _Path | None, step: str | int | None) -> None:
         _SET_FILE(self, src.file)
-        _SET_W(self, (src, parent, step, key))
+        _SET_PARENT(self, _Path(src, None, None) if parent is None else parent)
+        _SET_STEP(self, step)
         _SET_SEQ(self, src.next_seq())
 
     @property
     def _src(self) -> Source:
-        return self._w[0]
-
-    @property
-    def _key(self) -> bool:
-        return self._w[3]
+        return self._parent.src
 
     @property
     def _done(self) -> bool:
@@ -148,8 +148,7 @@ class LazyLocation(Location):
         self._set(self._src.position(self._steps(), self._key))
 
     def _steps(self) -> tuple[str | int, ...]:
-        _, parent, step, _ = self._w
-        return _steps(parent, step)
+        return _steps(self._parent, self._step)
 
     def _set(self, position: tuple[int, int]) -> None:
         _LINE.__set__(self, position[0])
@@ -227,8 +226,16 @@ class LazyLocation(Location):
 _LINE: Any = Location.__dict__["line"]
 _COL: Any = Location.__dict__["col"]
 _SET_FILE: Any = Location.__dict__["file"].__set__
-_SET_W: Any = LazyLocation.__dict__["_w"].__set__
+_SET_PARENT: Any = LazyLocation.__dict__["_parent"].__set__
+_SET_STEP: Any = LazyLocation.__dict__["_step"].__set__
 _SET_SEQ: Any = LazyLocation.__dict__["seq"].__set__
+
+
+class LazyKeyLocation(LazyLocation):
+    """A :class:`LazyLocation` of a key (``step``) rather than of its value."""
+
+    _key: ClassVar[bool] = True
+    __slots__ = ()
 
 
 class _Path:
@@ -260,7 +267,7 @@ class _Shadow(yamlio.LazyNode):
 
     def location(self) -> Location:
         src, parent, step = self.where()
-        return LazyLocation(src, parent, step, False)
+        return LazyLocation(src, parent, step)
 
     def location_node(self) -> Node:
         src, parent, step = self.where()
@@ -344,7 +351,7 @@ class ShadowKey(yamlio.LazyNode, ScalarNode):
         return self._key
 
     def location(self) -> Location:
-        return LazyLocation(self._parent.src, self._parent, self._key, True)
+        return LazyKeyLocation(self._parent.src, self._parent, self._key)
 
     @property
     def start_mark(self) -> Any:
@@ -371,7 +378,7 @@ class KeyLocations(MutableMapping[str, Location]):
         if loc is None:
             if key not in self._names:
                 raise KeyError(key)
-            loc = found[key] = LazyLocation(self._p.src, self._p, key, True)
+            loc = found[key] = LazyKeyLocation(self._p.src, self._p, key)
         return loc
 
     def __setitem__(self, key: str, loc: Location) -> None:
