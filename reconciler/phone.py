@@ -92,10 +92,10 @@ def _canonical_e164(text: str) -> str | None:
         national = stripped
     if not pnu._MIN_LENGTH_FOR_NSN <= len(national) <= pnu._MAX_LENGTH_FOR_NSN:
         return None
-    number = phonenumbers.PhoneNumber(country_code=country_code)
-    pnu._set_italian_leading_zeros_for_phone_number(national, number)
-    number.national_number = int(national)
-    significant = phonenumbers.national_significant_number(number)
+    # parse then keeps the digits as they are: the national number as an int, its leading
+    # zeros counted (_set_italian_leading_zeros_for_phone_number), and
+    # national_significant_number writes them back: the same string (no PhoneNumber needed).
+    significant = national
     if pnu._test_number_length(significant, metadata) not in _POSSIBLE:
         return None  # (is_possible_number, on the same metadata)
     return f"+{country_code}{significant}"  # (format_number's E.164)

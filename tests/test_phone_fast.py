@@ -116,3 +116,20 @@ def test_random_e164_numbers() -> None:
     fast, wrong = _compare(texts)
     assert not wrong, wrong[:5]
     assert fast > 1000
+
+
+def test_the_significant_number_is_the_national_digits_as_written() -> None:
+    """What _canonical_e164 relies on instead of building a PhoneNumber: parse's int and its
+    counted leading zeros give back the digits as written, zeros and all."""
+    import itertools
+
+    import phonenumbers
+    from phonenumbers import phonenumberutil as pnu
+
+    for n in range(1, 8):
+        for digits in itertools.product("0019", repeat=n):
+            national = "".join(digits)
+            number = phonenumbers.PhoneNumber(country_code=39)
+            pnu._set_italian_leading_zeros_for_phone_number(national, number)
+            number.national_number = int(national)
+            assert phonenumbers.national_significant_number(number) == national
