@@ -15,6 +15,9 @@ from reconciler.state import (
     UserStatus,
 )
 
+#: Each status by its value: a lookup instead of an enum call per user.
+_STATUS: dict[object, UserStatus] = {s.value: s for s in UserStatus}
+
 
 def read_users(ctx: LoadContext, item: Item) -> None:
     """Validate the users of one file; defaults are applied once all files are read."""
@@ -128,7 +131,8 @@ def finish_users(ctx: LoadContext, defaults: Defaults) -> None:
             setattr(user, kind + "s", ctx.name_set(names))
             setattr(user, kind + "s_managed", True)
         if "status" in user.fields:
-            user.fields["status"] = UserStatus(user.fields["status"])
+            status = user.fields["status"]
+            user.fields["status"] = _STATUS.get(status) or UserStatus(status)
     for old, (new, rloc) in ctx.renames.items():
         if old in users:
             ctx.err(
