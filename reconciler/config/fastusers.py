@@ -253,6 +253,10 @@ class FastUsers:
         self.data: list[Any] = seq._data
         self.rows = plain_users(self.data)  # each user's plain keys and values, or None
         self._shapes: dict[tuple[str, ...], _Shape] = {}
+        # Each distinct list of names as written: (ctx.name_list, ctx.name_set) of it.
+        self._names: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
+        # The (kind, names) lists whose names this section has mentioned (referenced) already.
+        self._mentioned: set[tuple[str, tuple[str, ...]]] = set()
 
     @staticmethod
     def of(ctx: LoadContext, item: Item) -> FastUsers | None:
@@ -293,25 +297,33 @@ class FastUsers:
         if ctx.declared_twice(email, loc):
             return True
         given = shape.given
+        mlocs = MemberLocations() if shape.lists else None
         user = DesiredUser(
             email=email,
             fields=dict(zip(given, shape.pick(values), strict=True)),
             loc=loc,
             field_locs=KeyLocations(upath, given),
+            membership_locs={} if mlocs is None else mlocs,
             email_as_written=written,
         )
         for kind, key, at in shape.lists:
+            assert mlocs is not None
             names: list[str] = values[at]
-            if not isinstance(user.membership_locs, MemberLocations):
-                user.membership_locs = MemberLocations()
-            user.membership_locs.add_path(kind, upath, ctx.name_list(names))
-            lpath: _Path | None = None
-            for j, name in enumerate(names):
-                if (kind, name) not in mentioned:
-                    mentioned.add((kind, name))
-                    lpath = lpath or _Path(src, upath, key)
-                    ctx.ref(kind, name, LazyLocation(src, lpath, j))
-            setattr(user, key, ctx.name_set(names))
+            written_names = tuple(names)
+            found = self._names.get(written_names)
+            if found is None:  # users share a few lists: each made once
+                found = self._names[written_names] = (ctx.name_list(names), ctx.name_set(names))
+            name_list, name_set = found
+            mlocs.add_path(kind, upath, name_list)
+            if (kind, name_list) not in self._mentioned:  # else each name is mentioned already
+                self._mentioned.add((kind, name_list))
+                lpath: _Path | None = None
+                for j, name in enumerate(names):
+                    if (kind, name) not in mentioned:
+                        mentioned.add((kind, name))
+                        lpath = lpath or _Path(src, upath, key)
+                        ctx.ref(kind, name, LazyLocation(src, lpath, j))
+            setattr(user, key, name_set)
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))
         if old is not None:

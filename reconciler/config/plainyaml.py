@@ -182,7 +182,7 @@ def _values(emitted: str) -> Any:
         if keys != emitted.count('": '):
             raise _Unusual("duplicate key")
     if deep:
-        raise RecursionError(f"nested deeper than {yamlio.MAX_DEPTH} levels")
+        raise RecursionError  # (too deep for the fast path: the slow path reports it)
     return data
 
 
