@@ -63,12 +63,20 @@ class _LiveRows:
     row, ``TemplateRows.fold_items``): the common row is normalised by fastrows'
     ``common_row`` (the same rules as TemplateRow's validators) and then by the same steps
     as :func:`_user`, without a TemplateRow per row; any other row (and an empty e-mail)
-    takes the exact path, ``template_row_json``, with its result or its error."""
+    takes the exact path, ``template_row_json``, with its result or its error.
+
+    The usual row (its four text fields strings) is read straight from the decoded fields:
+    its other five scalars (the new e-mail, status, location and limits, which users share)
+    are normalised once per distinct combination (:meth:`_rest`), and each distinct raw
+    role or team list once (:meth:`_list`)."""
 
     def __init__(self) -> None:
         # A raw role or team list -> (every name in order, the names with value 1).
         self.lists: dict[bytes, tuple[tuple[str, ...], frozenset[str]] | None] = {}
         self.sets: dict[tuple[str, ...], frozenset[str]] = {}
+        # The five shared scalars as given (only str, None and UNSET: no two values of
+        # different types are equal) -> what _rest makes of them.
+        self.rests: dict[tuple[Any, ...], _Rest | None] = {}
 
     def _list(self, raw: bytes) -> tuple[tuple[str, ...], frozenset[str]] | None:
         try:
@@ -81,8 +89,75 @@ class _LiveRows:
             self.lists[raw] = found
         return found
 
+    def _rest(self, given: tuple[Any, ...]) -> _Rest | None:
+        """The status, location, limit and flag of a user whose new e-mail, status, location,
+        limit and flag are ``given`` (UNSET: absent), by the rules of :func:`common_row` and
+        :func:`_user`; None when those rules leave the row to the exact path."""
+        values = []
+        for value, (normalise, default) in zip(given, _REST_RULES, strict=True):
+            value = default if value is msgspec.UNSET else normalise(value)
+            if value is fastrows.UNDECIDED:
+                found = None
+                break
+            values.append(value)
+        else:
+            _new, status, location, limit, enabled = values
+            found = (
+                _INACTIVE if status is _INACTIVE else _ACTIVE,
+                _location(location),
+                limit,
+                enabled is True,
+            )
+        if len(self.rests) < _RESTS_MAX and all(
+            v is None or v is msgspec.UNSET or type(v) is str for v in given
+        ):
+            self.rests[given] = found
+        return found
+
     def __call__(self, raw: memoryview | msgspec.Raw) -> _Item:
-        common = fastrows.common_row(raw)
+        try:
+            wire = _WIRE.decode(raw)
+        except msgspec.DecodeError:  # another key, ...: the exact path says what it is
+            return fastrows.template_row_json(raw)
+        email, first, last, agent = wire.email, wire.first_name, wire.last_name, wire.agent_number
+        if type(email) is str and type(first) is str and type(last) is str and type(agent) is str:
+            given = (
+                wire.new_email,
+                wire.status,
+                wire.location,
+                wire.max_chat_limit,
+                wire.max_chat_limit_enabled,
+            )
+            try:
+                rest = self.rests[given]
+            except (KeyError, TypeError):  # TypeError: a list or an object
+                rest = self._rest(given)
+            lists = self.lists
+            raw_roles, raw_teams = bytes(wire.roles), bytes(wire.teams)
+            roles = lists[raw_roles] if raw_roles in lists else self._list(raw_roles)
+            teams = lists[raw_teams] if raw_teams in lists else self._list(raw_teams)
+            email_raw = email.strip()
+            if email_raw and rest is not None and roles is not None and teams is not None:
+                status, location, limit, enabled = rest
+                user = LiveUser(
+                    email_raw.lower(),
+                    email_raw,
+                    first.strip(),
+                    last.strip(),
+                    agent.strip(),
+                    status,
+                    location,
+                    limit,
+                    enabled,
+                    roles[1],
+                    teams[1],
+                )
+                return user, roles[0], teams[0]
+        return self._common(wire, raw)
+
+    def _common(self, wire: Any, raw: memoryview | msgspec.Raw) -> _Item:
+        """Any row decoded by ``WIRE`` (``wire``): by ``common_row``, else the exact path."""
+        common = fastrows.wire_values(wire)
         if common is not None:
             values, raw_roles, raw_teams = common
             email, _new, agent, first, last, status, location, limit, enabled = values
@@ -105,6 +180,20 @@ class _LiveRows:
                 )
                 return user, roles[0], teams[0]
         return fastrows.template_row_json(raw)
+
+
+_Rest = tuple[UserStatus, str | None, int | None, bool]
+_RESTS_MAX = 4096
+_WIRE = fastrows.WIRE
+_REST_RULES = tuple(
+    fastrows.RULES[name]
+    for name in ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
+)
+# The order LiveUser takes its fields in (the fast path passes them by position).
+assert LiveUser.__slots__ == (
+    *("email", "email_raw", "first_name", "last_name", "agent_number", "status", "location"),
+    *("max_chat_limit", "max_chat_limit_enabled", "roles", "teams"),
+)
 
 
 # The order _LiveRows unpacks.

@@ -160,6 +160,43 @@ def test_emails_differing_in_case_empty_and_non_ascii() -> None:
     assert check(raw) != exact(b"[]")
 
 
+# Values equal in Python but not the same JSON (1 == 1.0 == True, 0 == False): the fast path
+# normalises the shared scalars once per distinct value (live._LiveRows.rests), which must not
+# give one the answer of another.
+EQUAL_BUT_NOT_SAME: list[Any] = [1, 1.0, True, "1", 0, 0.0, False, "0", "", None, "null", [], {}]
+SHARED = ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
+
+
+@pytest.mark.parametrize("field", SHARED)
+def test_shared_values_equal_in_python_are_each_normalised_by_their_own_rule(field: str) -> None:
+    base = dict(test_models.REFERENCE_ROW)
+    values = [*EQUAL_BUT_NOT_SAME, "Inactive", " Dublin ", 3, "3", 2**70]
+    for order in (values, values[::-1]):
+        for value in order:  # each value alone: the right answer, or the right error
+            check(body([{**base, field: value}]), (13,))
+        good = [v for v in order if isinstance(exact(body([{**base, field: v}])), tuple)]
+        assert len(good) >= 4
+        # ...and all in one body, with the row of another value before each (the cache warm)
+        rows = [{**base, field: v, "email": f"u{i}@b.co"} for i, v in enumerate(good * 2)]
+        got = check(body(rows), (97,))
+        assert not isinstance(got, str) and len(got[0]) == 2 * len(good)
+
+
+def test_the_text_fields_absent_null_or_not_strings_between_usual_rows() -> None:
+    base = dict(test_models.REFERENCE_ROW)
+    rows: list[Any] = []
+    for i, f in enumerate(["email", "first_name", "last_name", "agent_number"] * 3):
+        rows.append({**base, "email": f"a{i}@b.co"})
+        odd = [None, 5, "  x  "][i // 4]
+        rows.append({**base, "email": f"b{i}@b.co", f: odd})
+        rows.append({k: v for k, v in base.items() if k != f} | {"email": f"c{i}@b.co"})
+    for row in rows:
+        check(body([row]), (7,))
+    good = [r for r in rows if isinstance(exact(body([r])), tuple)]
+    got = check(body(good), (61,))
+    assert not isinstance(got, str) and len(got[0]) > 20
+
+
 def random_row(rnd: random.Random, i: int) -> dict[str, Any]:
     """Mostly rows the validators accept, some odd, a few they refuse."""
     row: dict[str, Any] = {
