@@ -22,6 +22,7 @@ import msgspec
 
 from reconciler.gcpause import gc_paused
 from reconciler.platform import fastrows
+from reconciler.platform.body import NeedBytes
 from reconciler.platform.models import DncCheck, Membership, TemplateRow
 from reconciler.state import LiveDnc, LiveState, LiveUser, UserStatus
 
@@ -114,11 +115,17 @@ class _LiveRows:
             self.rests[given] = found
         return found
 
-    def __call__(self, raw: memoryview | msgspec.Raw) -> _Item:
-        try:
-            wire = _WIRE.decode(raw)
-        except msgspec.DecodeError:  # another key, ...: the exact path says what it is
-            return fastrows.template_row_json(raw)
+    def __call__(self, raw: Any) -> _Item:
+        """``raw``: a row's JSON, or the row decoded by ``fastrows.WIRE_LIST`` (NeedBytes
+        when the exact path needs its JSON)."""
+        wire: Any
+        if type(raw) is _WIRE_ROW:
+            wire = raw
+        else:
+            try:
+                wire = _WIRE.decode(raw)
+            except msgspec.DecodeError:  # another key, ...: the exact path says what it is
+                return fastrows.template_row_json(raw)
         email, first, last, agent = wire.email, wire.first_name, wire.last_name, wire.agent_number
         if type(email) is str and type(first) is str and type(last) is str and type(agent) is str:
             given = (
@@ -155,7 +162,7 @@ class _LiveRows:
                 return user, roles[0], teams[0]
         return self._common(wire, raw)
 
-    def _common(self, wire: Any, raw: memoryview | msgspec.Raw) -> _Item:
+    def _common(self, wire: Any, raw: Any) -> _Item:
         """Any row decoded by ``WIRE`` (``wire``): by ``common_row``, else the exact path."""
         common = fastrows.wire_values(wire)
         if common is not None:
@@ -179,12 +186,15 @@ class _LiveRows:
                     teams=teams[1],
                 )
                 return user, roles[0], teams[0]
+        if raw is wire:
+            raise NeedBytes
         return fastrows.template_row_json(raw)
 
 
 _Rest = tuple[UserStatus, str | None, int | None, bool]
 _RESTS_MAX = 4096
 _WIRE = fastrows.WIRE
+_WIRE_ROW = fastrows.WIRE_ROW
 _REST_RULES = tuple(
     fastrows.RULES[name]
     for name in ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
@@ -318,7 +328,10 @@ def fetch_live(
     rows = client.iter_template()
     fold_items = getattr(rows, "fold_items", None)  # the platform client's: rows as they arrive
     with gc_paused():
-        state = fold_items(_LiveRows(), _fold) if callable(fold_items) else _fold(rows)
+        if callable(fold_items):
+            state = fold_items(_LiveRows(), _fold, fastrows.WIRE_LIST)
+        else:
+            state = _fold(rows)
     fetch_dnc(client, state, numbers, progress=progress)
     return state
 

@@ -215,8 +215,10 @@ _FAST: dict[str, Callable[[Any], Any]] = {
 }
 assert _FAST.keys() == set(_SCALARS)
 SCALARS = _SCALARS
-# A row's JSON -> its fields as given (what common_row reads first).
+# A row's JSON -> its fields as given (what common_row reads first); WIRE_LIST: a list of rows.
 WIRE: msgspec.json.Decoder[Any] = _WIRE
+WIRE_LIST: msgspec.json.Decoder[list[Any]] = msgspec.json.Decoder(list[_WireRow])  # type: ignore[valid-type]
+WIRE_ROW: type = _WireRow
 UNDECIDED = _UNDECIDED
 # Per scalar in order: its fast normaliser and its default when absent.
 _RULES = tuple(
