@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import MISSING, fields
 from typing import Any
 
 import msgspec
@@ -146,7 +147,7 @@ class _LiveRows:
             email_raw = email.strip()
             if email_raw and rest is not None and roles is not None and teams is not None:
                 status, location, limit, enabled = rest
-                user = LiveUser(
+                user = _new_user(
                     email_raw.lower(),
                     email_raw,
                     first.strip(),
@@ -204,6 +205,38 @@ assert LiveUser.__slots__ == (
     *("email", "email_raw", "first_name", "last_name", "agent_number", "status", "location"),
     *("max_chat_limit", "max_chat_limit_enabled", "roles", "teams"),
 )
+
+
+def _user_maker() -> Callable[..., LiveUser]:
+    """``LiveUser(*fields)`` without its ``__init__``: a frozen dataclass's sets each field by
+    ``object.__setattr__`` (1.7 us a user, half of the fast path's time at 50,000 rows); each
+    slot is set by its own descriptor here, 2x faster, the same object. Only for a LiveUser
+    whose __init__ does nothing else (asserted: no __post_init__, every field an argument)."""
+    assert not hasattr(LiveUser, "__post_init__")
+    assert all(f.init and f.default is f.default_factory is MISSING for f in fields(LiveUser))
+    assert tuple(f.name for f in fields(LiveUser)) == LiveUser.__slots__
+    s = [getattr(LiveUser, name).__set__ for name in LiveUser.__slots__]
+    new = object.__new__
+
+    def make(*v: Any) -> LiveUser:
+        u = new(LiveUser)
+        s[0](u, v[0])
+        s[1](u, v[1])
+        s[2](u, v[2])
+        s[3](u, v[3])
+        s[4](u, v[4])
+        s[5](u, v[5])
+        s[6](u, v[6])
+        s[7](u, v[7])
+        s[8](u, v[8])
+        s[9](u, v[9])
+        s[10](u, v[10])
+        return u
+
+    return make
+
+
+_new_user = _user_maker()
 
 
 # The order _LiveRows unpacks.
