@@ -76,6 +76,7 @@ class _LiveRows:
         # A raw role or team list -> (every name in order, the names with value 1).
         self.lists: dict[bytes, tuple[tuple[str, ...], frozenset[str]] | None] = {}
         self.sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self.names: dict[tuple[str, ...], tuple[str, ...]] = {}
         # The five shared scalars as given (only str, None and UNSET: no two values of
         # different types are equal) -> what _rest makes of them.
         self.rests: dict[tuple[Any, ...], _Rest | None] = {}
@@ -87,6 +88,8 @@ class _LiveRows:
             pass
         items = fastrows.raw_memberships(raw)
         found = None if items is None else _members(list(items), self.sets)
+        if found is not None:  # one tuple per distinct list of names: _fold compares by `is`
+            found = (self.names.setdefault(found[0], found[0]), found[1])
         if len(self.lists) < _LISTS_MAX:
             self.lists[raw] = found
         return found
@@ -142,8 +145,14 @@ class _LiveRows:
                 rest = self._rest(given)
             lists = self.lists
             raw_roles, raw_teams = bytes(wire.roles), bytes(wire.teams)
-            roles = lists[raw_roles] if raw_roles in lists else self._list(raw_roles)
-            teams = lists[raw_teams] if raw_teams in lists else self._list(raw_teams)
+            try:
+                roles = lists[raw_roles]
+            except KeyError:
+                roles = self._list(raw_roles)
+            try:
+                teams = lists[raw_teams]
+            except KeyError:
+                teams = self._list(raw_teams)
             email_raw = email.strip()
             if email_raw and rest is not None and roles is not None and teams is not None:
                 status, location, limit, enabled = rest
