@@ -205,10 +205,9 @@ _Rest = tuple[UserStatus, str | None, int | None, bool]
 _RESTS_MAX = 4096
 _WIRE = fastrows.WIRE
 _WIRE_ROW = fastrows.WIRE_ROW
-_REST_RULES = tuple(
-    fastrows.RULES[name]
-    for name in ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
-)
+_REST_NAMES = ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
+_REST_RULES = tuple(fastrows.RULES[name] for name in _REST_NAMES)
+assert not any(TemplateRow.model_fields[name].is_required() for name in _REST_NAMES)
 # The order LiveUser takes its fields in (the fast path passes them by position).
 assert LiveUser.__slots__ == (
     *("email", "email_raw", "first_name", "last_name", "agent_number", "status", "location"),
