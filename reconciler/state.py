@@ -54,11 +54,14 @@ class Location:
 def resolve_locations(locations: Iterable[Location | None]) -> None:
     """Resolve the lazy ones among ``locations`` in batches, before they are read one by one
     (a plan's output reads thousands of locations spread over many files)."""
-    by_type: dict[type[Location], list[Location]] = {}
+    # Grouped by their resolve_many (subclasses that share it are resolved together).
+    by_kind: dict[Any, tuple[type[Location], list[Location]]] = {}
     for loc in locations:
         if loc is not None and type(loc) is not Location:
-            by_type.setdefault(type(loc), []).append(loc)
-    for cls, group in by_type.items():
+            cls = type(loc)
+            kind = getattr(cls.resolve_many, "__func__", cls)
+            by_kind.setdefault(kind, (cls, []))[1].append(loc)
+    for cls, group in by_kind.values():
         cls.resolve_many(group)
 
 

@@ -6,7 +6,8 @@ user whose keys are all known and whose values are of the one plain kind each fi
 non-blank strings) with valid email addresses cannot fail any check of
 :class:`~reconciler.config.models.UserModel`: :class:`FastUsers` builds its
 :class:`~reconciler.state.DesiredUser` from the dict itself, with the models' own normalisers,
-without shadow nodes or pydantic. Every location is a
+without shadow nodes or pydantic; the users of one shape (the same keys in the same order: most
+of a file) have their values checked a key at a time (:func:`plain_users`). Every location is a
 :class:`~reconciler.config.fastyaml.LazyLocation` on the same path, made in the same order as the
 exact path makes it (the order of first mentions depends on it). Any other user (a number, a
 null, a blank, an unknown key, a bad address, ...) takes the exact path of
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from collections.abc import MutableMapping as _MutableMapping
+from operator import itemgetter
 from typing import Any, cast, get_args
 
 from annotated_types import Ge
@@ -25,7 +27,13 @@ from ruamel.yaml.nodes import Node
 from reconciler.config import fastyaml
 from reconciler.config import models as m
 from reconciler.config.context import Item, LoadContext
-from reconciler.config.fastyaml import KeyLocations, LazyLocation, ShadowSequence, _Path
+from reconciler.config.fastyaml import (
+    KeyLocations,
+    LazyKeyLocation,
+    LazyLocation,
+    ShadowSequence,
+    _Path,
+)
 from reconciler.state import USER_FIELDS, DesiredUser, Location
 
 #: Switch the fast branch off (tests compare it with the exact path).
@@ -117,6 +125,125 @@ def plain_user(data: Any) -> dict[str, Any] | None:
     return values
 
 
+def _text_column(col: list[Any]) -> list[Any] | None:
+    if set(map(type, col)) != {str}:
+        return None
+    stripped = list(map(str.strip, col))
+    return None if "" in stripped else stripped
+
+
+def _agent_column(col: list[Any]) -> list[Any] | None:
+    if set(map(type, col)) != {str} or "" in set(map(str.strip, col)):
+        return None
+    return col  # kept as written
+
+
+def _status_column(col: list[Any]) -> list[Any] | None:
+    if set(map(type, col)) != {str} or not _STATUSES.issuperset(col):
+        return None
+    return col
+
+
+def _chat_limit_column(col: list[Any]) -> list[Any] | None:
+    if set(map(type, col)) != {int} or min(col) < _CHAT_MIN:
+        return None
+    return col
+
+
+def _flag_column(col: list[Any]) -> list[Any] | None:
+    return col if set(map(type, col)) == {bool} else None
+
+
+def _names_column(col: list[Any]) -> list[Any] | None:
+    if set(map(type, col)) != {list}:
+        return None
+    try:
+        distinct = set(map(tuple, col))  # users share a few lists: each checked once
+    except TypeError:  # an unhashable item (a mapping, a list): not plain
+        return None
+    for names in distinct:
+        for name in names:
+            if type(name) is not str or not name.strip():
+                return None
+    return col
+
+
+#: :data:`_PLAIN` for a column of values (one key of many users): the normalised values, or
+#: ``None`` when any of them is not plain (each user is then checked on its own).
+_PLAIN_COLUMN: dict[str, Callable[[list[Any]], list[Any] | None]] = {
+    "email": _text_column,
+    "first_name": _text_column,
+    "last_name": _text_column,
+    "agent_number": _agent_column,
+    "status": _status_column,
+    "location": _text_column,
+    "max_chat_limit": _chat_limit_column,
+    "max_chat_limit_enabled": _flag_column,
+    "roles": _names_column,
+    "teams": _names_column,
+    "renamed_from": _text_column,
+}
+assert _PLAIN_COLUMN.keys() == _PLAIN.keys()
+
+
+#: A plain user as :func:`plain_users` gives it: its keys (in order) and their plain values.
+PlainRow = tuple[tuple[str, ...], tuple[Any, ...]]
+
+
+def plain_users(data: list[Any]) -> list[PlainRow | None]:
+    """:func:`plain_user` of each item of ``data`` (its keys and values), computed a column at
+    a time: the users with the same keys (in the same order) are checked key by key with C
+    loops (``map``, ``set``) instead of a function call per value. Where a column holds
+    anything else, each of those users is checked on its own."""
+    out: list[PlainRow | None] = [None] * len(data)
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    if set(map(type, data)) == {dict} and len(set(map(tuple, data))) == 1:
+        shapes[tuple(data[0])] = list(range(len(data)))  # the common file: one shape
+    else:
+        for i, item in enumerate(data):
+            if type(item) is dict:
+                shapes.setdefault(tuple(item), []).append(i)
+    for keys, where in shapes.items():
+        if not _PLAIN.keys() >= set(keys) or not set(keys).issuperset(_REQUIRED):
+            continue  # plain_user would refuse each of them
+        rows = [data[i] for i in where] if len(where) < len(data) else data
+        columns = []
+        for key in keys:
+            column = _PLAIN_COLUMN[key]([row[key] for row in rows])
+            if column is None:
+                break
+            columns.append(column)
+        else:
+            for i, values in zip(where, zip(*columns, strict=True), strict=True):
+                out[i] = (keys, values)
+            continue
+        for i in where:
+            found = plain_user(data[i])
+            if found is not None:
+                out[i] = (keys, tuple(found.values()))
+    return out
+
+
+class _Shape:
+    """What the users of one shape (the same keys, in the same order) share."""
+
+    __slots__ = ("email", "given", "lists", "pick", "renamed")
+
+    def __init__(self, ctx: LoadContext, keys: tuple[str, ...]) -> None:
+        at = {key: n for n, key in enumerate(keys)}
+        self.email = at["email"]
+        self.renamed = at.get("renamed_from")
+        #: The fields given, in USER_FIELDS order, and what takes their values from a row.
+        self.given = ctx.name_list(n for n in USER_FIELDS if n in at)
+        picks = [at[n] for n in self.given]
+        self.pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
+            itemgetter(*picks) if len(picks) > 1 else lambda row: tuple(row[n] for n in picks)
+        )
+        self.lists = tuple(
+            (kind, kind + "s", at[kind + "s"]) for kind in ("role", "team") if kind + "s" in at
+        )
+
+
 class FastUsers:
     """The ``users:`` list of one fast file, read user by user."""
 
@@ -124,7 +251,8 @@ class FastUsers:
         self.ctx = ctx
         self.p = seq._p
         self.data: list[Any] = seq._data
-        self._given: dict[tuple[str, ...], tuple[str, ...]] = {}  # keys -> fields given
+        self.rows = plain_users(self.data)  # each user's plain keys and values, or None
+        self._shapes: dict[tuple[str, ...], _Shape] = {}
 
     @staticmethod
     def of(ctx: LoadContext, item: Item) -> FastUsers | None:
@@ -140,42 +268,40 @@ class FastUsers:
 
     def read(self, i: int, mentioned: set[tuple[str, str]]) -> bool:
         """Read user ``i`` if it is the plain case (``False``: not done, use the exact path)."""
-        ctx = self.ctx
-        data = self.data[i]
-        values = plain_user(data)
-        if values is None:
+        row = self.rows[i]
+        if row is None:
             return False
-        email, problem = ctx.check_email(values["email"])
+        keys, values = row
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = self._shapes[keys] = _Shape(self.ctx, keys)
+        ctx = self.ctx
+        written = values[shape.email]  # stripped
+        email, problem = ctx.check_email(written)
         if problem is not None or email is None:
             return False
         old: str | None = None
-        if "renamed_from" in values:
-            old, problem = ctx.check_email(values["renamed_from"])
+        if shape.renamed is not None:
+            old, problem = ctx.check_email(values[shape.renamed])
             if problem is not None:
                 return False
-        ctx.declared.add(data["email"].strip().lower())
+        ctx.declared.add(email)
         p = self.p
         src = p.src
         upath = _Path(src, p, i)
-        loc = LazyLocation(src, upath, "email", True)
+        loc = LazyKeyLocation(src, upath, "email")
         if ctx.declared_twice(email, loc):
             return True
-        keys = tuple(values)
-        given = self._given.get(keys)
-        if given is None:
-            given = self._given[keys] = ctx.name_list(n for n in USER_FIELDS if n in values)
+        given = shape.given
         user = DesiredUser(
             email=email,
-            fields={name: values[name] for name in given},
+            fields=dict(zip(given, shape.pick(values), strict=True)),
             loc=loc,
             field_locs=KeyLocations(upath, given),
-            email_as_written=values["email"],
+            email_as_written=written,
         )
-        for kind in ("role", "team"):
-            key = kind + "s"
-            names: list[str] | None = values.get(key)
-            if names is None:
-                continue
+        for kind, key, at in shape.lists:
+            names: list[str] = values[at]
             if not isinstance(user.membership_locs, MemberLocations):
                 user.membership_locs = MemberLocations()
             user.membership_locs.add_path(kind, upath, ctx.name_list(names))
@@ -184,13 +310,13 @@ class FastUsers:
                 if (kind, name) not in mentioned:
                     mentioned.add((kind, name))
                     lpath = lpath or _Path(src, upath, key)
-                    ctx.ref(kind, name, LazyLocation(src, lpath, j, False))
+                    ctx.ref(kind, name, LazyLocation(src, lpath, j))
             setattr(user, key, ctx.name_set(names))
             setattr(user, key + "_managed", True)
             ctx.own_lists.add((email, kind))
         if old is not None:
-            rloc = LazyLocation(src, upath, "renamed_from", True)
-            ctx.rename(user, old, rloc, f"user '{values['email']}'")
+            rloc = LazyKeyLocation(src, upath, "renamed_from")
+            ctx.rename(user, old, rloc, f"user '{written}'")
         ctx.state.users[email] = user
         return True
 
@@ -235,7 +361,7 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
         if names is None or user is None or name not in names:
             return None
         src = user.src
-        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name), False)
+        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name))
 
     def __getitem__(self, key: tuple[str, str]) -> Location:
         extra = self._extra
@@ -292,4 +418,4 @@ def item_location(node: Node, index: int) -> Location:
     """The location of item ``index`` of a shadow sequence (without making its node)."""
     assert isinstance(node, ShadowSequence)
     p = node._p
-    return LazyLocation(p.src, p, index, False)
+    return LazyLocation(p.src, p, index)

@@ -27,6 +27,11 @@ _UNUSUAL_QUOTE = re.compile(
     re.M,
 )
 MAX_LINE = 1000
+# plain_data's search of the emitted JSON for strings YAML might type (before its look-ahead).
+CANDIDATE = re.compile(
+    r'"([-+]?[0-9.][0-9a-zA-Z_.:+-]*|[-+]?\.(?:inf|Inf|INF)|~|[nN]ull|NULL|[tT]rue|TRUE'
+    r'|[fF]alse|FALSE|)"'
+)
 
 
 def _char(text: str) -> bool:

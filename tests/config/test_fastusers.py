@@ -292,3 +292,110 @@ def test_generated_bench_configs(
     assert fast[0][0] == "ok"
     assert fast == slow == shadow
     assert counted == [0, 400]
+
+
+# A plain value of each optional key (what the users around an odd one hold).
+PLAIN_VALUE = {
+    "first_name": "Bob",
+    "agent_number": "A-1",
+    "status": "Active",
+    "location": "Paris",
+    "max_chat_limit": "3",
+    "max_chat_limit_enabled": "true",
+    "roles": "[Agent]",
+    "teams": "[T1]",
+}
+
+
+@pytest.mark.parametrize("shape", [k for k in SHAPES if k.split("-")[0] in PLAIN_VALUE])
+def test_an_odd_value_among_plain_users_of_its_shape(
+    shape: str, seen: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The users of one shape are checked a column at a time: one odd value in a column
+    must leave its user to the exact path and the others as they are."""
+    key = shape.split("-")[0]
+    if key == "first_name":
+        like = BASE.replace("Bob\n", f"{PLAIN_VALUE[key]}\n", 1)
+    else:
+        like = BASE + f"    {key}: {PLAIN_VALUE[key]}\n"
+    blocks = [like.replace("bob@", f"u{i}@") for i in range(6)]
+    blocks.insert(3, SHAPES[shape])
+    text = "version: 1\nusers:\n" + "".join(blocks) + EXTRA
+
+    def load(fast: bool) -> Any:
+        return load_config_sources([("u.yaml", text.encode())], now=NOW, fast=fast)
+
+    slow, shadow, fast = _three(load, seen, monkeypatch)
+    assert fast == slow
+    assert fast == shadow
+
+
+def _one_by_one(data: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in data:
+        values = fastusers.plain_user(item)
+        out.append(None if values is None else (tuple(item), tuple(values.values())))
+    return out
+
+
+ODD_VALUES: dict[str, list[Any]] = {
+    "email": [None, "", "  ", 5, True, ["a@b.c"], " a@b.c "],
+    "first_name": [None, "", " \t ", 5, 5.0, True, [], {"a": 1}, " Bob "],
+    "agent_number": [None, "", "  ", 7, 7.5, False, " A-2 "],
+    "status": [None, "", "active", 1, True, "Inactive"],
+    "location": [None, "", " ", 0, False, ["x"], " x "],
+    "max_chat_limit": [None, 0, -1, 2.0, 2.5, "3", True, False, 100_000, 1],
+    "max_chat_limit_enabled": [None, "true", 1, 0, 1.0, False],
+    "roles": [
+        None,
+        "Agent",
+        [],
+        [""],
+        [" "],
+        ["A", 3],
+        ["A", None],
+        ["A", ["B"]],
+        ["A", {"b": 1}],
+        [True],
+        [" A "],
+        ["A", "A"],
+    ],
+    "teams": [None, {}, [1.5], ["T", ""], ["T", {"x": [1]}], ["T1", "T2"]],
+    "renamed_from": [None, "", "x@y.z", 3],
+}
+
+
+@pytest.mark.parametrize("key", list(ODD_VALUES))
+def test_plain_users_equals_plain_user_one_by_one(key: str) -> None:
+    base = {
+        "email": "u@example.com",
+        "first_name": "F",
+        "last_name": "L",
+        "agent_number": "A-1",
+        "status": "Active",
+        "location": "Paris",
+        "max_chat_limit": 3,
+        "max_chat_limit_enabled": True,
+        "roles": ["Agent"],
+        "teams": ["T1", "T2"],
+        "renamed_from": "old@example.com",
+    }
+    for odd in ODD_VALUES[key]:
+        data: list[Any] = [dict(base) for _ in range(5)]
+        data[2][key] = odd
+        assert fastusers.plain_users(data) == _one_by_one(data), (key, odd)
+        del data[4][key]  # a second shape in the same list
+        data.insert(1, None)  # and an item that is no user at all
+        data.insert(0, ["not", "a", "user"])
+        assert fastusers.plain_users(data) == _one_by_one(data), (key, odd)
+
+
+def test_plain_users_of_mixed_shapes_and_unknown_keys() -> None:
+    a = {"email": "a@example.com", "first_name": "A", "last_name": "A"}
+    b = {"first_name": "B", "email": "b@example.com", "last_name": "B", "roles": []}
+    c = {"email": "c@example.com", "first_name": "C", "last_name": "C", "nickname": "C"}
+    d = {"email": "d@example.com", "first_name": "D"}  # last_name missing
+    data: list[Any] = [a, b, c, d, a, b, 5, "x", [], {}, b]
+    assert fastusers.plain_users(data) == _one_by_one(data)
+    assert fastusers.plain_users([]) == []
+    assert fastusers.plain_users([a] * 4) == _one_by_one([a] * 4)

@@ -88,8 +88,8 @@ def test_the_fast_path_is_taken_on_plain_examples(always_fast: list[str]) -> Non
 def test_error_corpus(name: str, always_fast: list[str]) -> None:
     files, _ = CASES[name]
     sources = [(n, c.encode() if isinstance(c, str) else c) for n, c in files.items()]
-    slow = _outcome(lambda: load_config_sources(sources, now=NOW, fast=False))
-    fast = _outcome(lambda: load_config_sources(sources, now=NOW))
+    slow = _outcome(lambda sources=sources: load_config_sources(sources, now=NOW, fast=False))
+    fast = _outcome(lambda sources=sources: load_config_sources(sources, now=NOW))
     assert fast == slow
 
 
@@ -199,3 +199,55 @@ def test_membership_locations_and_refs_of_a_fast_file(always_fast: list[str]) ->
     assert a[("role", "Boss")] == Location("u.yaml", 19, 10)
     assert ("role", "Nope") not in a and len(a) == 4
     assert fast.role_refs == slow.role_refs and fast.team_refs == slow.team_refs
+
+
+DNC_ENTRIES = [
+    '"+14155550100"',
+    "'  +1 415 555 0101  '",
+    "14155550103",
+    "'(415) 555-0104'",
+    '"+14155550100"',  # listed twice
+    "'   '",
+    "not a number",
+    "'911'",
+    "null",
+    "true",
+    "phone_number: '+14155550106'\n    comment: c",
+    "phone_number: '+14155550107'\n    expires_at: '2020-01-01'",
+    "phone_number: '+14155550108'\n    state: absent",
+    "phone_number: 14155550109",
+    "phone_number: '+14155550110'\n    expires_at: 'soon'",
+    "comment: no number",
+    "'+4420 7946 0000'",
+    "'+44 (0)20 7946 0001'",
+    "'０１２３'",
+]
+# Entries that send their file to the slow path (rapidyaml and ruamel.yaml type them apart).
+DNC_SLOW_ENTRIES = ["+14155550102", "''", "[+14155550105]", "phone_number: ''"]
+
+
+@pytest.mark.parametrize("region", ["US", "GB"])
+def test_dnc_entries_of_every_kind_in_a_fast_file(region: str, always_fast: list[str]) -> None:
+    """A fast file's DNC entries written as text are read from their values (no node, no
+    model): each kind of entry, among others, loads as on the slow path."""
+    for i in range(len(DNC_ENTRIES)):
+        entries = DNC_ENTRIES[i:] + DNC_ENTRIES[:i]
+        text = "dnc:\n" + "".join(f"  - {e}\n" for e in entries)
+        sources = [
+            ("d.yaml", text.encode()),
+            ("p.yaml", f"policy:\n  default_region: {region}\n".encode()),
+        ]
+        slow = _outcome(lambda sources=sources: load_config_sources(sources, now=NOW, fast=False))
+        fast = _outcome(lambda sources=sources: load_config_sources(sources, now=NOW))
+        assert fast == slow, entries
+        assert "d.yaml" in always_fast[-1:]
+    for odd in DNC_SLOW_ENTRIES:
+        text = "dnc:\n" + "".join(f"  - {e}\n" for e in [*DNC_ENTRIES[:5], odd])
+        slow = _outcome(
+            lambda text=text: load_config_sources([("d.yaml", text.encode())], fast=False)
+        )
+        assert _outcome(lambda text=text: load_config_sources([("d.yaml", text.encode())])) == slow
+    plain = "dnc:\n" + "".join(f"  - '+1415555{n:04d}'\n" for n in range(50))
+    slow = _outcome(lambda: load_config_sources([("d.yaml", plain.encode())], now=NOW, fast=False))
+    fast = _outcome(lambda: load_config_sources([("d.yaml", plain.encode())], now=NOW))
+    assert fast[0] == "ok" and fast == slow
