@@ -7,7 +7,9 @@ after the item that is not whitespace (the ``,`` or ``]``); decoding a memoryvie
 An item cut by the end of the window fails otherwise (``truncated``, or an error within a few
 bytes of the end): more of the body is read and the item decoded again. Once two items are
 seen, the rest of each window is decoded in one call where possible (:meth:`ArrayReader._batch`:
-no error per item). :data:`STREAMING` says
+no error per item), straight into the caller's type for an item when it gives one (``rows``:
+then the items of such a batch are of that type, and their bytes are there on demand,
+:meth:`ArrayReader.item_bytes`). :data:`STREAMING` says
 whether the installed msgspec words its errors this way (checked at import); when not, the
 client reads the body whole as before.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import msgspec
 import requests
@@ -41,6 +44,12 @@ class TooLarge(Exception):
 
 class NotAnArray(Exception):
     """The body's first byte that is not whitespace is not ``[``."""
+
+
+class NeedBytes(Exception):
+    """Raised by what validates an item that was decoded into the caller's type (see
+    :class:`ArrayReader`'s ``rows``) when it needs the item's bytes instead: it is then
+    called again with them."""
 
 
 class BadJson(Exception):
@@ -85,10 +94,24 @@ STREAMING = _probe()
 class ArrayReader:
     """The items of a JSON array body, as memoryviews of their bytes, read from ``chunks``
     with only a window of the body held. Raises NotAnArray, BadJson, and whatever reading the
-    chunks raises. ``head``: the body's first bytes (for error messages)."""
+    chunks raises. ``head``: the body's first bytes (for error messages).
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    ``rows``: a decoder of a list of the caller's type for an item (a msgspec struct), tried
+    first on each batch; when the batch decodes that way its items are yielded as such (the
+    same values as decoding each item's bytes by itself), else as bytes. Such a decode
+    accepts no body that decoding the items as raw JSON does not (a struct's fields are
+    JSON values, parsed at least as strictly as skipped ones): the items, and so the body's
+    errors, are the same."""
+
+    def __init__(
+        self, chunks: Iterable[bytes], rows: msgspec.json.Decoder[Any] | None = None
+    ) -> None:
         self._chunks = iter(chunks)
+        self._rows = rows
+        self._count = 0  # items yielded, before the batch being yielded
+        self._first = 0  # the index of the first item of that batch
+        self._typed: bytes | None = None  # its bytes, when decoded by ``rows``
+        self._typed_raw: list[msgspec.Raw] | None = None
         self.head = b""
         self._buf = b""
         self._pos = 0
@@ -148,6 +171,8 @@ class ArrayReader:
         while True:
             batch = self._batch()
             if batch is not None:
+                self._first = self._count
+                self._count += len(batch)
                 yield from batch
                 self._pos += 1  # the "," after the batch's last item
                 continue
@@ -158,6 +183,7 @@ class ArrayReader:
                 colon = self._buf.find(b":", self._pos, self._pos + JOINT_MAX)
                 if colon >= 0:
                     self._joint = self._buf[self._pos - 1 : colon + 1]
+            self._count += 1
             yield item
             if sep == 0x5D:
                 self._end()
@@ -183,13 +209,32 @@ class ArrayReader:
         end = buf.rfind(joint, pos, pos + BATCH_MAX)
         if end <= pos:
             return None
+        data = b"".join((b"[", memoryview(buf)[pos:end], b"]"))
+        if self._rows is not None:
+            try:
+                typed: list[Any] = self._rows.decode(data)
+            except (msgspec.DecodeError, RecursionError):  # another shape (or not JSON)
+                pass
+            else:
+                self._pos = end
+                self._typed, self._typed_raw = data, None
+                return typed
+        self._typed = None
         try:
-            items = _LIST.decode(b"".join((b"[", memoryview(buf)[pos:end], b"]")))
+            items = _LIST.decode(data)
         except (msgspec.DecodeError, RecursionError):
             self._joint, self._batching = None, False
             return None
         self._pos = end
         return items
+
+    def item_bytes(self, index: int) -> msgspec.Raw:
+        """The bytes of item ``index`` (counted from the body's first), an item of the batch
+        being yielded that ``rows`` decoded."""
+        assert self._typed is not None and self._first <= index < self._count
+        if self._typed_raw is None:
+            self._typed_raw = _LIST.decode(self._typed)  # valid JSON: the batch decoded
+        return self._typed_raw[index - self._first]
 
     def _item(self) -> memoryview:
         """The item starting at the window's position; the position is left at the byte

@@ -73,18 +73,22 @@ class TemplateRows:
         return self.fold_items(template_row_json, consume)
 
     def fold_items(
-        self, validate: Callable[[memoryview | msgspec.Raw], R], consume: Callable[[Iterator[R]], T]
+        self,
+        validate: Callable[[Any], R],
+        consume: Callable[[Iterator[R]], T],
+        rows: msgspec.json.Decoder[Any] | None = None,
     ) -> T:
         """:meth:`fold` over what ``validate`` makes of each row's JSON bytes instead of a
         TemplateRow (the live state's fast path); like ``template_row_json`` it raises
         pydantic's ValidationError for a bad row, which becomes the same
-        MalformedResponseError."""
+        MalformedResponseError. ``rows``: a decoder of a list of rows of a msgspec type that
+        ``validate`` also takes (:func:`~reconciler.platform.decode.stream_items`)."""
         path = self.PATH
 
         def read(status: int, chunks: Iterator[bytes]) -> T:
-            rows = stream_items(validate, status, chunks, method="GET", path=path)
-            result = consume(rows)
-            for _ in rows:  # a consumer that stopped early: the rest is checked all the same
+            items = stream_items(validate, status, chunks, method="GET", path=path, rows=rows)
+            result = consume(items)
+            for _ in items:  # a consumer that stopped early: the rest is checked all the same
                 pass
             return result
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, overload
 import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from reconciler.platform.body import ArrayReader, BadJson, NotAnArray
+from reconciler.platform.body import ArrayReader, BadJson, NeedBytes, NotAnArray
 from reconciler.platform.errors import (
     ApiError,
     AuthenticationError,
@@ -240,20 +240,22 @@ def _shape(index: int, err: ValidationError) -> str:
 
 
 def stream_items(
-    validate: Callable[[memoryview | msgspec.Raw], R],
+    validate: Callable[[Any], R],
     status: int,
     chunks: Iterable[bytes],
     *,
     method: str,
     path: str,
+    rows: msgspec.json.Decoder[Any] | None = None,
 ) -> Iterator[R]:
     """:func:`decode_items` for a body arriving in ``chunks``: each item is validated as soon
     as it has arrived (:class:`~reconciler.platform.body.ArrayReader`), so only a window of
     the body is held. The same errors with the same messages as ``decode_items``: a syntax
     error anywhere wins over a bad item (the first bad item's error is kept and raised at the
     end of the body, which is still read and checked); the rows yielded before an error are
-    the caller's to drop."""
-    reader = ArrayReader(chunks)
+    the caller's to drop. ``rows``: see ArrayReader (``validate`` then gets items of that
+    type too, and raises NeedBytes for one it wants as bytes)."""
+    reader = ArrayReader(chunks, rows)
 
     def malformed(why: str) -> MalformedResponseError:
         head = reader.full_head()
@@ -265,7 +267,10 @@ def stream_items(
             if deferred is not None:
                 continue
             try:
-                row = validate(item)
+                try:
+                    row = validate(item)
+                except NeedBytes:
+                    row = validate(reader.item_bytes(index))
             except ValidationError as err:
                 deferred = _shape(index, err)
                 continue

@@ -131,9 +131,15 @@ def common_row(raw: bytes | memoryview | msgspec.Raw) -> tuple[list[Any], bytes,
     is wrong with it). For a caller that needs the values, not a TemplateRow (the live state
     of 50,000 users: no model per row)."""
     try:
-        fields = msgspec.structs.astuple(_WIRE.decode(raw))
+        wire = _WIRE.decode(raw)
     except msgspec.DecodeError:
         return None
+    return wire_values(wire)
+
+
+def wire_values(wire: Any) -> tuple[list[Any], bytes, bytes] | None:
+    """:func:`common_row` of a row already decoded by :data:`WIRE`."""
+    fields = msgspec.structs.astuple(wire)
     values = []
     for value, (normalise, default) in zip(fields, _RULES, strict=False):  # then roles, teams
         if value is UNSET:
@@ -209,6 +215,11 @@ _FAST: dict[str, Callable[[Any], Any]] = {
 }
 assert _FAST.keys() == set(_SCALARS)
 SCALARS = _SCALARS
+# A row's JSON -> its fields as given (what common_row reads first); WIRE_LIST: a list of rows.
+WIRE: msgspec.json.Decoder[Any] = _WIRE
+WIRE_LIST: msgspec.json.Decoder[list[Any]] = msgspec.json.Decoder(list[_WireRow])  # type: ignore[valid-type]
+WIRE_ROW: type = _WireRow
+UNDECIDED = _UNDECIDED
 # Per scalar in order: its fast normaliser and its default when absent.
 _RULES = tuple(
     (
@@ -220,6 +231,8 @@ _RULES = tuple(
     for name in _SCALARS
 )
 assert [n for n in _WireRow.__struct_fields__] == [*_SCALARS, *_MEMBER_FIELDS]
+# A scalar -> (its normaliser, its default when absent).
+RULES: dict[str, tuple[Callable[[Any], Any], Any]] = dict(zip(_SCALARS, _RULES, strict=True))
 
 
 def _fast_members(items: Any) -> list[Membership] | None:

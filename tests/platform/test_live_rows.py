@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler import live
-from reconciler.platform import MalformedResponseError, client
+from reconciler.platform import MalformedResponseError, client, fastrows
 from reconciler.platform import body as body_module
 from reconciler.platform import models as m
 from reconciler.platform.decode import RawResponse, decode_items, stream_items
@@ -41,10 +41,13 @@ def exact(data: bytes) -> Outcome:
     return snapshot(live.live_from_template(rows))
 
 
-def fast_streamed(data: bytes, size: int) -> Outcome:
+def fast_streamed(data: bytes, size: int, typed: bool = True) -> Outcome:
+    """What fetch_live makes of the body in chunks of ``size`` bytes (``typed``: batches
+    decoded straight into rows, as fetch_live has them; else into each row's bytes)."""
     chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    decoder = fastrows.WIRE_LIST if typed else None
     try:
-        rows = stream_items(live._LiveRows(), 200, chunks, method="GET", path=PATH)
+        rows = stream_items(live._LiveRows(), 200, chunks, method="GET", path=PATH, rows=decoder)
         return snapshot(live._fold(rows))
     except MalformedResponseError as exc:
         return str(exc)
@@ -64,6 +67,7 @@ def check(data: bytes, sizes: tuple[int, ...] = (7, 4096)) -> Outcome:
     assert fast_whole(data) == expected
     for size in (*sizes, len(data) or 1):
         assert fast_streamed(data, size) == expected, size
+        assert fast_streamed(data, size, typed=False) == expected, size
     return expected
 
 
@@ -158,6 +162,43 @@ def test_emails_differing_in_case_empty_and_non_ascii() -> None:
     assert "Z" not in got[1] and "only here" not in got[2]  # an empty e-mail lists no names
     raw = b'[{"email": "a@b.co", "email": "C@d.co", "roles": [], "roles": [{"name": "R"}]}]'
     assert check(raw) != exact(b"[]")
+
+
+# Values equal in Python but not the same JSON (1 == 1.0 == True, 0 == False): the fast path
+# normalises the shared scalars once per distinct value (live._LiveRows.rests), which must not
+# give one the answer of another.
+EQUAL_BUT_NOT_SAME: list[Any] = [1, 1.0, True, "1", 0, 0.0, False, "0", "", None, "null", [], {}]
+SHARED = ("new_email", "status", "location", "max_chat_limit", "max_chat_limit_enabled")
+
+
+@pytest.mark.parametrize("field", SHARED)
+def test_shared_values_equal_in_python_are_each_normalised_by_their_own_rule(field: str) -> None:
+    base = dict(test_models.REFERENCE_ROW)
+    values = [*EQUAL_BUT_NOT_SAME, "Inactive", " Dublin ", 3, "3", 2**70]
+    for order in (values, values[::-1]):
+        for value in order:  # each value alone: the right answer, or the right error
+            check(body([{**base, field: value}]), (13,))
+        good = [v for v in order if isinstance(exact(body([{**base, field: v}])), tuple)]
+        assert len(good) >= 4
+        # ...and all in one body, with the row of another value before each (the cache warm)
+        rows = [{**base, field: v, "email": f"u{i}@b.co"} for i, v in enumerate(good * 2)]
+        got = check(body(rows), (97,))
+        assert not isinstance(got, str) and len(got[0]) == 2 * len(good)
+
+
+def test_the_text_fields_absent_null_or_not_strings_between_usual_rows() -> None:
+    base = dict(test_models.REFERENCE_ROW)
+    rows: list[Any] = []
+    for i, f in enumerate(["email", "first_name", "last_name", "agent_number"] * 3):
+        rows.append({**base, "email": f"a{i}@b.co"})
+        odd = [None, 5, "  x  "][i // 4]
+        rows.append({**base, "email": f"b{i}@b.co", f: odd})
+        rows.append({k: v for k, v in base.items() if k != f} | {"email": f"c{i}@b.co"})
+    for row in rows:
+        check(body([row]), (7,))
+    good = [r for r in rows if isinstance(exact(body([r])), tuple)]
+    got = check(body(good), (61,))
+    assert not isinstance(got, str) and len(got[0]) > 20
 
 
 def random_row(rnd: random.Random, i: int) -> dict[str, Any]:
@@ -300,10 +341,22 @@ def test_batches_give_the_items_and_errors_of_one_by_one(text: str) -> None:
     check(data, (1, 13, 200, 999))
     chunks = [data[i : i + 200] for i in range(0, len(data), 200)]
     got = outcome_of(lambda: list(stream_items(bytes, 200, chunks, method="GET", path=PATH)))
+    typed = outcome_of(lambda: list(stream_items(as_bytes, 200, chunks, **TYPED)))
     with pytest.MonkeyPatch.context() as one_by_one:
         one_by_one.setattr(body_module.ArrayReader, "_batch", lambda self: None)
         want = outcome_of(lambda: list(stream_items(bytes, 200, chunks, method="GET", path=PATH)))
     assert got == want  # the items' own bytes too, not only what they decode to
+    assert typed == want
+
+
+TYPED: dict[str, Any] = {"method": "GET", "path": PATH, "rows": fastrows.WIRE_LIST}
+
+
+def as_bytes(item: Any) -> bytes:
+    """An item's bytes: a row decoded in a batch is asked for them (NeedBytes)."""
+    if type(item) is fastrows.WIRE_ROW:
+        raise body_module.NeedBytes
+    return bytes(item)
 
 
 def outcome_of(read: Any) -> list[bytes] | str:
