@@ -228,8 +228,13 @@ def _items(
             yield validate(item)
         except ValidationError as err:
             raise malformed(_shape(index, err)) from None
+        except UnicodeDecodeError:  # JSON's strings are UTF-8; msgspec's split does not check
+            raise malformed(_NOT_UTF8.format(index)) from None
         except RecursionError:  # a hostile body: arrays in arrays, thousands deep
             raise malformed(f"nests its item {index} too deeply") from None
+
+
+_NOT_UTF8 = "is not valid JSON (its item {} is not UTF-8 text)"
 
 
 def _shape(index: int, err: ValidationError) -> str:
@@ -273,6 +278,9 @@ def stream_items(
                     row = validate(reader.item_bytes(index))
             except ValidationError as err:
                 deferred = _shape(index, err)
+                continue
+            except UnicodeDecodeError:
+                deferred = _NOT_UTF8.format(index)
                 continue
             except RecursionError:  # a hostile body: arrays in arrays, thousands deep
                 deferred = f"nests its item {index} too deeply"

@@ -90,6 +90,15 @@ BODIES = [
     b'[{"email": "a@b.co", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]",
     b'[{"email": "a@b.co", "roles": [' + b"[" * 5000 + b"]" * 5000 + b"]}]",
     b"[" + b"[" * 100_000,
+    # not UTF-8 inside a string (msgspec's split of the array does not check it)
+    b"["
+    + row(1)
+    + b', {"email": "a\xff@b.co", "first_name": "A", "last_name": "B"}, '
+    + row(2)
+    + b"]",
+    b'[{"email": "a@b.co", "first_name": "\xc3", "last_name": "B", "status": "Active"}]',
+    b"[" + row(1) + b', "\xff"]',
+    b'[{"email": "\xed\xa0\x80@b.co"}, nope]',  # a surrogate, then invalid JSON (it wins)
 ]
 
 
@@ -201,6 +210,7 @@ def test_fetch_live_after_a_cut_body_has_each_user_once(scripted) -> None:
         (GOOD[:-2] + b"x}]", "is not valid JSON"),
         (b"[" + row(1) + b', {"email": 5}]', "does not have the expected shape (1.email:"),
         (b"<!DOCTYPE html><html><body>" + b"x" * 500, "is not a JSON array"),
+        (b"[" + row(1) + b', {"email": "a\xff@b.co"}]', "its item 1 is not UTF-8 text"),
         (b'[{"email": "a@b.co", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]", "nests"),
     ],
 )
