@@ -213,7 +213,8 @@ class ArrayReader:
         if self._rows is not None:
             try:
                 typed: list[Any] = self._rows.decode(data)
-            except (msgspec.DecodeError, RecursionError):  # another shape (or not JSON)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # another shape,
+                # not UTF-8 text, or not JSON: read as raw items (each then says which)
                 pass
             else:
                 self._pos = end
