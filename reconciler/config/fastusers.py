@@ -395,10 +395,17 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
 
     def setdefault(self, key: tuple[str, str], default: Location) -> Location:
         """Set ``key`` unless it is there (without making an own list's location)."""
-        if key not in self:
-            self[key] = default
-            return default
-        return self[key]
+        extra = self._extra
+        if extra is not None and key in extra:
+            return extra[key]
+        kind, name = key
+        names = self._roles if kind == "role" else self._teams if kind == "team" else None
+        if names is not None and name in names:
+            return self[key]  # (an own list's)
+        if extra is None:
+            extra = self._extra = {}
+        extra[key] = default
+        return default
 
     def __setitem__(self, key: tuple[str, str], loc: Location) -> None:
         if self._extra is None:

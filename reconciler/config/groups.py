@@ -64,6 +64,7 @@ def finish_groups(ctx: LoadContext) -> None:
     """Add the group-centric memberships to the users (all users are known now)."""
     first_seen: dict[tuple[str, str], Location] = {}
     users = ctx.state.users
+    grown: dict[tuple[frozenset[str], str], frozenset[str]] = {}  # (set, name) -> set | {name}
     for group in ctx.groups:
         kind, name = group.kind, group.name
         if (kind, name) in first_seen:
@@ -76,7 +77,7 @@ def finish_groups(ctx: LoadContext) -> None:
         ctx.ref(kind, name, group.loc)
         sections = ctx.state.role_sections if kind == "role" else ctx.state.team_sections
         sections[name] = group.loc
-        attr = kind + "s"
+        attr, key = kind + "s", (kind, name)
         for email, mloc in group.members:
             user = users.get(email)
             if user is None:
@@ -95,8 +96,12 @@ def finish_groups(ctx: LoadContext) -> None:
                         mloc,
                     )
                 continue
-            setattr(user, attr, ctx.name_set(getattr(user, attr) | {name}))
-            user.membership_locs.setdefault((kind, name), mloc)
+            have = getattr(user, attr)
+            now = grown.get((have, name))
+            if now is None:  # users share their sets: each grown by a name once
+                now = grown[have, name] = ctx.name_set(have | {name})
+            setattr(user, attr, now)
+            user.membership_locs.setdefault(key, mloc)
 
 
 def _item_loc(file: str, seq: SequenceNode | None, index: int) -> Location:
