@@ -166,7 +166,7 @@ class LazyLocation(Location):
         for group in by_source.values():
             src = group[0]._src
             parsed = src.parse()
-            for loc in group:
+            for loc in _by_sequence(parsed, group):
                 loc._set(src.position_in(parsed, loc._steps(), loc._key))
 
     @property
@@ -222,6 +222,29 @@ class LazyLocation(Location):
     def __reduce__(self) -> Any:
         return (Location, (self.file, self.line, self.col))
 
+
+def _by_sequence(parsed: yamlpos.Parsed, group: list[LazyLocation]) -> list[LazyLocation]:
+    """Resolve the items of one sequence together where there are many (a DNC list: one scan
+    of its lines, :meth:`~reconciler.config.yamlpos.Parsed.items`); return the others."""
+    rest: list[LazyLocation] = []
+    items: dict[int, tuple[_Path, list[tuple[int, LazyLocation]]]] = {}
+    for loc in group:
+        parent, step = loc._parent, loc._step
+        if loc._key or type(step) is not int:
+            rest.append(loc)
+        else:
+            items.setdefault(id(parent), (parent, []))[1].append((step, loc))
+    for parent, same in items.values():
+        found = parsed.items(_steps(parent, None)) if len(same) >= BATCH else None
+        for step, loc in same:
+            if found is not None and 0 <= step < len(found):
+                loc._set(found[step])
+            else:
+                rest.append(loc)
+    return rest
+
+
+BATCH = 16  # a sequence with this many locations to resolve is scanned once for all
 
 _LINE: Any = Location.__dict__["line"]
 _COL: Any = Location.__dict__["col"]

@@ -17,6 +17,7 @@ the path); otherwise it returns ``None`` and the caller asks ruamel.yaml (the ex
 from __future__ import annotations
 
 import ctypes
+import re
 from bisect import bisect_left
 from itertools import accumulate, count
 from operator import add
@@ -114,9 +115,8 @@ class Parsed:
             return None  # something else (a comment) between the dash and the item
         return dash
 
-    def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int] | None:
-        """(line, column), 1-based in characters, of the node at ``path`` (its key if
-        ``key``), or None when this cannot tell for sure."""
+    def _node(self, path: tuple[str | int, ...]) -> int | None:
+        """The node at ``path``, or None."""
         t = self.tree
         node = t.root_id()
         for step in path:
@@ -131,6 +131,15 @@ class Parsed:
                 node = t.find_child(node, str(step).encode("utf-8"))
                 if node == NONE:
                     return None
+        return node
+
+    def position(self, path: tuple[str | int, ...], key: bool) -> tuple[int, int] | None:
+        """(line, column), 1-based in characters, of the node at ``path`` (its key if
+        ``key``), or None when this cannot tell for sure."""
+        t = self.tree
+        node = self._node(path)
+        if node is None:
+            return None
         if key:
             offset = self._offset(t.key(node), t.is_key_quoted(node)) if t.has_key(node) else None
         else:
@@ -140,3 +149,66 @@ class Parsed:
         line = bisect_left(self._newlines, offset)
         start = self._newlines[line - 1] + 1 if line else 0
         return line + 1, len(self._raw[start:offset].decode("utf-8")) + 1
+
+    def items(self, path: tuple[str | int, ...]) -> list[tuple[int, int]] | None:
+        """The :meth:`position` of every item of the block sequence at ``path``, from one scan
+        of its lines instead of rapidyaml calls per item; None when the scan cannot tell (then
+        ask :meth:`position` item by item).
+
+        It tells when the sequence's lines are only its items' lines (each ``- `` at the first
+        item's indentation, its value on the same line and neither a flow collection nor a
+        sequence), lines indented deeper (inside an item), blank lines and comments; and
+        rapidyaml counts as many items, the first and the last where the scan found them. An
+        item's value then starts at the first character after its ``- `` (a scalar at that
+        character or its quote, a mapping at its first key), in ASCII columns."""
+        t = self.tree
+        node = self._node(path)
+        if node is None or not t.is_seq(node) or t.is_flow(node):
+            return None
+        count = t.num_children(node)
+        first, last = t.first_child(node), t.last_child(node)
+        if count == 0 or t.is_seq(first):
+            return None
+        start = self._start(first)
+        if start is None:
+            return None
+        raw = self._raw
+        home = raw.rfind(b"\n", 0, start) + 1
+        lead = _LEAD.fullmatch(raw, home, start)
+        if lead is None:
+            return None
+        dash, good, end = _item_patterns(lead.end(1) - home)
+        stop = end.search(raw, start)
+        until = stop.start() if stop else len(raw)
+        if len(dash.findall(raw, home, until)) != count:
+            return None
+        values = [m.end() for m in good.finditer(raw, home, until)]
+        if len(values) != count or values[0] != start or values[-1] != self._start(last):
+            return None
+        newlines = self._newlines
+        found = []
+        for offset in values:
+            line = bisect_left(newlines, offset)
+            found.append((line + 1, offset - (newlines[line - 1] + 1 if line else 0) + 1))
+        return found
+
+
+# The start of a sequence's first item line: its indentation, the dash and spaces.
+_LEAD = re.compile(rb"( *)- +")
+_PATTERNS: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]] = {}
+
+
+def _item_patterns(indent: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """For a block sequence at ``indent``: its item lines (a dash, then a space or the end of
+    the line), those with a value on the line that is neither a flow collection nor a
+    sequence (matched up to the value), and the line break before the first line that is
+    neither an item line, nor deeper, nor blank, nor a comment (the end of the sequence)."""
+    found = _PATTERNS.get(indent)
+    if found is None:
+        n = b"%d" % indent
+        found = _PATTERNS[indent] = (
+            re.compile(rb"^ {" + n + rb"}-(?:[ \n]|\Z)", re.M),
+            re.compile(rb"^ {" + n + rb"}- +(?![\n#\[{]|-(?:[ \n]|\Z)|\Z)", re.M),
+            re.compile(rb"\n(?! {" + n + rb"}(?:-(?:[ \n]|\Z)| )| *(?:#|\n|\Z))"),
+        )
+    return found
