@@ -142,7 +142,9 @@ Managed = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use (defer_build): a large plain config validates no user or DNC entry
+    # with pydantic (config.fastusers), and ConfigFile is only for the schema.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class TenantModel(_Strict):
@@ -277,6 +279,7 @@ class ConfigFile(_Strict):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
         title="ccai-reconciler config",
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )

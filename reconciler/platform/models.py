@@ -116,7 +116,8 @@ ApiTime = Annotated[datetime | None, BeforeValidator(parse_api_datetime)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Built on first use (defer_build): a plan validates none of the job and DNC answers.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 # --- bulk users ------------------------------------------------------------------------------
@@ -297,14 +298,15 @@ class DncCheck(_Model):
     do_not_call: Flag = False
 
 
-TEMPLATE = TypeAdapter(list[TemplateRow])
+_LATER = ConfigDict(defer_build=True)  # the models' own config says so for the others
+TEMPLATE = TypeAdapter(list[TemplateRow], config=_LATER)
 JOB = TypeAdapter(Job)
-JOBS = TypeAdapter(list[Job])
+JOBS = TypeAdapter(list[Job], config=_LATER)
 JOB_CREATED = TypeAdapter(JobCreated)
-SCHEME_ERRORS = TypeAdapter(list[SchemeError])
-UPDATE_ERRORS = TypeAdapter(list[UpdateError])
-DNC_ADD_RESULTS = TypeAdapter(list[DncAddResult])
-DNC_REMOVE_RESULTS = TypeAdapter(list[DncRemoveResult])
+SCHEME_ERRORS = TypeAdapter(list[SchemeError], config=_LATER)
+UPDATE_ERRORS = TypeAdapter(list[UpdateError], config=_LATER)
+DNC_ADD_RESULTS = TypeAdapter(list[DncAddResult], config=_LATER)
+DNC_REMOVE_RESULTS = TypeAdapter(list[DncRemoveResult], config=_LATER)
 DNC_CHECK = TypeAdapter(DncCheck)
 
 __all__ = [
