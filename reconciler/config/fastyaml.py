@@ -34,11 +34,12 @@ class Source:
     """One file read by the fast path: its text, kept (compressed: 13.4 MB of a 50,000-user
     config take 0.9 MB) to resolve locations on demand."""
 
-    __slots__ = ("_index", "_packed", "_root", "_seq", "file")
+    __slots__ = ("_index", "_lengths", "_packed", "_root", "_seq", "file")
 
-    def __init__(self, file: str, text: str) -> None:
+    def __init__(self, file: str, text: str, lengths: dict[str, int] | None = None) -> None:
         self.file = file
         self._packed = zlib.compress(text.encode("utf-8"), 1)
+        self._lengths = lengths or {}  # the number of items of each root list
         self._root: Node | None = None
         self._index: dict[int, dict[str, tuple[Node, Node]]] = {}
         self._seq = 0
@@ -65,10 +66,17 @@ class Source:
     def text(self) -> str:
         return zlib.decompress(self._packed).decode("utf-8")
 
-    def parse(self) -> yamlpos.Parsed:
-        """The file parsed by rapidyaml in place, to find positions in it."""
+    def parse(self, paths: Iterator[tuple[str | int, ...]] | None = None) -> yamlpos.Parsed:
+        """The file parsed by rapidyaml in place, to find positions in it; with ``paths``
+        (all in items of one root list, the file large), only as far as the item after the
+        last of them where that suffices (see :func:`~reconciler.config.yamlpos.prefix`)."""
+        raw = zlib.decompress(self._packed)
         with quiet_stderr():
-            return yamlpos.Parsed(zlib.decompress(self._packed))
+            if paths is not None and len(raw) >= PREFIX_MIN_BYTES:
+                found = yamlpos.prefix(raw, paths, self._lengths)
+                if found is not None:
+                    return found
+            return yamlpos.Parsed(raw)
 
     def position_in(
         self, parsed: yamlpos.Parsed, path: tuple[str | int, ...], key: bool
@@ -165,7 +173,7 @@ class LazyLocation(Location):
                 by_source.setdefault(id(loc._src), []).append(loc)
         for group in by_source.values():
             src = group[0]._src
-            parsed = src.parse()
+            parsed = src.parse(loc._steps() for loc in group)
             for loc in _by_sequence(parsed, group):
                 loc._set(src.position_in(parsed, loc._steps(), loc._key))
 
@@ -244,6 +252,7 @@ def _by_sequence(parsed: yamlpos.Parsed, group: list[LazyLocation]) -> list[Lazy
     return rest
 
 
+PREFIX_MIN_BYTES = 64 * 1024  # a smaller file is parsed whole
 BATCH = 16  # a sequence with this many locations to resolve is scanned once for all
 
 _LINE: Any = Location.__dict__["line"]
@@ -472,7 +481,8 @@ def fast_root(file: str, text: str) -> tuple[ShadowMapping, dict[str, Any]] | No
     data = plain_data(text)
     if data is None:
         return None
-    return ShadowMapping(_Path(Source(file, text), None, None), data), data
+    lengths = {key: len(value) for key, value in data.items() if type(value) is list}
+    return ShadowMapping(_Path(Source(file, text, lengths), None, None), data), data
 
 
 def precedes(a: Location, b: Location) -> bool | None:

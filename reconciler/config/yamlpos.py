@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from itertools import accumulate, count
 from operator import add
 from typing import Any
@@ -191,6 +192,43 @@ class Parsed:
             line = bisect_left(newlines, offset)
             found.append((line + 1, offset - (newlines[line - 1] + 1 if line else 0) + 1))
         return found
+
+
+def prefix(
+    raw: bytes, paths: Iterator[tuple[str | int, ...]], lengths: dict[str, int]
+) -> Parsed | None:
+    """``raw`` parsed only as far as it must be for ``paths``, when they all lead into items
+    of one root list (``("users", 3, ...)``, a plan's changes in a large file) before its last:
+    up to a line break a little past where the item after the last one wanted should start
+    (estimated from the list's length), and only if rapidyaml finds that item in the prefix.
+    Then every item wanted ended before the cut: rapidyaml reads a block sequence line by line,
+    so its nodes and their offsets are those of the whole file. Else None (parse it all)."""
+    key: str | None = None
+    last = -1
+    for path in paths:
+        if len(path) < 2 or type(path[0]) is not str or type(path[1]) is not int:
+            return None
+        if key is None:
+            key = path[0]
+        elif path[0] != key:
+            return None
+        last = max(last, path[1])
+    total = lengths.get(key or "", 0)
+    if key is None or last + 1 >= total:
+        return None
+    cut = raw.find(b"\n", int(len(raw) * (last + 2) / total * 1.25) + 4096)
+    if cut < 0 or cut > len(raw) * 0.8:
+        return None
+    try:
+        parsed = Parsed(raw[: cut + 1])
+    except Exception:  # a prefix rapidyaml refuses: parse it all
+        return None
+    t = parsed.tree
+    root = t.root_id()
+    node = t.find_child(root, key.encode("utf-8")) if t.is_map(root) else NONE
+    if node == NONE or not t.is_seq(node) or t.num_children(node) < last + 2:
+        return None
+    return parsed
 
 
 # The start of a sequence's first item line: its indentation, the dash and spaces.

@@ -129,3 +129,66 @@ def test_a_batch_over_a_long_list_gives_the_slow_paths_locations(
     assert seen == scans
     want = [(x.file, x.line, x.col) for x in _dnc_locations(slow.state)]
     assert [(x.file, x.line, x.col) for x in locs] == want
+
+
+def _user(i: int, pad: int = 0) -> str:
+    return (
+        f"  - email: u{i:04d}@example.com\n    first_name: F{i}\n    last_name: L\n"
+        + "    # a comment line to make this item longer\n" * pad
+        + f"    roles: [Agent]\n    teams:\n      - T{i % 3}\n"
+    )
+
+
+def _some(state: DesiredState, which: list[int]) -> list[Location]:
+    users = list(state.users.values())
+    locs: list[Location] = []
+    for i in which:
+        user = users[i]
+        locs.extend([user.loc, *user.field_locs.values(), *user.membership_locs.values()])
+    return locs
+
+
+@pytest.mark.parametrize(
+    ("which", "pads", "whole"),
+    [
+        ([0, 1], 0, False),
+        ([3, 250], 0, False),
+        ([500], 0, False),
+        ([898], 0, True),  # near the end: parse it all
+        ([0, 899], 0, True),  # the last item: parse it all
+        ([10], 40, True),  # the first items far longer than the others: the prefix is short
+    ],
+    ids=["first", "spread", "middle", "next-to-last", "last", "short-prefix"],
+)
+def test_a_few_locations_in_a_large_file_parse_only_a_prefix(
+    which: list[int], pads: int, whole: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "users:\n" + "".join(_user(i, pads if i < 20 else 0) for i in range(900))
+    text += "# trailing comment\n"
+    assert len(text) >= fastyaml.PREFIX_MIN_BYTES
+    sources = [("u.yaml", text.encode())]
+    slow = _some(load_config_sources(sources, now=NOW, fast=False).state, which)
+    fast = _some(load_config_sources(sources, now=NOW).state, which)
+    assert all(isinstance(x, fastyaml.LazyLocation) for x in fast)
+    sizes: list[int] = []
+    real = yamlpos.Parsed.__init__
+
+    def spy(self: yamlpos.Parsed, raw: bytes) -> None:
+        sizes.append(len(raw))
+        real(self, raw)
+
+    monkeypatch.setattr(yamlpos.Parsed, "__init__", spy)
+    resolve_locations(fast)
+    assert (sizes[-1] == len(text.encode())) is whole
+    assert sizes[-1] == len(text.encode()) or sizes[-1] < 0.8 * len(text.encode())
+    assert [(x.file, x.line, x.col) for x in fast] == [(x.file, x.line, x.col) for x in slow]
+
+
+def test_a_prefix_is_only_for_items_of_one_root_list() -> None:
+    raw = ("users:\n" + "".join(_user(i) for i in range(100)) + "dnc: []\n").encode()
+    lengths = {"users": 100, "dnc": 0}
+    assert yamlpos.prefix(raw, iter([("users", 1), ("users", 2, "email")]), lengths) is not None
+    assert yamlpos.prefix(raw, iter([("users", 1), ("dnc",)]), lengths) is None
+    assert yamlpos.prefix(raw, iter([("users", 1), ("users",)]), lengths) is None
+    assert yamlpos.prefix(raw, iter([("users", 99)]), lengths) is None
+    assert yamlpos.prefix(raw, iter([("users", "x")]), lengths) is None
