@@ -42,10 +42,12 @@ def check_names(
         missing: dict[str, Location | None] = {
             n: loc for n, loc in refs.items() if n not in known_set
         }
-        for du in d.users.values():  # names on users the loader did not list in refs
-            for n in getattr(du, member_attr):
-                if n not in known_set and n not in missing:
-                    missing[n] = du.membership_locs.get((kind, n), du.loc)
+        used = frozenset().union(*[getattr(du, member_attr) for du in d.users.values()])
+        if not used <= known_set.union(missing):  # else the users add none (the common case)
+            for du in d.users.values():  # names on users the loader did not list in refs
+                for n in getattr(du, member_attr):
+                    if n not in known_set and n not in missing:
+                        missing[n] = du.membership_locs.get((kind, n), du.loc)
         for n, loc in sorted(
             missing.items(), key=lambda kv: (kv[1] is None, kv[1] or Location("", 0, 0), kv[0])
         ):
@@ -81,6 +83,9 @@ def check_names(
     live_locs = sorted({u.location for u in live.users.values() if u.location})
     known_locs = {name.casefold() for name in live_locs}
     seen: set[str] = set()
+    names = {du.fields.get("location") for du in d.users.values()}
+    if all(not isinstance(n, str) or n.casefold() in known_locs for n in names):
+        return errors, warnings  # no unknown location (the loop below would warn of none)
     for du in d.users.values():
         loc_name = du.fields.get("location")
         if isinstance(loc_name, str) and loc_name.casefold() not in known_locs:

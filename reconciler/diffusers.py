@@ -133,11 +133,10 @@ def resolve_sources(
     """desired e-mail → live key it is compared with (None: create), and the impossible
     renames."""
     errors: list[Diagnostic] = []
-    renamed_away = {
-        du.renamed_from: du.email
-        for du in users.values()
-        if du.renamed_from and du.renamed_from != du.email
-    }
+    renaming = [du for du in users.values() if du.renamed_from]
+    if not renaming:  # the common case, in one comprehension: each user is its own source
+        return {e: e if e in live else None for e in [du.email for du in users.values()]}, []
+    renamed_away = {du.renamed_from: du.email for du in renaming if du.renamed_from != du.email}
     sources: dict[str, str | None] = {}
     for du in users.values():
         rf = du.renamed_from if du.renamed_from != du.email else None

@@ -132,6 +132,8 @@ def _memberships(
         k = sum(1 for m in getattr(u, attr) if not m.assign)
         removed += k
         users += k > 0
+    if not removed:
+        return None  # what _over says of none, without counting the tenant's memberships
     total = sum(len(getattr(lu, attr)) for lu in live.users.values())
     holders = sum(1 for lu in live.users.values() if getattr(lu, attr))
     return _over(
@@ -156,9 +158,11 @@ def violations(
     out: list[SafetyViolation | None] = []
     existing = [u for u in user_changes if u.action != "create"]
 
-    live_active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE)
     # Every active user the plan makes Inactive, also one renamed in the same row.
     n = sum(1 for u in existing if _inactive(u))
+    # (Each guard counts the tenant's items only when the plan has some of its changes: with
+    # none it never objects, and the counts are per live user.)
+    live_active = sum(1 for u in live.users.values() if u.status == UserStatus.ACTIVE) if n else 0
     out.append(
         _over(
             "deactivations",
@@ -177,6 +181,8 @@ def violations(
             for u in existing
             if (f := u.field(c.field)) is not None and c.clears(f.before, f.after)
         )
+        if not cleared:
+            continue
         having = sum(1 for lu in live.users.values() if c.is_set(lu))
         out.append(
             _over(
@@ -190,7 +196,7 @@ def violations(
             )
         )
     removed = {c.number for c in dnc_changes if c.action == "remove"}
-    total = len(set(dnc_declared) | removed)
+    total = len(set(dnc_declared) | removed) if removed else 0
     k = len(removed)
     out.append(
         _over(
