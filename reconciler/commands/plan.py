@@ -28,7 +28,7 @@ from reconciler.config import LoadResult
 from reconciler.errors import PlanError
 from reconciler.pipeline import PlanRequest, compute_plan
 from reconciler.plan import Plan
-from reconciler.render import markdown_parts, render_json, render_markdown, render_text
+from reconciler.render import render_json
 from reconciler.render.progress import ProgressLine
 from reconciler.state import DesiredState
 
@@ -102,6 +102,8 @@ def write_parts(plan: Any, out_dir: Path) -> list[Path]:
         for old in out_dir.glob("plan-*.md"):
             if old.stem[5:].isdigit():  # parts of an earlier run, nothing else
                 old.unlink()
+        from reconciler.render.markdown import markdown_parts
+
         paths = []
         for i, part in enumerate(markdown_parts(plan), 1):
             p = out_dir / f"plan-{i}.md"
@@ -193,8 +195,12 @@ def command(
     if fmt == "json":
         render_json(plan, sys.stdout, data)
     elif fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
         render_markdown(plan, sys.stdout)
     else:
+        from reconciler.render.text import render_text
+
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
     if out is not None:
         click.echo(f"Saved the plan to {out} (hash {plan.hash[:12]}).", err=True)

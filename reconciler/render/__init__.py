@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reconciler.plan import Plan
-from reconciler.render.markdown import markdown_parts, render_markdown
-from reconciler.render.text import render_text
+
+if TYPE_CHECKING:
+    from reconciler.render.markdown import markdown_parts, render_markdown
+    from reconciler.render.text import render_text
+
+# The text and Markdown renderers are imported on first use (a JSON plan needs neither).
+_LATER = {"markdown_parts": "markdown", "render_markdown": "markdown", "render_text": "text"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LATER:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LATER[name]}"), name)
 
 
 def render_json(plan: Plan, stream: TextIO, data: bytes | None = None) -> None:
