@@ -87,3 +87,21 @@ class MembershipMemo:
         if kept is None:
             return self.compute(du, lu, kind)
         return [], list(kept)
+
+    def both(self, du: DesiredUser, lu: LiveUser | None) -> tuple[Memberships, Memberships]:
+        """``(self(du, lu, "role"), self(du, lu, "team"))``, in one call (once per user)."""
+        seen = self._seen
+        roles = seen.get(
+            ("role", du.roles, lu.roles if lu is not None else _NONE, du.roles_managed), _NEW
+        )
+        teams = seen.get(
+            ("team", du.teams, lu.teams if lu is not None else _NONE, du.teams_managed), _NEW
+        )
+        return (
+            ([], list(roles)) if type(roles) is list else self(du, lu, "role"),
+            ([], list(teams)) if type(teams) is list else self(du, lu, "team"),
+        )
+
+
+_NONE: frozenset[str] = frozenset()
+_NEW: Any = object()  # not seen yet

@@ -304,16 +304,17 @@ def _declared_changes(
     memberships = MembershipMemo(
         lambda du, lu, kind: membership_changes(du, lu, kind, scope, policy)
     )
+    source, live_user = sources.get, live.users.get
+    kept_roles_of, kept_teams_of = kept_unnamed["role"], kept_unnamed["team"]
     for du in desired.users.values():
-        src = sources.get(du.email)
-        lu = live.users.get(src) if src else None
+        src = source(du.email)
+        lu = live_user(src) if src else None
         fields = [] if lu is not None and same_fields(du, lu) else field_changes(du, lu)
-        roles, kept_roles = memberships(du, lu, "role")
-        teams, kept_teams = memberships(du, lu, "team")
+        (roles, kept_roles), (teams, kept_teams) = memberships.both(du, lu)
         if kept_roles:
-            kept_unnamed["role"].append((du, kept_roles))
+            kept_roles_of.append((du, kept_roles))
         if kept_teams:
-            kept_unnamed["team"].append((du, kept_teams))
+            kept_teams_of.append((du, kept_teams))
         rename = lu is not None and src != du.email
         if not (fields or roles or teams or rename):
             continue

@@ -3,6 +3,8 @@ change of a guarded kind) give what the item-by-item paths give, with and withou
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.diffnames import check_names
 from reconciler.diffusers import resolve_sources
 from reconciler.state import DesiredState, DesiredUser, LiveState, LiveUser, Location, UserStatus
@@ -65,3 +67,26 @@ def test_names_and_locations_on_users_only_are_still_found() -> None:
         "location 'Mars' is not used by any user in the tenant; the platform rejects it unless "
         "the location exists"
     ]
+
+
+def test_both_memberships_at_once_are_each_kind_alone() -> None:
+    from reconciler.diffsame import MembershipMemo
+    from reconciler.plan import MembershipChange
+
+    def compute(du: DesiredUser, lu: LiveUser | None, kind: str) -> tuple[list[Any], list[str]]:
+        want = du.roles if kind == "role" else du.teams
+        have = frozenset() if lu is None else (lu.roles if kind == "role" else lu.teams)
+        out = [MembershipChange(name=n, assign=True, loc=du.loc) for n in sorted(want - have)]
+        return out, sorted(have - want)
+
+    users = [
+        _user("a@x.com", 1, roles=frozenset({"A"}), teams=frozenset({"T"})),
+        _user("b@x.com", 2, roles=frozenset({"A", "B"})),
+        _user("c@x.com", 3, roles=frozenset({"A"}), teams=frozenset({"T"})),
+    ]
+    lives = [_live("a@x.com", frozenset({"A", "K"})), _live("b@x.com", frozenset({"A"})), None]
+    one, two = MembershipMemo(compute), MembershipMemo(compute)
+    for _ in range(2):  # unseen, then seen (with and without changes)
+        for du in users:
+            for lu in lives:
+                assert one.both(du, lu) == (two(du, lu, "role"), two(du, lu, "team"))
