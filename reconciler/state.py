@@ -180,10 +180,10 @@ class DesiredUser:
     teams_managed: bool = False
     renamed_from: str | None = None  # lower-cased
     loc: Location | None = None  # the user's block (its email key)
-    # per field, incl. renamed_from (made on first use for a large plain file: config/fastyaml.py)
+    # per field, incl. renamed_from (made on first use for a large plain file: config/lazyloc.py)
     field_locs: MutableMapping[str, Location] = field(default_factory=dict)
     # Where each membership was declared: ("role" | "team", name) -> location (made on first
-    # use for the user's own lists in a large plain file: config/fastyaml.py).
+    # use for the user's own lists in a large plain file: config/fastusers.py).
     membership_locs: MutableMapping[tuple[str, str], Location] = field(default_factory=dict)
     # The email as written in the YAML: what a create or rename sends (compared lower-cased).
     email_as_written: str | None = None

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.nodes import Node, SequenceNode
 
-from reconciler.config import fastyaml, yamlio
+from reconciler.config import lazyloc, yamlio
 from reconciler.config import models as m
 from reconciler.config.emails import EmailCheck
 from reconciler.config.messages import PATTERN_HELP, field_path, kind_of, show, suggest
@@ -126,7 +126,7 @@ class LoadContext:
             fa, fb = self.file_order.get(a.file, last), self.file_order.get(b.file, last)
             if fa != fb:
                 return fa < fb
-        fast = fastyaml.precedes(a, b)
+        fast = lazyloc.precedes(a, b)
         return fast if fast is not None else self.order(a) < self.order(b)
 
     def order(self, loc: Location | None) -> tuple[int, int, int]:

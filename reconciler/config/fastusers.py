@@ -8,7 +8,7 @@ non-blank strings) with valid email addresses cannot fail any check of
 :class:`~reconciler.state.DesiredUser` from the dict itself, with the models' own normalisers,
 without shadow nodes or pydantic; the users of one shape (the same keys in the same order: most
 of a file) have their values checked a key at a time (:func:`plain_users`). Every location is a
-:class:`~reconciler.config.fastyaml.LazyLocation` on the same path, made in the same order as the
+:class:`~reconciler.config.lazyloc.LazyLocation` on the same path, made in the same order as the
 exact path makes it (the order of first mentions depends on it). Any other user (a number, a
 null, a blank, an unknown key, a bad address, ...) takes the exact path of
 :func:`~reconciler.config.users.read_users`, which reports its problems.
@@ -27,13 +27,8 @@ from ruamel.yaml.nodes import Node
 from reconciler.config import fastyaml
 from reconciler.config import models as m
 from reconciler.config.context import Item, LoadContext
-from reconciler.config.fastyaml import (
-    KeyLocations,
-    LazyKeyLocation,
-    LazyLocation,
-    ShadowSequence,
-    _Path,
-)
+from reconciler.config.fastyaml import ShadowSequence
+from reconciler.config.lazyloc import KeyLocations, LazyKeyLocation, LazyLocation, NodePath
 from reconciler.state import USER_FIELDS, DesiredUser, Location
 
 #: Switch the fast branch off (tests compare it with the exact path).
@@ -292,7 +287,7 @@ class FastUsers:
         ctx.declared.add(email)
         p = self.p
         src = p.src
-        upath = _Path(src, p, i)
+        upath = NodePath(src, p, i)
         loc = LazyKeyLocation(src, upath, "email")
         if ctx.declared_twice(email, loc):
             return True
@@ -317,11 +312,11 @@ class FastUsers:
             mlocs.add_path(kind, upath, name_list)
             if (kind, name_list) not in self._mentioned:  # else each name is mentioned already
                 self._mentioned.add((kind, name_list))
-                lpath: _Path | None = None
+                lpath: NodePath | None = None
                 for j, name in enumerate(names):
                     if (kind, name) not in mentioned:
                         mentioned.add((kind, name))
-                        lpath = lpath or _Path(src, upath, key)
+                        lpath = lpath or NodePath(src, upath, key)
                         ctx.ref(kind, name, LazyLocation(src, lpath, j))
             setattr(user, key, name_set)
             setattr(user, key + "_managed", True)
@@ -344,7 +339,7 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
     __slots__ = ("_extra", "_roles", "_teams", "_user")
 
     def __init__(self) -> None:
-        self._user: _Path | None = None  # the user's mapping
+        self._user: NodePath | None = None  # the user's mapping
         self._roles: tuple[str, ...] | None = None
         self._teams: tuple[str, ...] | None = None
         self._extra: dict[tuple[str, str], Location] | None = None
@@ -355,7 +350,7 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
         assert node._p.step == kind + "s"
         self.add_path(kind, node._p.parent, names)
 
-    def add_path(self, kind: str, user: _Path, names: tuple[str, ...]) -> None:
+    def add_path(self, kind: str, user: NodePath, names: tuple[str, ...]) -> None:
         """The user's own list of ``kind`` (at ``kind + "s"`` in ``user``), items ``names``
         (roles are added before teams)."""
         assert self._user is None or self._user is user
@@ -373,7 +368,7 @@ class MemberLocations(_MutableMapping[tuple[str, str], Location]):
         if names is None or user is None or name not in names:
             return None
         src = user.src
-        return LazyLocation(src, _Path(src, user, kind + "s"), names.index(name))
+        return LazyLocation(src, NodePath(src, user, kind + "s"), names.index(name))
 
     def __getitem__(self, key: tuple[str, str]) -> Location:
         extra = self._extra

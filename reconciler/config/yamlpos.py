@@ -1,6 +1,6 @@
 """Where a node of a plain YAML file starts, found with rapidyaml instead of ruamel.yaml.
 
-A lazy location of :mod:`~reconciler.config.fastyaml` names a node by its path from the root
+A lazy location (:mod:`~reconciler.config.lazyloc`) names a node by its path from the root
 (``("users", 3, "email")``). Composing the file with ruamel.yaml to find it costs as much as the
 slow path the fast path avoids; a JSON plan reads every DNC declaration's location, a plan with
 changes spread over many files reads some of each. Here rapidyaml parses the file again (a few

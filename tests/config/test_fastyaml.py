@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.config import fastusers, fastyaml, load_config, load_config_sources, plainyaml
+from reconciler.config import (
+    fastusers,
+    fastyaml,
+    lazyloc,
+    load_config,
+    load_config_sources,
+    plainyaml,
+)
 from reconciler.errors import ConfigError
 from reconciler.state import Location
 
@@ -127,7 +134,7 @@ def test_lazy_location_behaves_like_a_location(always_fast: list[str]) -> None:
     text = "users:\n  - email: a@example.com\n    first_name: A\n    last_name: B\n"
     state = load_config_sources([("c.yaml", text.encode())], now=NOW).state
     loc = state.users["a@example.com"].loc
-    assert isinstance(loc, fastyaml.LazyLocation)
+    assert isinstance(loc, lazyloc.LazyLocation)
     assert loc == Location("c.yaml", 2, 5) and Location("c.yaml", 2, 5) == loc
     assert hash(loc) == hash(Location("c.yaml", 2, 5))
     assert str(loc) == "c.yaml:2:5" and loc < Location("c.yaml", 3, 1)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from reconciler.config import fastyaml, load_config, yamlpos
+from reconciler.config import fastyaml, lazyloc, load_config, yamlpos
 from reconciler.errors import ConfigError
 from reconciler.gcpause import gc_paused
 from reconciler.plan import (
@@ -69,7 +69,7 @@ def test_a_batch_parses_each_file_once_and_finds_the_same_positions(
     config: Path, parses: list[int]
 ) -> None:
     batch = _all_locations(load_config([config], now=NOW).state)
-    assert all(isinstance(loc, fastyaml.LazyLocation) for loc in batch)
+    assert all(isinstance(loc, lazyloc.LazyLocation) for loc in batch)
     # Users are spread round-robin over 12 files: read one by one in this order, a cache of a
     # few parses misses at almost every location.
     resolve_locations(batch)
@@ -81,7 +81,7 @@ def test_a_batch_parses_each_file_once_and_finds_the_same_positions(
     one_by_one = _all_locations(load_config([config], now=NOW).state)
     assert got == [(loc.file, loc.line, loc.col) for loc in one_by_one]
     slow = _all_locations(load_config([config], now=NOW, fast=False).state)
-    assert not any(isinstance(loc, fastyaml.LazyLocation) for loc in slow)
+    assert not any(isinstance(loc, lazyloc.LazyLocation) for loc in slow)
     assert got == [(loc.file, loc.line, loc.col) for loc in slow]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.config import fastyaml, load_config_sources, yamlpos
+from reconciler.config import fastyaml, lazyloc, load_config_sources, yamlpos
 from reconciler.state import DesiredState, Location, resolve_locations
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -63,7 +63,7 @@ CASES: dict[str, tuple[str, tuple[str | int, ...], bool]] = {
 
 
 def _ruamel(text: str, path: tuple[str | int, ...], count: int) -> list[tuple[int, int]]:
-    src = fastyaml.Source("c.yaml", text)
+    src = lazyloc.Source("c.yaml", text)
     marks = [src.node((*path, i), False).start_mark for i in range(count)]
     return [(m.line + 1, m.column + 1) for m in marks]
 
@@ -115,7 +115,7 @@ def test_a_batch_over_a_long_list_gives_the_slow_paths_locations(
     slow = load_config_sources(sources, now=NOW, fast=False)
     fast = load_config_sources(sources, now=NOW)
     locs = _dnc_locations(fast.state)
-    assert len(locs) == 40 and all(isinstance(x, fastyaml.LazyLocation) for x in locs)
+    assert len(locs) == 40 and all(isinstance(x, lazyloc.LazyLocation) for x in locs)
     seen: list[bool] = []
     real = yamlpos.Parsed.items
 
@@ -165,11 +165,11 @@ def test_a_few_locations_in_a_large_file_parse_only_a_prefix(
 ) -> None:
     text = "users:\n" + "".join(_user(i, pads if i < 20 else 0) for i in range(900))
     text += "# trailing comment\n"
-    assert len(text) >= fastyaml.PREFIX_MIN_BYTES
+    assert len(text) >= lazyloc.PREFIX_MIN_BYTES
     sources = [("u.yaml", text.encode())]
     slow = _some(load_config_sources(sources, now=NOW, fast=False).state, which)
     fast = _some(load_config_sources(sources, now=NOW).state, which)
-    assert all(isinstance(x, fastyaml.LazyLocation) for x in fast)
+    assert all(isinstance(x, lazyloc.LazyLocation) for x in fast)
     sizes: list[int] = []
     real = yamlpos.Parsed.__init__
 
