@@ -48,6 +48,12 @@ def emitted_of(yaml_text: str) -> str | None:
     return out if isinstance(out, str) else None
 
 
+def _nested(levels: int) -> str:
+    """A tenant: section with mappings ``levels`` deep (counting the root's)."""
+    keys = "".join(" " * (2 + i) + f"k{i}:\n" for i in range(levels - 1))
+    return "tenant:\n" + keys + " " * (levels + 1) + "v\n"
+
+
 U = "users:\n  - email: a@example.com\n    first_name: A\n    last_name: B\n"
 YAML: dict[str, str] = {
     "plain": U,
@@ -75,22 +81,7 @@ YAML: dict[str, str] = {
     "empty_key": U + "    '': x\n",
     "two_empty_keys": U + "    '': x\n    \"\": y\n",
     "numeric_keys": "tenant:\n  1: a\n  '1': b\n",
-    "deep_62": "tenant:\n"
-    + "".join(" " * (2 + i) + f"k{i}:\n" for i in range(61))
-    + " " * 63
-    + "v\n",
-    "deep_63": "tenant:\n"
-    + "".join(" " * (2 + i) + f"k{i}:\n" for i in range(62))
-    + " " * 64
-    + "v\n",
-    "deep_64": "tenant:\n"
-    + "".join(" " * (2 + i) + f"k{i}:\n" for i in range(63))
-    + " " * 65
-    + "v\n",
-    "deep_65": "tenant:\n"
-    + "".join(" " * (2 + i) + f"k{i}:\n" for i in range(64))
-    + " " * 66
-    + "v\n",
+    **{f"deep_{n}": _nested(n) for n in (62, 63, 64, 65)},
 }
 
 
