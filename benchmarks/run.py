@@ -34,8 +34,13 @@ floor's two parts, then the plan, one after the other: the machine's speed drift
 and keeps the least CPU of each figure (noise on a shared machine only ever adds); the ratio of
 each round is printed too.
 
+Last, the change set of issue 12 section 1 (benchmarks/changeset.py: 6,000 users and 2,500 DNC
+numbers, a commit that changes 5,000 last names, adds 2,000 numbers and deletes 500): the calls
+of its plan and apply against their goals.
+
 BENCH_PARTS picks what runs: `calls` (the scenarios above), `scale` (the table against the
-floor); both by default. Results are printed as tables and written to .bench/results.json.
+floor), `changeset`; all by default. Results are printed as tables and written to
+.bench/results.json.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ DRIFT = int(os.environ.get("BENCH_DRIFT", "100"))
 DNC_EDIT = int(os.environ.get("BENCH_DNC_EDIT", "10"))
 BUDGET = int(os.environ.get("BENCH_REFRESH_BUDGET", "500"))
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,50000").split(",") if n]
-PARTS = set(os.environ.get("BENCH_PARTS", "calls,scale").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "calls,scale,changeset").split(","))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "1")))
 CPU_GOAL = 0.75  # plan CPU at most this times the floor's (issue 12: at 50,000 users)
 GOAL_USERS = 50_000
@@ -248,12 +253,20 @@ def main() -> None:
         calls_part(results)
     if "scale" in PARTS:
         results["scale"] = scale_part()
+    if "changeset" in PARTS:
+        from changeset import changeset_part
+
+        results["changeset"] = changeset_part()
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     if "calls" in PARTS:
         print_table(results)
     if "scale" in PARTS:
         print_scale(results["scale"])
+    if "changeset" in PARTS:
+        from changeset import print_changeset
+
+        print_changeset(results["changeset"])
 
 
 def scale_part() -> list[dict[str, Any]]:
