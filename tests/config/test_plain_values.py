@@ -3,13 +3,12 @@ gives what json.loads with a hook per mapping and per integer gives, or refuses 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from reconciler.config import plainyaml
-from reconciler.config.plainyaml import _deep, _int, _pairs, _refuse, _Unusual, _values
+from reconciler.config.plainyaml import _Unusual, _values, hooked_values
 from tests.config.test_fastyaml_adversarial import CASES
 
 REFUSALS = (_Unusual, ValueError, RecursionError)
@@ -17,16 +16,7 @@ REFUSALS = (_Unusual, ValueError, RecursionError)
 
 def reference(emitted: str) -> Any:
     """The values as the hooks find them (the decoding before msgspec)."""
-    data = json.loads(
-        emitted,
-        object_pairs_hook=_pairs,
-        parse_int=_int,
-        parse_float=_refuse,
-        parse_constant=_refuse,
-    )
-    if _deep(data):
-        raise RecursionError
-    return data
+    return hooked_values(emitted)
 
 
 def outcome(decode: Any, emitted: str) -> Any:
