@@ -240,13 +240,15 @@ def _item_patterns(indent: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes], r
     """For a block sequence at ``indent``: its item lines (a dash, then a space or the end of
     the line), those with a value on the line that is neither a flow collection nor a
     sequence (matched up to the value), and the line break before the first line that is
-    neither an item line, nor deeper, nor blank, nor a comment (the end of the sequence)."""
+    neither an item line, nor deeper, nor blank, nor a comment (the end of the sequence).
+    (The spaces after a dash are taken possessively: backtracking into them would take
+    ``-  # c`` or ``-   [a]`` for an item whose value starts at its second space.)"""
     found = _PATTERNS.get(indent)
     if found is None:
         n = b"%d" % indent
         found = _PATTERNS[indent] = (
             re.compile(rb"^ {" + n + rb"}-(?:[ \n]|\Z)", re.M),
-            re.compile(rb"^ {" + n + rb"}- +(?![\n#\[{]|-(?:[ \n]|\Z)|\Z)", re.M),
+            re.compile(rb"^ {" + n + rb"}- ++(?![\n#\[{]|-(?:[ \n]|\Z)|\Z)", re.M),
             re.compile(rb"\n(?! {" + n + rb"}(?:-(?:[ \n]|\Z)| )| *(?:#|\n|\Z))"),
         )
     return found
