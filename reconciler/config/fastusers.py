@@ -230,9 +230,10 @@ class _Shape:
         self.renamed = at.get("renamed_from")
         #: The fields given, in USER_FIELDS order, and what takes their values from a row.
         self.given = ctx.name_list(n for n in USER_FIELDS if n in at)
-        picks = [at[n] for n in self.given]
-        self.pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
-            itemgetter(*picks) if len(picks) > 1 else lambda row: tuple(row[n] for n in picks)
+        # (first_name and last_name are required: always two or more, so a tuple comes back)
+        assert len(self.given) >= 2
+        self.pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = itemgetter(
+            *(at[n] for n in self.given)
         )
         self.lists = tuple(
             (kind, kind + "s", at[kind + "s"]) for kind in ("role", "team") if kind + "s" in at
